@@ -1,0 +1,5 @@
+//! Identity adapters.
+
+mod users;
+
+pub use users::SqlUserRepository;

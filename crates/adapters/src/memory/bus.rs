@@ -1,0 +1,69 @@
+use std::sync::{Arc, Mutex};
+
+use agora_domain::{
+    event::EventEnvelope,
+    ports::{BusError, EventPublisher},
+};
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+
+/// In-process bus: fans events out to live subscribers and remembers them for inspection.
+#[derive(Debug, Clone)]
+pub struct MemoryBus {
+    sender: broadcast::Sender<EventEnvelope>,
+    published: Arc<Mutex<Vec<EventEnvelope>>>,
+}
+
+impl Default for MemoryBus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryBus {
+    /// A bus whose subscribers may lag up to 1024 events before they miss some.
+    pub fn new() -> Self {
+        let (sender, _) = broadcast::channel(1024);
+        Self { sender, published: Arc::default() }
+    }
+
+    /// Receives every event published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<EventEnvelope> {
+        self.sender.subscribe()
+    }
+
+    /// Everything published so far, oldest first.
+    pub fn published(&self) -> Vec<EventEnvelope> {
+        self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Events of one type.
+    pub fn published_of(&self, event_type: &str) -> Vec<EventEnvelope> {
+        self.published().into_iter().filter(|e| e.event_type == event_type).collect()
+    }
+}
+
+#[async_trait]
+impl EventPublisher for MemoryBus {
+    async fn publish(&self, event: &EventEnvelope) -> Result<(), BusError> {
+        self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(event.clone());
+        // No subscriber is not an error: the event is still recorded.
+        let _ = self.sender.send(event.clone());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn subscribers_and_the_record_both_see_an_event() {
+        let bus = MemoryBus::new();
+        let mut rx = bus.subscribe();
+        let event = EventEnvelope::new("user.created", uuid::Uuid::now_v7(), serde_json::json!({}));
+        bus.publish(&event).await.unwrap();
+        assert_eq!(rx.recv().await.unwrap(), event);
+        assert_eq!(bus.published_of("user.created"), vec![event]);
+    }
+}

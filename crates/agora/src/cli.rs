@@ -1,0 +1,101 @@
+//! Command-line interface. Every command and flag has help text; `agora help <command>` shows it.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+/// Agora: storefront + community platform in one binary.
+///
+/// Runs as a monolith on an embedded SQLite file by default and scales to PostgreSQL by
+/// configuration. Settings come from defaults, then `agora.toml`, then `AGORA_*` environment
+/// variables, then flags (see README "Configuration").
+#[derive(Debug, Parser)]
+#[command(name = "agora", version, propagate_version = true, arg_required_else_help = true)]
+pub struct Cli {
+    /// Configuration file (TOML). Without it, ./agora.toml is read when present.
+    #[arg(long, global = true, env = "AGORA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the HTTP server with the modules of a target (migrates first unless told not to).
+    Serve(ServeArgs),
+    /// Apply, revert or list database migrations.
+    Migrate(MigrateArgs),
+    /// Create demo accounts (idempotent; development only) and print their credentials.
+    Seed,
+    /// List deployment targets and modules with their dependencies.
+    Targets,
+}
+
+/// `agora serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Which modules this process runs: `all` (the monolith) or one service; see `agora targets`.
+    #[arg(long, default_value = "all", value_name = "TARGET")]
+    pub target: String,
+
+    /// Address to listen on (overrides AGORA_BIND and `bind` in agora.toml).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+
+    /// Do not apply pending migrations on start (the server then expects an up-to-date schema).
+    #[arg(long)]
+    pub no_migrate: bool,
+
+    /// Create the demo accounts before serving (same as `agora seed`).
+    #[arg(long)]
+    pub seed: bool,
+}
+
+/// `agora migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Limit to the modules of one target (a split service migrates only its own tables).
+    #[arg(long, default_value = "all", value_name = "TARGET", global = true)]
+    pub target: String,
+
+    /// Direction.
+    #[command(subcommand)]
+    pub action: MigrateAction,
+}
+
+/// `agora migrate up|down|status`.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply every pending migration, each in its own transaction.
+    Up,
+    /// Revert the most recently applied migrations, newest first.
+    Down {
+        /// How many migrations to revert.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        steps: usize,
+    },
+    /// Show which migrations are applied and which are pending.
+    Status,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_has_help() {
+        for sub in Cli::command().get_subcommands() {
+            assert!(sub.get_about().is_some(), "{} has no help", sub.get_name());
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! What each CLI command does. Commands print for people on stdout; logs go to stderr.
+
+mod migrate;
+mod seed;
+mod serve;
+mod targets;
+
+use crate::{
+    cli::{Cli, Command},
+    config::{Config, Overrides},
+};
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let overrides = match &cli.command {
+        Command::Serve(args) => Overrides {
+            bind: args.bind,
+            auto_migrate: args.no_migrate.then_some(false),
+        },
+        _ => Overrides::default(),
+    };
+    if let Command::Targets = cli.command {
+        targets::print();
+        return Ok(());
+    }
+    let config = Config::load(cli.config.as_deref(), &overrides)?;
+    crate::telemetry::init(&config);
+    match cli.command {
+        Command::Serve(args) => serve::run(&config, &args).await,
+        Command::Migrate(args) => migrate::run(&config, &args).await,
+        Command::Seed => seed::run(&config).await,
+        Command::Targets => Ok(()),
+    }
+}

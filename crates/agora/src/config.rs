@@ -1,0 +1,333 @@
+//! Layered configuration: built-in defaults → `agora.toml` (optional) → `AGORA_*` environment →
+//! command-line flags. Invalid values stop the process at start with the key and the expected form.
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use serde::{Deserialize, Serialize};
+
+/// Where the process runs; production refuses unsafe conveniences (demo data, generated keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// Local development (default).
+    #[default]
+    Development,
+    /// A deployed instance.
+    Production,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-friendly, coloured when on a terminal.
+    #[default]
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// A value that must never be printed (database URLs with passwords, keys).
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    /// Wraps a value.
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+
+    /// The secret itself; call sites that need it are few and deliberate.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl<T> fmt::Display for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Pool and connection settings (`[database]`, `AGORA_DATABASE__*`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Most pooled connections (readers on SQLite).
+    pub max_connections: u32,
+    /// Wait this long for the database before giving up (e.g. `5s`).
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// SQLite: wait this long on another process's lock.
+    #[serde(with = "humantime_serde")]
+    pub busy_timeout: Duration,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            connect_timeout: Duration::from_secs(5),
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Argon2id cost (`[password_hash]`, `AGORA_PASSWORD_HASH__*`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordHashSettings {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Iterations.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for PasswordHashSettings {
+    fn default() -> Self {
+        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
+    }
+}
+
+/// The whole configuration. Every field has a default, so an empty environment runs the embedded
+/// monolith on 127.0.0.1:3000 with SQLite in `./data`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `development` or `production`.
+    pub environment: Environment,
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// Directory for the SQLite file and generated keys.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://…`; defaults to `sqlite://<data_dir>/agora.db`.
+    pub database_url: Option<Secret<String>>,
+    /// Log filter in `RUST_LOG` syntax (`RUST_LOG` itself wins when set).
+    pub log: String,
+    /// `pretty` or `json`.
+    pub log_format: LogFormat,
+    /// How long shutdown waits for in-flight requests (e.g. `10s`).
+    #[serde(with = "humantime_serde")]
+    pub shutdown_timeout: Duration,
+    /// Apply pending migrations when `serve` starts.
+    pub auto_migrate: bool,
+    /// Largest accepted request body in bytes.
+    pub body_limit: usize,
+    /// Pool settings.
+    pub database: DatabaseSettings,
+    /// Password hashing cost.
+    pub password_hash: PasswordHashSettings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            environment: Environment::Development,
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            log: "info,sqlx=warn".to_owned(),
+            log_format: LogFormat::Pretty,
+            shutdown_timeout: Duration::from_secs(10),
+            auto_migrate: true,
+            body_limit: agora_http::DEFAULT_BODY_LIMIT,
+            database: DatabaseSettings::default(),
+            password_hash: PasswordHashSettings::default(),
+        }
+    }
+}
+
+/// Values given as command-line flags; they beat every other layer.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    /// `--bind`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<SocketAddr>,
+    /// `--no-migrate` sets this to false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_migrate: Option<bool>,
+}
+
+/// Configuration could not be assembled; the message names the key and the expected form.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// `--config FILE` names a file that does not exist.
+    #[error("configuration file {0} does not exist (check --config / AGORA_CONFIG)")]
+    MissingFile(PathBuf),
+    /// A layer had a value of the wrong type or a file did not parse.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Assembles the layers. `file` is `--config`; without it `./agora.toml` is read if present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        Self::figment(file, overrides)?.extract::<Config>().map_err(describe).and_then(Config::validate)
+    }
+
+    fn figment(file: Option<&Path>, overrides: &Overrides) -> Result<Figment, ConfigError> {
+        let toml = match file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.to_owned())),
+            Some(path) => Toml::file_exact(path),
+            None => Toml::file_exact("agora.toml"),
+        };
+        let mut figment = Figment::new();
+        if file.is_some() || Path::new("agora.toml").exists() {
+            figment = figment.merge(toml);
+        }
+        Ok(figment
+            .merge(Env::prefixed("AGORA_").split("__").ignore(&["config"]))
+            .merge(Serialized::globals(overrides)))
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> Secret<String> {
+        self.database_url.clone().unwrap_or_else(|| {
+            Secret::new(format!("sqlite://{}", self.data_dir.join("agora.db").display()))
+        })
+    }
+
+    fn validate(self) -> Result<Self, ConfigError> {
+        let invalid = |key: &str, expected: &str, got: &dyn fmt::Display| {
+            ConfigError::Invalid(format!("`{key}` (AGORA_{}) must be {expected}; got {got}", key.replace('.', "__").to_uppercase()))
+        };
+        if let Some(url) = &self.database_url {
+            let url = url.expose();
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                let scheme = url.split(':').next().unwrap_or_default();
+                return Err(invalid(
+                    "database_url",
+                    "sqlite://PATH or postgres://USER[:PASSWORD]@HOST:PORT/DB",
+                    &format!("a URL with scheme `{scheme}`"),
+                ));
+            }
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "at least 1", &0));
+        }
+        if self.body_limit == 0 {
+            return Err(invalid("body_limit", "a positive number of bytes", &0));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
+            return Err(invalid("log", "a RUST_LOG-style filter such as `info,agora=debug`", &e));
+        }
+        Ok(self)
+    }
+}
+
+/// Figment reports `invalid type: found string "x", expected ... for key "default.bind" in
+/// AGORA_BIND environment variable`; list every problem, one per line.
+fn describe(error: figment::Error) -> ConfigError {
+    let lines: Vec<String> = error.into_iter().map(|e| e.to_string()).collect();
+    ConfigError::Invalid(lines.join("\n  "))
+}
+
+#[cfg(test)]
+mod tests {
+    use figment::Jail;
+
+    use super::*;
+
+    fn load() -> Result<Config, ConfigError> {
+        Config::load(None, &Overrides::default())
+    }
+
+    #[test]
+    fn defaults_run_the_embedded_monolith_on_port_3000() {
+        Jail::expect_with(|_| {
+            let config = load().unwrap();
+            assert_eq!(config.bind.to_string(), "127.0.0.1:3000");
+            assert_eq!(config.database_url().expose(), "sqlite://./data/agora.db");
+            assert_eq!(config.shutdown_timeout, Duration::from_secs(10));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn layers_override_in_order_file_env_flags() {
+        Jail::expect_with(|jail| {
+            jail.create_file("agora.toml", "bind = \"127.0.0.1:4000\"\ndata_dir = \"/tmp/a\"\n[database]\nmax_connections = 3\n")?;
+            jail.set_env("AGORA_DATA_DIR", "/tmp/b");
+            jail.set_env("AGORA_DATABASE__MAX_CONNECTIONS", "4");
+            let config = load().unwrap();
+            assert_eq!(config.bind.port(), 4000);
+            assert_eq!(config.data_dir, PathBuf::from("/tmp/b"));
+            assert_eq!(config.database.max_connections, 4);
+            let flags = Overrides { bind: Some("127.0.0.1:5000".parse().unwrap()), ..Default::default() };
+            assert_eq!(Config::load(None, &flags).unwrap().bind.port(), 5000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_names_the_key_and_the_expected_form() {
+        Jail::expect_with(|jail| {
+            jail.set_env("AGORA_BIND", "not-an-address");
+            let message = load().unwrap_err().to_string();
+            assert!(message.contains("bind"), "{message}");
+            assert!(message.contains("socket address"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_corrupt_file_is_reported_with_its_location() {
+        Jail::expect_with(|jail| {
+            jail.create_file("agora.toml", "bind = = 3")?;
+            let message = load().unwrap_err().to_string();
+            assert!(message.contains("agora.toml"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_rejected() {
+        Jail::expect_with(|jail| {
+            jail.create_file("agora.toml", "bnid = \"127.0.0.1:1\"")?;
+            let message = load().unwrap_err().to_string();
+            assert!(message.contains("bnid"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unsupported_database_scheme_names_the_key() {
+        Jail::expect_with(|jail| {
+            jail.set_env("AGORA_DATABASE_URL", "mysql://root@localhost/agora");
+            let message = load().unwrap_err().to_string();
+            assert!(message.contains("AGORA_DATABASE_URL"), "{message}");
+            assert!(message.contains("postgres://"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = Secret::new("postgres://u:hunter2@h/db".to_owned());
+        assert!(!format!("{secret:?} {secret}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_missing_explicit_file_is_an_error() {
+        let err = Config::load(Some(Path::new("/nonexistent/agora.toml")), &Overrides::default());
+        assert!(matches!(err, Err(ConfigError::MissingFile(_))));
+    }
+}

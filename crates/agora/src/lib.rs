@@ -1,0 +1,133 @@
+//! The `agora` binary as a library: configuration, telemetry, the module manager and the
+//! composition root, so tests can start the real application on port 0.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod modules;
+pub mod telemetry;
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use agora_adapters::memory::{MemoryBus, RecordingMailer};
+use agora_domain::ports::{EventPublisher, Mailer};
+use axum::Router;
+
+use crate::{
+    config::Config,
+    modules::{
+        resolve, HttpModule, HttpStopped, IdentityModule, LocalAddr, Module, ModuleManager,
+        Registry, StoreModule,
+    },
+};
+
+/// Adapters and routes the caller may substitute: tests inject recording fakes and extra routes.
+pub struct Wiring {
+    /// Outgoing mail transport.
+    pub mailer: Arc<dyn Mailer>,
+    /// Event bus.
+    pub bus: Arc<dyn EventPublisher>,
+    /// Routes merged beside the modules' own.
+    pub extra_routes: Vec<Router>,
+}
+
+impl Default for Wiring {
+    fn default() -> Self {
+        Self {
+            mailer: Arc::new(RecordingMailer::new()),
+            bus: Arc::new(MemoryBus::new()),
+            extra_routes: Vec::new(),
+        }
+    }
+}
+
+/// A started Agora process: the modules of one target, serving HTTP.
+pub struct Application {
+    manager: ModuleManager,
+    registry: Registry,
+    local_addr: SocketAddr,
+}
+
+fn instantiate(name: &str, config: &Config, target_modules: &[&'static str]) -> Arc<dyn Module> {
+    match name {
+        "store" => Arc::new(StoreModule::new(config, target_modules.to_vec())),
+        "identity" => Arc::new(IdentityModule::new(config)),
+        "http" => Arc::new(HttpModule::new(config)),
+        other => unreachable!("module `{other}` is declared in MODULES but not instantiated"),
+    }
+}
+
+impl Application {
+    /// Starts the modules of `target` in dependency order. On error nothing is left running.
+    pub async fn start(config: &Config, target: &str, wiring: Wiring) -> anyhow::Result<Self> {
+        let order = resolve(target)?;
+        let modules = order.iter().map(|name| instantiate(name, config, &order)).collect();
+        let mut manager = ModuleManager::new(modules);
+        let mut registry = Registry::default();
+        registry.provide(manager.readiness());
+        registry.provide(wiring.mailer);
+        registry.provide(wiring.bus);
+        for router in wiring.extra_routes {
+            registry.append(router);
+        }
+        manager.start_all(&mut registry).await?;
+        let LocalAddr(local_addr) = registry.get()?;
+        tracing::info!(target, modules = ?order, "agora started");
+        Ok(Self { manager, registry, local_addr })
+    }
+
+    /// The address the HTTP server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Services the modules published (the database, identity ports, …), for tests and commands.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Serves until `shutdown` resolves (or the server stops on its own), then stops every module
+    /// in reverse order, draining in-flight requests first.
+    pub async fn run_until(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let HttpStopped(mut stopped) = self.registry.get()?;
+        let crashed = tokio::select! {
+            () = shutdown => false,
+            _ = stopped.wait_for(|s| *s) => true,
+        };
+        if crashed {
+            tracing::error!("HTTP server stopped unexpectedly; shutting down");
+        } else {
+            tracing::info!("shutdown requested");
+        }
+        self.manager.stop_all().await;
+        tracing::info!("agora stopped");
+        if crashed {
+            anyhow::bail!("HTTP server stopped unexpectedly");
+        }
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (orchestrators).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

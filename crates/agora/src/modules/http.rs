@@ -1,0 +1,99 @@
+use std::{net::SocketAddr, sync::Mutex, time::Duration};
+
+use agora_http::{app_router, HttpSettings, ReadinessProbe};
+use async_trait::async_trait;
+use axum::Router;
+use std::sync::Arc;
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+
+use super::{Module, Registry};
+use crate::config::Config;
+
+/// Resolves when the HTTP server has stopped, for whatever reason.
+#[derive(Clone)]
+pub struct HttpStopped(pub watch::Receiver<bool>);
+
+/// The address the server actually listens on (differs from the configured one for port 0).
+#[derive(Clone, Copy, Debug)]
+pub struct LocalAddr(pub SocketAddr);
+
+/// Serves every route the started modules contributed. Started last, stopped first: on stop it
+/// refuses new connections, lets in-flight requests finish within the drain deadline, then exits.
+pub struct HttpModule {
+    bind: SocketAddr,
+    drain_deadline: Duration,
+    settings: HttpSettings,
+    running: Mutex<Option<Running>>,
+}
+
+struct Running {
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl HttpModule {
+    /// The server for this configuration.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            bind: config.bind,
+            drain_deadline: config.shutdown_timeout,
+            settings: HttpSettings { body_limit: config.body_limit },
+            running: Mutex::new(None),
+        }
+    }
+}
+
+#[async_trait]
+impl Module for HttpModule {
+    fn name(&self) -> &'static str {
+        "http"
+    }
+
+    async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
+        let routes: Vec<Router> = registry.get().unwrap_or_default();
+        let readiness: Arc<dyn ReadinessProbe> = registry.get()?;
+        let app = app_router(routes, readiness, &self.settings);
+        let listener = TcpListener::bind(self.bind).await.map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+                "another process is using it; stop it or pick another address with --bind or AGORA_BIND"
+            } else {
+                "pick another address with --bind or AGORA_BIND"
+            };
+            anyhow::anyhow!("cannot listen on {}: {e}; {hint}", self.bind)
+        })?;
+        let local = listener.local_addr()?;
+        let (shutdown, mut shutdown_rx) = watch::channel(false);
+        let (stopped_tx, stopped_rx) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    let _ = shutdown_rx.wait_for(|stop| *stop).await;
+                })
+                .await;
+            let _ = stopped_tx.send(true);
+            result
+        });
+        tracing::info!(address = %local, "listening on http://{local}");
+        registry.provide(LocalAddr(local));
+        registry.provide(HttpStopped(stopped_rx));
+        *self.running.lock().unwrap_or_else(|p| p.into_inner()) = Some(Running { shutdown, task });
+        Ok(())
+    }
+
+    async fn stop(&self) -> anyhow::Result<()> {
+        let Some(Running { shutdown, mut task }) = self.running.lock().unwrap_or_else(|p| p.into_inner()).take()
+        else {
+            return Ok(());
+        };
+        let _ = shutdown.send(true);
+        tracing::info!(deadline = ?self.drain_deadline, "draining in-flight requests");
+        match tokio::time::timeout(self.drain_deadline, &mut task).await {
+            Ok(joined) => joined??,
+            Err(_) => {
+                task.abort();
+                tracing::warn!(deadline = ?self.drain_deadline, "drain deadline passed; closing remaining connections");
+            }
+        }
+        Ok(())
+    }
+}

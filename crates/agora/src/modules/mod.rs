@@ -1,0 +1,46 @@
+//! The module manager (modelled on dskit's): modules declare dependencies, start in dependency
+//! order, stop in reverse, and together decide readiness. A target names the modules one process
+//! runs; `all` is the monolith.
+
+mod http;
+mod identity;
+mod manager;
+mod registry;
+mod store;
+mod targets;
+
+pub use http::{HttpModule, HttpStopped, LocalAddr};
+pub use identity::{identity_services, IdentityModule, IdentityServices};
+pub use manager::{ModuleManager, StartError};
+pub use registry::Registry;
+pub use store::{db_options, StoreModule};
+pub use targets::{resolve, Target, UnknownTarget, MODULES, TARGETS};
+
+use agora_http::Check;
+use async_trait::async_trait;
+
+/// A unit of the system with a lifecycle.
+#[async_trait]
+pub trait Module: Send + Sync {
+    /// Stable name used in `agora targets`, `/ready` and logs.
+    fn name(&self) -> &'static str;
+
+    /// Starts the module. Everything it depends on has started and published its services in
+    /// `registry`; the module publishes its own there for later modules.
+    async fn start(&self, registry: &mut Registry) -> anyhow::Result<()>;
+
+    /// Stops background work and releases resources; called in reverse start order.
+    async fn stop(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    /// Readiness of the module and each dependency it reaches.
+    async fn checks(&self) -> Vec<Check> {
+        vec![Check {
+            name: self.name().to_owned(),
+            status: agora_http::CheckStatus::Up,
+            latency_ms: None,
+            reason: None,
+        }]
+    }
+}

@@ -1,0 +1,97 @@
+use std::{
+    sync::{Arc, OnceLock},
+    time::Instant,
+};
+
+use agora_adapters::store::{migrations::Migrator, Database, DbOptions};
+use agora_domain::ports::UnitOfWork;
+use agora_http::{Check, CheckStatus};
+use async_trait::async_trait;
+
+use super::{Module, Registry};
+use crate::config::{Config, Secret};
+
+/// Opens the relational store, applies the target's pending migrations, and publishes the
+/// [`Database`] and the [`UnitOfWork`] for the modules that depend on it.
+pub struct StoreModule {
+    url: Secret<String>,
+    options: DbOptions,
+    auto_migrate: bool,
+    /// Modules of the target, in start order: only their migrations run in this process, so each
+    /// split service migrates only the tables it owns.
+    modules: Vec<&'static str>,
+    db: OnceLock<Database>,
+}
+
+impl StoreModule {
+    /// A store module for the given configuration and target modules.
+    pub fn new(config: &Config, modules: Vec<&'static str>) -> Self {
+        Self {
+            url: config.database_url(),
+            options: db_options(config),
+            auto_migrate: config.auto_migrate,
+            modules,
+            db: OnceLock::new(),
+        }
+    }
+}
+
+/// Pool options from configuration, shared with the CLI commands.
+pub fn db_options(config: &Config) -> DbOptions {
+    DbOptions {
+        max_connections: config.database.max_connections,
+        connect_timeout: config.database.connect_timeout,
+        busy_timeout: config.database.busy_timeout,
+    }
+}
+
+#[async_trait]
+impl Module for StoreModule {
+    fn name(&self) -> &'static str {
+        "store"
+    }
+
+    async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
+        let db = Database::connect(self.url.expose(), &self.options).await?;
+        tracing::info!(backend = %db.backend(), "database connected");
+        if self.auto_migrate {
+            let applied = Migrator::new(&db)
+                .up(&self.modules, &mut |m| tracing::info!(migration = %m.id(), "migration applied"))
+                .await?;
+            tracing::debug!(applied, "migrations up to date");
+        }
+        registry.provide(db.clone());
+        registry.provide(Arc::new(db.clone()) as Arc<dyn UnitOfWork>);
+        // Only the first start sets it; a module is started once per process.
+        let _ = self.db.set(db);
+        Ok(())
+    }
+
+    async fn stop(&self) -> anyhow::Result<()> {
+        if let Some(db) = self.db.get() {
+            db.close().await;
+        }
+        Ok(())
+    }
+
+    async fn checks(&self) -> Vec<Check> {
+        let Some(db) = self.db.get() else {
+            return vec![down("store", "not started".into())];
+        };
+        let started = Instant::now();
+        let check = match db.ping().await {
+            Ok(()) => Check {
+                name: "store".into(),
+                status: CheckStatus::Up,
+                latency_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+                reason: None,
+            },
+            Err(error) => down("store", format!("{} unreachable: {error}", db.backend())),
+        };
+        vec![check]
+    }
+}
+
+fn down(name: &str, reason: String) -> Check {
+    Check { name: name.into(), status: CheckStatus::Down, latency_ms: None, reason: Some(reason) }
+}

@@ -1,0 +1,5 @@
+//! Identity use cases.
+
+mod seed;
+
+pub use seed::{DemoAccount, SeedDemoAccounts, SeedOutcome};

@@ -1,0 +1,162 @@
+//! The one mapping from application errors to HTTP (API.md "Errors").
+//!
+//! Errors are rendered in two steps: [`ApiError`] decides status, code and message and attaches an
+//! [`ErrorPayload`] to the response; the outermost middleware, which knows the request id, writes
+//! the JSON body. So the shape is produced in one place even for errors raised by axum itself
+//! (unknown route, wrong method) and by layers.
+
+use agora_app::AppError;
+use agora_domain::FieldError;
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+
+/// One entry of `details`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Detail {
+    /// The offending field (camelCase).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl From<&FieldError> for Detail {
+    fn from(error: &FieldError) -> Self {
+        Self { field: error.field.clone(), message: error.message.clone() }
+    }
+}
+
+/// What an error response says, before the request id is added.
+#[derive(Debug, Clone)]
+pub struct ErrorPayload {
+    /// Machine-readable code.
+    pub code: &'static str,
+    /// Human message (exact texts from API.md).
+    pub error: String,
+    /// Field problems; always present (maybe empty) on 400.
+    pub details: Option<Vec<Detail>>,
+    /// Extra top-level fields (e.g. `retryAfter`, readiness `checks`).
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ErrorPayload {
+    /// A payload without details or extras.
+    pub fn new(code: &'static str, error: impl Into<String>) -> Self {
+        Self { code, error: error.into(), details: None, extra: serde_json::Map::new() }
+    }
+
+    /// The default payload for a status raised outside [`ApiError`] (axum's 404/405, layers).
+    pub fn for_status(status: StatusCode) -> Self {
+        let (code, error) = match status {
+            StatusCode::BAD_REQUEST => ("validation_failed", "Validation failed"),
+            StatusCode::UNAUTHORIZED => ("not_authenticated", "Not authenticated"),
+            StatusCode::FORBIDDEN => ("insufficient_permissions", "Insufficient permissions"),
+            StatusCode::NOT_FOUND => ("not_found", "Not found"),
+            StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Method not allowed"),
+            StatusCode::REQUEST_TIMEOUT => ("request_timeout", "Request timeout"),
+            StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "Payload too large"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "Unsupported media type"),
+            StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Rate limit exceeded"),
+            StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "Service unavailable"),
+            s if s.is_client_error() => ("bad_request", "Bad request"),
+            _ => ("internal", "Internal server error"),
+        };
+        let mut payload = Self::new(code, error);
+        if status == StatusCode::BAD_REQUEST {
+            payload.details = Some(Vec::new());
+        }
+        payload
+    }
+
+    /// Turns the payload into a bodiless response; the envelope middleware writes the body.
+    pub fn into_response_with(self, status: StatusCode) -> Response {
+        let mut response = status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    payload: ErrorPayload,
+}
+
+impl ApiError {
+    /// An error with an explicit status and payload.
+    pub fn new(status: StatusCode, payload: ErrorPayload) -> Self {
+        Self { status, payload }
+    }
+
+    /// 400 `invalid_json`: the body is not JSON at all.
+    pub fn invalid_json() -> Self {
+        let mut payload = ErrorPayload::new("invalid_json", "Invalid JSON");
+        payload.details = Some(Vec::new());
+        Self::new(StatusCode::BAD_REQUEST, payload)
+    }
+
+    /// 400 `validation_failed` with the given details.
+    pub fn validation(details: Vec<Detail>) -> Self {
+        let mut payload = ErrorPayload::new("validation_failed", "Validation failed");
+        payload.details = Some(details);
+        Self::new(StatusCode::BAD_REQUEST, payload)
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(error: AppError) -> Self {
+        use StatusCode as S;
+        let simple = |status, code, text: &str| Self::new(status, ErrorPayload::new(code, text));
+        match error {
+            AppError::Validation(errors) => {
+                Self::validation(errors.errors().iter().map(Detail::from).collect())
+            }
+            AppError::NotFound => simple(S::NOT_FOUND, "not_found", "Not found"),
+            AppError::EmailTaken => simple(S::CONFLICT, "email_taken", "Email already registered"),
+            AppError::Conflict { code, message, details } => {
+                let mut payload = ErrorPayload::new(code, message);
+                if !details.is_empty() {
+                    payload.details = Some(details.iter().map(Detail::from).collect());
+                }
+                Self::new(S::CONFLICT, payload)
+            }
+            AppError::NotAuthenticated => {
+                simple(S::UNAUTHORIZED, "not_authenticated", "Not authenticated")
+            }
+            AppError::AuthenticationFailed => {
+                simple(S::UNAUTHORIZED, "authentication_failed", "Authentication failed")
+            }
+            AppError::TokenRevoked => simple(S::UNAUTHORIZED, "token_revoked", "Token revoked"),
+            AppError::InsufficientPermissions => {
+                simple(S::FORBIDDEN, "insufficient_permissions", "Insufficient permissions")
+            }
+            AppError::EmailNotVerified => {
+                simple(S::FORBIDDEN, "email_not_verified", "Email not verified")
+            }
+            AppError::Unavailable(reason) => {
+                tracing::error!(%reason, "dependency unavailable");
+                simple(S::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable")
+            }
+            AppError::Unexpected(error) => {
+                // The only place internal detail goes: the log, inside the request's span (which
+                // carries the request id). The client gets an opaque 500.
+                tracing::error!(error = format!("{error:#}"), "unexpected error");
+                simple(S::INTERNAL_SERVER_ERROR, "internal", "Internal server error")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.payload.into_response_with(self.status)
+    }
+}

@@ -1,0 +1,90 @@
+use axum::{
+    body::Body,
+    extract::Request,
+    http::{header, HeaderName, HeaderValue},
+    middleware::Next,
+    response::Response,
+};
+use http_body_util::BodyExt as _;
+use serde_json::{json, Value};
+
+use crate::error::ErrorPayload;
+
+/// The header carrying the request id, both ways.
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the current request, available to handlers and layers as an extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// A client-supplied id is echoed only if it is short and harmless to log and forward.
+fn is_sane(candidate: &str) -> bool {
+    (1..=128).contains(&candidate.len())
+        && candidate.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+}
+
+/// Assigns the request id, then makes sure an error response carries the API.md envelope.
+pub(crate) async fn assign_and_render(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_sane(v))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+    let header_value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+    request.headers_mut().insert(X_REQUEST_ID.clone(), header_value.clone());
+    request.extensions_mut().insert(RequestId(id.clone()));
+
+    let mut response = render_error(next.run(request).await, &id).await;
+    response.headers_mut().insert(X_REQUEST_ID.clone(), header_value);
+    response
+}
+
+async fn render_error(response: Response, request_id: &str) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let payload = match response.extensions().get::<ErrorPayload>() {
+        Some(payload) => payload.clone(),
+        // A response someone else already gave a JSON body (none today) is left alone; a bare
+        // status from axum or a layer gets the default payload for its status.
+        None if response.headers().contains_key(header::CONTENT_TYPE) => return response,
+        None => ErrorPayload::for_status(status),
+    };
+    let (mut parts, body) = response.into_parts();
+    // Drain whatever plain-text body axum attached (e.g. its 405 text) so it never leaks.
+    let _ = body.collect().await;
+    let body = envelope(payload, request_id);
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body.to_string()))
+}
+
+fn envelope(payload: ErrorPayload, request_id: &str) -> Value {
+    let mut body = json!({ "error": payload.error, "code": payload.code, "requestId": request_id });
+    if let (Some(details), Some(map)) = (payload.details, body.as_object_mut()) {
+        map.insert("details".into(), serde_json::to_value(details).unwrap_or_default());
+    }
+    if let Some(map) = body.as_object_mut() {
+        for (key, value) in payload.extra {
+            map.entry(key).or_insert(value);
+        }
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_short_plain_ids_are_echoed() {
+        assert!(is_sane("0193a3f0-7d1e-7000-8000-000000000000"));
+        assert!(is_sane("trace:abc_1.2"));
+        assert!(!is_sane(""));
+        assert!(!is_sane("has space"));
+        assert!(!is_sane("line\nbreak"));
+        assert!(!is_sane(&"x".repeat(129)));
+    }
+}
