@@ -21,7 +21,11 @@ pub struct Argon2Params {
 
 impl Default for Argon2Params {
     fn default() -> Self {
-        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -34,8 +38,13 @@ pub struct Argon2Hasher {
 impl Argon2Hasher {
     /// Validates the parameters once, so a bad configuration fails at start, not at first login.
     pub fn new(params: Argon2Params) -> Result<Self, PasswordHashError> {
-        let params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
-            .map_err(|e| PasswordHashError(e.to_string()))?;
+        let params = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| PasswordHashError(e.to_string()))?;
         Ok(Self { params })
     }
 
@@ -79,7 +88,12 @@ mod tests {
     use super::*;
 
     fn cheap() -> Argon2Hasher {
-        Argon2Hasher::new(Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 }).unwrap()
+        Argon2Hasher::new(Argon2Params {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap()
     }
 
     #[tokio::test]
@@ -87,12 +101,20 @@ mod tests {
         let hasher = cheap();
         let hash = hasher.hash("Secret123".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(hasher.verify("Secret123".into(), hash.clone()).await.unwrap());
+        assert!(hasher
+            .verify("Secret123".into(), hash.clone())
+            .await
+            .unwrap());
         assert!(!hasher.verify("secret123".into(), hash).await.unwrap());
     }
 
     #[test]
     fn impossible_parameters_fail_at_construction() {
-        assert!(Argon2Hasher::new(Argon2Params { memory_kib: 1, iterations: 0, parallelism: 1 }).is_err());
+        assert!(Argon2Hasher::new(Argon2Params {
+            memory_kib: 1,
+            iterations: 0,
+            parallelism: 1
+        })
+        .is_err());
     }
 }

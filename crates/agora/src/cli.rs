@@ -10,7 +10,12 @@ use clap::{Args, Parser, Subcommand};
 /// configuration. Settings come from defaults, then `agora.toml`, then `AGORA_*` environment
 /// variables, then flags (see README "Configuration").
 #[derive(Debug, Parser)]
-#[command(name = "agora", version, propagate_version = true, arg_required_else_help = true)]
+#[command(
+    name = "agora",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
 pub struct Cli {
     /// Configuration file (TOML). Without it, ./agora.toml is read when present.
     #[arg(long, global = true, env = "AGORA_CONFIG", value_name = "FILE")]

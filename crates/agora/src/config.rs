@@ -103,7 +103,11 @@ pub struct PasswordHashSettings {
 
 impl Default for PasswordHashSettings {
     fn default() -> Self {
-        Self { memory_kib: 19_456, iterations: 2, parallelism: 1 }
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
     }
 }
 
@@ -180,7 +184,10 @@ pub enum ConfigError {
 impl Config {
     /// Assembles the layers. `file` is `--config`; without it `./agora.toml` is read if present.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
-        Self::figment(file, overrides)?.extract::<Config>().map_err(describe).and_then(Config::validate)
+        Self::figment(file, overrides)?
+            .extract::<Config>()
+            .map_err(describe)
+            .and_then(Config::validate)
     }
 
     fn figment(file: Option<&Path>, overrides: &Overrides) -> Result<Figment, ConfigError> {
@@ -201,17 +208,26 @@ impl Config {
     /// The database URL in effect.
     pub fn database_url(&self) -> Secret<String> {
         self.database_url.clone().unwrap_or_else(|| {
-            Secret::new(format!("sqlite://{}", self.data_dir.join("agora.db").display()))
+            Secret::new(format!(
+                "sqlite://{}",
+                self.data_dir.join("agora.db").display()
+            ))
         })
     }
 
     fn validate(self) -> Result<Self, ConfigError> {
         let invalid = |key: &str, expected: &str, got: &dyn fmt::Display| {
-            ConfigError::Invalid(format!("`{key}` (AGORA_{}) must be {expected}; got {got}", key.replace('.', "__").to_uppercase()))
+            ConfigError::Invalid(format!(
+                "`{key}` (AGORA_{}) must be {expected}; got {got}",
+                key.replace('.', "__").to_uppercase()
+            ))
         };
         if let Some(url) = &self.database_url {
             let url = url.expose();
-            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
                 let scheme = url.split(':').next().unwrap_or_default();
                 return Err(invalid(
                     "database_url",
@@ -227,20 +243,66 @@ impl Config {
             return Err(invalid("body_limit", "a positive number of bytes", &0));
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
-            return Err(invalid("log", "a RUST_LOG-style filter such as `info,agora=debug`", &e));
+            return Err(invalid(
+                "log",
+                "a RUST_LOG-style filter such as `info,agora=debug`",
+                &e,
+            ));
         }
         Ok(self)
     }
 }
 
-/// Figment reports `invalid type: found string "x", expected ... for key "default.bind" in
-/// AGORA_BIND environment variable`; list every problem, one per line.
+/// Rewrites figment's errors so each names the key, where it came from (the environment variable
+/// or the file) and what was expected, one problem per line.
 fn describe(error: figment::Error) -> ConfigError {
-    let lines: Vec<String> = error.into_iter().map(|e| e.to_string()).collect();
+    let lines: Vec<String> = error
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".").to_lowercase();
+            let origin = match e.metadata.as_ref().and_then(|m| m.source.as_ref()) {
+                Some(figment::Source::File(path)) => format!("in {}", path.display()),
+                _ if e
+                    .metadata
+                    .as_ref()
+                    .is_some_and(|m| m.name.contains("environment")) =>
+                {
+                    format!(
+                        "from environment variable AGORA_{}",
+                        e.path.join("__").to_uppercase()
+                    )
+                }
+                _ => e
+                    .metadata
+                    .as_ref()
+                    .map_or_else(String::new, |m| format!("from {}", m.name)),
+            };
+            match (key.is_empty(), expected_form(&key)) {
+                (true, _) => format!("{} ({origin})", e.kind),
+                (false, Some(form)) => format!("`{key}`: {}; expected {form} ({origin})", e.kind),
+                (false, None) => format!("`{key}`: {} ({origin})", e.kind),
+            }
+        })
+        .collect();
     ConfigError::Invalid(lines.join("\n  "))
 }
 
+/// The forms whose type name alone would not tell an operator what to write.
+fn expected_form(key: &str) -> Option<&'static str> {
+    match key {
+        "bind" => Some("HOST:PORT such as 127.0.0.1:3000"),
+        "shutdown_timeout" | "database.connect_timeout" | "database.busy_timeout" => {
+            Some("a duration such as 10s or 500ms")
+        }
+        "environment" => Some("development or production"),
+        "log_format" => Some("pretty or json"),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
+// figment's `Jail` closures return its (large) error type by design.
+#[allow(clippy::result_large_err)]
 mod tests {
     use figment::Jail;
 
@@ -271,7 +333,10 @@ mod tests {
             assert_eq!(config.bind.port(), 4000);
             assert_eq!(config.data_dir, PathBuf::from("/tmp/b"));
             assert_eq!(config.database.max_connections, 4);
-            let flags = Overrides { bind: Some("127.0.0.1:5000".parse().unwrap()), ..Default::default() };
+            let flags = Overrides {
+                bind: Some("127.0.0.1:5000".parse().unwrap()),
+                ..Default::default()
+            };
             assert_eq!(Config::load(None, &flags).unwrap().bind.port(), 5000);
             Ok(())
         });
@@ -282,8 +347,9 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.set_env("AGORA_BIND", "not-an-address");
             let message = load().unwrap_err().to_string();
-            assert!(message.contains("bind"), "{message}");
-            assert!(message.contains("socket address"), "{message}");
+            assert!(message.contains("`bind`"), "{message}");
+            assert!(message.contains("AGORA_BIND"), "{message}");
+            assert!(message.contains("HOST:PORT"), "{message}");
             Ok(())
         });
     }
@@ -327,7 +393,10 @@ mod tests {
 
     #[test]
     fn a_missing_explicit_file_is_an_error() {
-        let err = Config::load(Some(Path::new("/nonexistent/agora.toml")), &Overrides::default());
+        let err = Config::load(
+            Some(Path::new("/nonexistent/agora.toml")),
+            &Overrides::default(),
+        );
         assert!(matches!(err, Err(ConfigError::MissingFile(_))));
     }
 }

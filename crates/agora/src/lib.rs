@@ -61,7 +61,10 @@ impl Application {
     /// Starts the modules of `target` in dependency order. On error nothing is left running.
     pub async fn start(config: &Config, target: &str, wiring: Wiring) -> anyhow::Result<Self> {
         let order = resolve(target)?;
-        let modules = order.iter().map(|name| instantiate(name, config, &order)).collect();
+        let modules = order
+            .iter()
+            .map(|name| instantiate(name, config, &order))
+            .collect();
         let mut manager = ModuleManager::new(modules);
         let mut registry = Registry::default();
         registry.provide(manager.readiness());
@@ -73,7 +76,11 @@ impl Application {
         manager.start_all(&mut registry).await?;
         let LocalAddr(local_addr) = registry.get()?;
         tracing::info!(target, modules = ?order, "agora started");
-        Ok(Self { manager, registry, local_addr })
+        Ok(Self {
+            manager,
+            registry,
+            local_addr,
+        })
     }
 
     /// The address the HTTP server listens on.

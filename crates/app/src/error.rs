@@ -100,13 +100,19 @@ mod tests {
 
     #[test]
     fn the_email_unique_index_means_email_taken() {
-        let error: AppError = StoreError::Constraint { constraint: "users_email_key".into() }.into();
+        let error: AppError = StoreError::Constraint {
+            constraint: "users_email_key".into(),
+        }
+        .into();
         assert!(matches!(error, AppError::EmailTaken));
     }
 
     #[test]
     fn an_unknown_constraint_is_a_bug_not_a_client_error() {
-        let error: AppError = StoreError::Constraint { constraint: "mystery".into() }.into();
+        let error: AppError = StoreError::Constraint {
+            constraint: "mystery".into(),
+        }
+        .into();
         assert!(matches!(error, AppError::Unexpected(_)));
     }
 }

@@ -24,7 +24,10 @@ pub struct Detail {
 
 impl From<&FieldError> for Detail {
     fn from(error: &FieldError) -> Self {
-        Self { field: error.field.clone(), message: error.message.clone() }
+        Self {
+            field: error.field.clone(),
+            message: error.message.clone(),
+        }
     }
 }
 
@@ -44,7 +47,12 @@ pub struct ErrorPayload {
 impl ErrorPayload {
     /// A payload without details or extras.
     pub fn new(code: &'static str, error: impl Into<String>) -> Self {
-        Self { code, error: error.into(), details: None, extra: serde_json::Map::new() }
+        Self {
+            code,
+            error: error.into(),
+            details: None,
+            extra: serde_json::Map::new(),
+        }
     }
 
     /// The default payload for a status raised outside [`ApiError`] (axum's 404/405, layers).
@@ -57,7 +65,9 @@ impl ErrorPayload {
             StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Method not allowed"),
             StatusCode::REQUEST_TIMEOUT => ("request_timeout", "Request timeout"),
             StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "Payload too large"),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "Unsupported media type"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                ("unsupported_media_type", "Unsupported media type")
+            }
             StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "Rate limit exceeded"),
             StatusCode::SERVICE_UNAVAILABLE => ("unavailable", "Service unavailable"),
             s if s.is_client_error() => ("bad_request", "Bad request"),
@@ -121,7 +131,11 @@ impl From<AppError> for ApiError {
             }
             AppError::NotFound => simple(S::NOT_FOUND, "not_found", "Not found"),
             AppError::EmailTaken => simple(S::CONFLICT, "email_taken", "Email already registered"),
-            AppError::Conflict { code, message, details } => {
+            AppError::Conflict {
+                code,
+                message,
+                details,
+            } => {
                 let mut payload = ErrorPayload::new(code, message);
                 if !details.is_empty() {
                     payload.details = Some(details.iter().map(Detail::from).collect());
@@ -131,13 +145,17 @@ impl From<AppError> for ApiError {
             AppError::NotAuthenticated => {
                 simple(S::UNAUTHORIZED, "not_authenticated", "Not authenticated")
             }
-            AppError::AuthenticationFailed => {
-                simple(S::UNAUTHORIZED, "authentication_failed", "Authentication failed")
-            }
+            AppError::AuthenticationFailed => simple(
+                S::UNAUTHORIZED,
+                "authentication_failed",
+                "Authentication failed",
+            ),
             AppError::TokenRevoked => simple(S::UNAUTHORIZED, "token_revoked", "Token revoked"),
-            AppError::InsufficientPermissions => {
-                simple(S::FORBIDDEN, "insufficient_permissions", "Insufficient permissions")
-            }
+            AppError::InsufficientPermissions => simple(
+                S::FORBIDDEN,
+                "insufficient_permissions",
+                "Insufficient permissions",
+            ),
             AppError::EmailNotVerified => {
                 simple(S::FORBIDDEN, "email_not_verified", "Email not verified")
             }
@@ -149,7 +167,11 @@ impl From<AppError> for ApiError {
                 // The only place internal detail goes: the log, inside the request's span (which
                 // carries the request id). The client gets an opaque 500.
                 tracing::error!(error = format!("{error:#}"), "unexpected error");
-                simple(S::INTERNAL_SERVER_ERROR, "internal", "Internal server error")
+                simple(
+                    S::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal server error",
+                )
             }
         }
     }

@@ -35,7 +35,9 @@ fn reject(rejection: JsonRejection) -> ApiError {
             ErrorPayload::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE),
         ),
         JsonRejection::JsonSyntaxError(_) => ApiError::invalid_json(),
-        JsonRejection::JsonDataError(error) => ApiError::validation(vec![data_error_detail(&error.body_text())]),
+        JsonRejection::JsonDataError(error) => {
+            ApiError::validation(vec![data_error_detail(&error.body_text())])
+        }
         other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             ErrorPayload::for_status(StatusCode::PAYLOAD_TOO_LARGE),
@@ -52,14 +54,24 @@ fn data_error_detail(text: &str) -> Detail {
         .split_once("target type: ")
         .map_or(text, |(_, rest)| rest)
         .trim();
-    if let Some(field) = reason.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
-        return Detail { field: field.to_owned(), message: format!("{field} is required") };
+    if let Some(field) = reason
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+    {
+        return Detail {
+            field: field.to_owned(),
+            message: format!("{field} is required"),
+        };
     }
     match reason.split_once(": ") {
-        Some((path, message)) if !path.contains(' ') => {
-            Detail { field: path.to_owned(), message: message.to_owned() }
-        }
-        _ => Detail { field: String::new(), message: reason.to_owned() },
+        Some((path, message)) if !path.contains(' ') => Detail {
+            field: path.to_owned(),
+            message: message.to_owned(),
+        },
+        _ => Detail {
+            field: String::new(),
+            message: reason.to_owned(),
+        },
     }
 }
 
@@ -81,6 +93,12 @@ mod tests {
         let detail = data_error_detail(
             "Failed to deserialize the JSON body into the target type: missing field `email` at line 1 column 2",
         );
-        assert_eq!(detail, Detail { field: "email".into(), message: "email is required".into() });
+        assert_eq!(
+            detail,
+            Detail {
+                field: "email".into(),
+                message: "email is required".into()
+            }
+        );
     }
 }

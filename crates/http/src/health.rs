@@ -51,7 +51,10 @@ pub trait ReadinessProbe: Send + Sync {
 }
 
 pub(crate) fn routes(probe: Arc<dyn ReadinessProbe>) -> Router {
-    Router::new().route("/health", get(health)).route("/ready", get(ready)).with_state(probe)
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .with_state(probe)
 }
 
 async fn health() -> Json<serde_json::Value> {

@@ -29,7 +29,9 @@ pub struct HttpSettings {
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        Self { body_limit: DEFAULT_BODY_LIMIT }
+        Self {
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
     }
 }
 

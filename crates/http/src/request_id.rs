@@ -20,7 +20,9 @@ pub struct RequestId(pub String);
 /// A client-supplied id is echoed only if it is short and harmless to log and forward.
 fn is_sane(candidate: &str) -> bool {
     (1..=128).contains(&candidate.len())
-        && candidate.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        && candidate
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 /// Assigns the request id, then makes sure an error response carries the API.md envelope.
@@ -31,12 +33,17 @@ pub(crate) async fn assign_and_render(mut request: Request, next: Next) -> Respo
         .and_then(|v| v.to_str().ok())
         .filter(|v| is_sane(v))
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
-    let header_value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
-    request.headers_mut().insert(X_REQUEST_ID.clone(), header_value.clone());
+    let header_value =
+        HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+    request
+        .headers_mut()
+        .insert(X_REQUEST_ID.clone(), header_value.clone());
     request.extensions_mut().insert(RequestId(id.clone()));
 
     let mut response = render_error(next.run(request).await, &id).await;
-    response.headers_mut().insert(X_REQUEST_ID.clone(), header_value);
+    response
+        .headers_mut()
+        .insert(X_REQUEST_ID.clone(), header_value);
     response
 }
 
@@ -56,7 +63,10 @@ async fn render_error(response: Response, request_id: &str) -> Response {
     // Drain whatever plain-text body axum attached (e.g. its 405 text) so it never leaks.
     let _ = body.collect().await;
     let body = envelope(payload, request_id);
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body.to_string()))
 }
@@ -64,7 +74,10 @@ async fn render_error(response: Response, request_id: &str) -> Response {
 fn envelope(payload: ErrorPayload, request_id: &str) -> Value {
     let mut body = json!({ "error": payload.error, "code": payload.code, "requestId": request_id });
     if let (Some(details), Some(map)) = (payload.details, body.as_object_mut()) {
-        map.insert("details".into(), serde_json::to_value(details).unwrap_or_default());
+        map.insert(
+            "details".into(),
+            serde_json::to_value(details).unwrap_or_default(),
+        );
     }
     if let Some(map) = body.as_object_mut() {
         for (key, value) in payload.extra {

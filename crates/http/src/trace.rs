@@ -35,7 +35,10 @@ fn make_span(request: &Request<Body>) -> Span {
         .extensions()
         .get::<MatchedPath>()
         .map_or("<unmatched>", MatchedPath::as_str);
-    let request_id = request.extensions().get::<RequestId>().map_or("", |id| id.0.as_str());
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map_or("", |id| id.0.as_str());
     tracing::info_span!(
         "request",
         method = %request.method(),
@@ -51,5 +54,5 @@ fn on_response(response: &Response<Body>, latency: Duration, span: &Span) {
     let latency_ms = latency.as_secs_f64() * 1000.0;
     span.record("status", status);
     span.record("latency_ms", latency_ms);
-    tracing::info!(status, latency_ms, "request completed");
+    tracing::info!("request completed");
 }

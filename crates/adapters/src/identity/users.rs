@@ -38,12 +38,22 @@ macro_rules! user_from_row {
                     .try_get::<Json<serde_json::Value>, _>("profile")
                     .map_err(map_sqlx_error)?
                     .0,
-                role: text("role")?.parse().map_err(|e: agora_domain::identity::UnknownVariant| corrupt(e.to_string()))?,
-                tier: text("tier")?.parse().map_err(|e: agora_domain::identity::UnknownVariant| corrupt(e.to_string()))?,
-                is_verified: row.try_get::<bool, _>("is_verified").map_err(map_sqlx_error)?,
+                role: text("role")?
+                    .parse()
+                    .map_err(|e: agora_domain::identity::UnknownVariant| corrupt(e.to_string()))?,
+                tier: text("tier")?
+                    .parse()
+                    .map_err(|e: agora_domain::identity::UnknownVariant| corrupt(e.to_string()))?,
+                is_verified: row
+                    .try_get::<bool, _>("is_verified")
+                    .map_err(map_sqlx_error)?,
                 disabled: row.try_get::<bool, _>("disabled").map_err(map_sqlx_error)?,
-                created_at: row.try_get::<DateTime<Utc>, _>("created_at").map_err(map_sqlx_error)?,
-                updated_at: row.try_get::<DateTime<Utc>, _>("updated_at").map_err(map_sqlx_error)?,
+                created_at: row
+                    .try_get::<DateTime<Utc>, _>("created_at")
+                    .map_err(map_sqlx_error)?,
+                updated_at: row
+                    .try_get::<DateTime<Utc>, _>("updated_at")
+                    .map_err(map_sqlx_error)?,
             })
         })()
     }};

@@ -24,7 +24,10 @@ impl MemoryBus {
     /// A bus whose subscribers may lag up to 1024 events before they miss some.
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(1024);
-        Self { sender, published: Arc::default() }
+        Self {
+            sender,
+            published: Arc::default(),
+        }
     }
 
     /// Receives every event published from now on.
@@ -34,19 +37,28 @@ impl MemoryBus {
 
     /// Everything published so far, oldest first.
     pub fn published(&self) -> Vec<EventEnvelope> {
-        self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.published
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Events of one type.
     pub fn published_of(&self, event_type: &str) -> Vec<EventEnvelope> {
-        self.published().into_iter().filter(|e| e.event_type == event_type).collect()
+        self.published()
+            .into_iter()
+            .filter(|e| e.event_type == event_type)
+            .collect()
     }
 }
 
 #[async_trait]
 impl EventPublisher for MemoryBus {
     async fn publish(&self, event: &EventEnvelope) -> Result<(), BusError> {
-        self.published.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(event.clone());
+        self.published
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(event.clone());
         // No subscriber is not an error: the event is still recorded.
         let _ = self.sender.send(event.clone());
         Ok(())

@@ -20,7 +20,10 @@ impl RecordingMailer {
 
     /// Every mail sent so far, oldest first.
     pub fn sent(&self) -> Vec<OutgoingMail> {
-        self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.sent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// Mails sent to one address.
@@ -32,7 +35,10 @@ impl RecordingMailer {
 #[async_trait]
 impl Mailer for RecordingMailer {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
-        self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(mail.clone());
+        self.sent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(mail.clone());
         Ok(())
     }
 }

@@ -83,13 +83,20 @@ impl Database {
     pub async fn connect(url: &str, options: &DbOptions) -> Result<Self, ConnectError> {
         let shown = redact_url(url);
         if url.starts_with("sqlite:") {
-            return SqliteDb::connect(url, &shown, options).await.map(Database::Sqlite);
+            return SqliteDb::connect(url, &shown, options)
+                .await
+                .map(Database::Sqlite);
         }
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(ConnectError::UnsupportedScheme(shown));
         }
-        let connect_options = sqlx::postgres::PgConnectOptions::from_str(url)
-            .map_err(|source| ConnectError::InvalidUrl { url: shown.clone(), source })?;
+        let connect_options =
+            sqlx::postgres::PgConnectOptions::from_str(url).map_err(|source| {
+                ConnectError::InvalidUrl {
+                    url: shown.clone(),
+                    source,
+                }
+            })?;
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.connect_timeout)
@@ -100,7 +107,10 @@ impl Database {
                 url: shown.clone(),
                 reason: format!("no answer within {:?}", options.connect_timeout),
             })?
-            .map_err(|e| ConnectError::Unreachable { url: shown, reason: describe(&e) })?;
+            .map_err(|e| ConnectError::Unreachable {
+                url: shown,
+                reason: describe(&e),
+            })?;
         Ok(Database::Postgres(pool))
     }
 
@@ -176,8 +186,12 @@ impl TxBackend for SqlTx {
 impl UnitOfWork for Database {
     async fn begin(&self) -> Result<Tx, StoreError> {
         let backend = match self {
-            Database::Sqlite(db) => SqlTx::Sqlite(db.writer().begin().await.map_err(map_sqlx_error)?),
-            Database::Postgres(pool) => SqlTx::Postgres(pool.begin().await.map_err(map_sqlx_error)?),
+            Database::Sqlite(db) => {
+                SqlTx::Sqlite(db.writer().begin().await.map_err(map_sqlx_error)?)
+            }
+            Database::Postgres(pool) => {
+                SqlTx::Postgres(pool.begin().await.map_err(map_sqlx_error)?)
+            }
         };
         Ok(Tx::new(backend))
     }
@@ -215,6 +229,9 @@ mod tests {
             redact_url("postgres://app:hunter2@db:5432/agora"),
             "postgres://app:***@db:5432/agora"
         );
-        assert_eq!(redact_url("sqlite://data/agora.db"), "sqlite://data/agora.db");
+        assert_eq!(
+            redact_url("sqlite://data/agora.db"),
+            "sqlite://data/agora.db"
+        );
     }
 }

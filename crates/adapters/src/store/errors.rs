@@ -7,7 +7,9 @@ pub(crate) fn map_sqlx_error(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) => {
             if let Some(name) = db.constraint() {
-                return StoreError::Constraint { constraint: name.to_owned() };
+                return StoreError::Constraint {
+                    constraint: name.to_owned(),
+                };
             }
             if let Some(name) = sqlite_unique_constraint(db.message()) {
                 return StoreError::Constraint { constraint: name };
@@ -44,10 +46,15 @@ mod tests {
             Some("users_email_key")
         );
         assert_eq!(
-            sqlite_unique_constraint("UNIQUE constraint failed: cart_items.user_id, cart_items.product_id")
-                .as_deref(),
+            sqlite_unique_constraint(
+                "UNIQUE constraint failed: cart_items.user_id, cart_items.product_id"
+            )
+            .as_deref(),
             Some("cart_items_user_id_product_id_key")
         );
-        assert_eq!(sqlite_unique_constraint("NOT NULL constraint failed: users.email"), None);
+        assert_eq!(
+            sqlite_unique_constraint("NOT NULL constraint failed: users.email"),
+            None
+        );
     }
 }

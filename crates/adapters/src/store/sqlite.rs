@@ -23,7 +23,10 @@ impl SqliteDb {
         options: &DbOptions,
     ) -> Result<Self, ConnectError> {
         let base = SqliteConnectOptions::from_str(url)
-            .map_err(|source| ConnectError::InvalidUrl { url: shown.to_owned(), source })?
+            .map_err(|source| ConnectError::InvalidUrl {
+                url: shown.to_owned(),
+                source,
+            })?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)

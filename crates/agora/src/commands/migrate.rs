@@ -37,7 +37,10 @@ pub(super) async fn run(config: &Config, args: &MigrateArgs) -> anyhow::Result<(
                     MigrationState::Pending => "pending".to_owned(),
                     MigrationState::Applied(at) => format!("applied  {}", at.to_rfc3339()),
                     MigrationState::Modified(at) => {
-                        format!("MODIFIED {} (file changed after it was applied)", at.to_rfc3339())
+                        format!(
+                            "MODIFIED {} (file changed after it was applied)",
+                            at.to_rfc3339()
+                        )
                     }
                 };
                 println!("{:<40} {state}", status.id);
@@ -51,7 +54,9 @@ pub(super) async fn run(config: &Config, args: &MigrateArgs) -> anyhow::Result<(
 
 /// Applies pending migrations, printing each; shared with `seed`.
 pub(super) async fn up(migrator: &Migrator<'_>, modules: &[&str]) -> anyhow::Result<()> {
-    let count = migrator.up(modules, &mut |m| println!("applied {}", m.id())).await?;
+    let count = migrator
+        .up(modules, &mut |m| println!("applied {}", m.id()))
+        .await?;
     if count == 0 {
         println!("database schema is up to date");
     } else {

@@ -21,7 +21,11 @@ pub(super) async fn run(config: &Config) -> anyhow::Result<()> {
         iterations: p.iterations,
         parallelism: p.parallelism,
     })?;
-    let seed = SeedDemoAccounts::new(Arc::new(db.clone()) as Arc<dyn UnitOfWork>, identity.users, identity.hasher);
+    let seed = SeedDemoAccounts::new(
+        Arc::new(db.clone()) as Arc<dyn UnitOfWork>,
+        identity.users,
+        identity.hasher,
+    );
     let report = seed.execute().await;
     db.close().await;
     println!("demo accounts (development only):");

@@ -3,7 +3,9 @@ use crate::modules::{resolve, MODULES, TARGETS};
 pub(super) fn print() {
     println!("Targets (agora serve --target NAME):");
     for target in TARGETS {
-        let order = resolve(target.name).map(|o| o.join(" → ")).unwrap_or_default();
+        let order = resolve(target.name)
+            .map(|o| o.join(" → "))
+            .unwrap_or_default();
         println!("  {:<10} {}", target.name, target.description);
         println!("  {:<10} starts: {order}", "");
     }

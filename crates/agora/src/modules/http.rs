@@ -37,7 +37,9 @@ impl HttpModule {
         Self {
             bind: config.bind,
             drain_deadline: config.shutdown_timeout,
-            settings: HttpSettings { body_limit: config.body_limit },
+            settings: HttpSettings {
+                body_limit: config.body_limit,
+            },
             running: Mutex::new(None),
         }
     }
@@ -65,11 +67,14 @@ impl Module for HttpModule {
         let (shutdown, mut shutdown_rx) = watch::channel(false);
         let (stopped_tx, stopped_rx) = watch::channel(false);
         let task = tokio::spawn(async move {
-            let result = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async move {
-                    let _ = shutdown_rx.wait_for(|stop| *stop).await;
-                })
-                .await;
+            let result = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move {
+                let _ = shutdown_rx.wait_for(|stop| *stop).await;
+            })
+            .await;
             let _ = stopped_tx.send(true);
             result
         });
@@ -81,7 +86,11 @@ impl Module for HttpModule {
     }
 
     async fn stop(&self) -> anyhow::Result<()> {
-        let Some(Running { shutdown, mut task }) = self.running.lock().unwrap_or_else(|p| p.into_inner()).take()
+        let Some(Running { shutdown, mut task }) = self
+            .running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
         else {
             return Ok(());
         };

@@ -29,7 +29,11 @@ impl IdentityModule {
     pub fn new(config: &Config) -> Self {
         let p = config.password_hash;
         Self {
-            hasher: Argon2Params { memory_kib: p.memory_kib, iterations: p.iterations, parallelism: p.parallelism },
+            hasher: Argon2Params {
+                memory_kib: p.memory_kib,
+                iterations: p.iterations,
+                parallelism: p.parallelism,
+            },
         }
     }
 }
@@ -38,7 +42,10 @@ impl IdentityModule {
 pub fn identity_services(params: Argon2Params) -> anyhow::Result<IdentityServices> {
     let hasher = Argon2Hasher::new(params)
         .map_err(|e| anyhow::anyhow!("invalid `password_hash` settings: {e}"))?;
-    Ok(IdentityServices { users: Arc::new(SqlUserRepository), hasher: Arc::new(hasher) })
+    Ok(IdentityServices {
+        users: Arc::new(SqlUserRepository),
+        hasher: Arc::new(hasher),
+    })
 }
 
 #[async_trait]

@@ -7,7 +7,7 @@ use super::{Module, Registry};
 
 /// A module failed to start; modules started before it have been stopped again.
 #[derive(Debug, thiserror::Error)]
-#[error("module `{module}` failed to start: {source:#}")]
+#[error("module `{module}` failed to start")]
 pub struct StartError {
     /// The module that failed.
     pub module: &'static str,
@@ -25,7 +25,10 @@ pub struct ModuleManager {
 impl ModuleManager {
     /// A manager for modules already sorted in start order.
     pub fn new(modules: Vec<Arc<dyn Module>>) -> Self {
-        Self { modules, started: 0 }
+        Self {
+            modules,
+            started: 0,
+        }
     }
 
     /// A probe over every module, for `/ready`.
@@ -56,7 +59,11 @@ impl ModuleManager {
             let module = &self.modules[self.started];
             tracing::debug!(module = module.name(), "stopping module");
             if let Err(error) = module.stop().await {
-                tracing::warn!(module = module.name(), error = format!("{error:#}"), "module did not stop cleanly");
+                tracing::warn!(
+                    module = module.name(),
+                    error = format!("{error:#}"),
+                    "module did not stop cleanly"
+                );
             }
         }
     }
@@ -93,7 +100,10 @@ mod tests {
             self.name
         }
         async fn start(&self, _: &mut Registry) -> anyhow::Result<()> {
-            self.log.lock().unwrap().push(format!("start {}", self.name));
+            self.log
+                .lock()
+                .unwrap()
+                .push(format!("start {}", self.name));
             if self.fail {
                 anyhow::bail!("boom");
             }
@@ -109,7 +119,13 @@ mod tests {
         ModuleManager::new(
             names
                 .iter()
-                .map(|(name, fail)| Arc::new(Recorder { name, fail: *fail, log: log.clone() }) as Arc<dyn Module>)
+                .map(|(name, fail)| {
+                    Arc::new(Recorder {
+                        name,
+                        fail: *fail,
+                        log: log.clone(),
+                    }) as Arc<dyn Module>
+                })
                 .collect(),
         )
     }
@@ -120,14 +136,20 @@ mod tests {
         let mut manager = manager(&[("a", false), ("b", false), ("c", false)], &log);
         manager.start_all(&mut Registry::default()).await.unwrap();
         manager.stop_all().await;
-        assert_eq!(*log.lock().unwrap(), ["start a", "start b", "start c", "stop c", "stop b", "stop a"]);
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["start a", "start b", "start c", "stop c", "stop b", "stop a"]
+        );
     }
 
     #[tokio::test]
     async fn a_failed_start_stops_what_already_runs() {
         let log = Arc::default();
         let mut manager = manager(&[("a", false), ("b", true), ("c", false)], &log);
-        let error = manager.start_all(&mut Registry::default()).await.unwrap_err();
+        let error = manager
+            .start_all(&mut Registry::default())
+            .await
+            .unwrap_err();
         assert_eq!(error.module, "b");
         assert_eq!(*log.lock().unwrap(), ["start a", "start b", "stop a"]);
     }

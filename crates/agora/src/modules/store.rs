@@ -56,7 +56,10 @@ impl Module for StoreModule {
         tracing::info!(backend = %db.backend(), "database connected");
         if self.auto_migrate {
             let applied = Migrator::new(&db)
-                .up(&self.modules, &mut |m| tracing::info!(migration = %m.id(), "migration applied"))
+                .up(
+                    &self.modules,
+                    &mut |m| tracing::info!(migration = %m.id(), "migration applied"),
+                )
                 .await?;
             tracing::debug!(applied, "migrations up to date");
         }
@@ -93,5 +96,10 @@ impl Module for StoreModule {
 }
 
 fn down(name: &str, reason: String) -> Check {
-    Check { name: name.into(), status: CheckStatus::Down, latency_ms: None, reason: Some(reason) }
+    Check {
+        name: name.into(),
+        status: CheckStatus::Down,
+        latency_ms: None,
+        reason: Some(reason),
+    }
 }

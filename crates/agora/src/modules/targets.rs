@@ -44,8 +44,16 @@ pub struct Target {
 
 /// Every target. New bounded contexts add themselves here and to `all`.
 pub const TARGETS: &[Target] = &[
-    Target { name: "all", roots: &["identity"], description: "every module in one process (the monolith)" },
-    Target { name: "identity", roots: &["identity"], description: "the identity service alone" },
+    Target {
+        name: "all",
+        roots: &["identity"],
+        description: "every module in one process (the monolith)",
+    },
+    Target {
+        name: "identity",
+        roots: &["identity"],
+        description: "the identity service alone",
+    },
 ];
 
 /// `--target` named nothing we know.
@@ -55,7 +63,12 @@ pub struct UnknownTarget(pub String);
 impl fmt::Display for UnknownTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let known: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
-        write!(f, "unknown target `{}`; expected one of: {} (see `agora targets`)", self.0, known.join(", "))
+        write!(
+            f,
+            "unknown target `{}`; expected one of: {} (see `agora targets`)",
+            self.0,
+            known.join(", ")
+        )
     }
 }
 
@@ -85,7 +98,12 @@ fn visit(module: &'static ModuleInfo, order: &mut Vec<&'static str>, path: &mut 
     if order.contains(&module.name) {
         return;
     }
-    assert!(!path.contains(&module.name), "dependency cycle: {} -> {}", path.join(" -> "), module.name);
+    assert!(
+        !path.contains(&module.name),
+        "dependency cycle: {} -> {}",
+        path.join(" -> "),
+        module.name
+    );
     path.push(module.name);
     for dependency in module.dependencies {
         visit(info(dependency), order, path);
@@ -120,6 +138,9 @@ mod tests {
     #[test]
     fn an_unknown_target_lists_the_known_ones() {
         let message = resolve("billing").unwrap_err().to_string();
-        assert!(message.contains("`billing`") && message.contains("all, identity"), "{message}");
+        assert!(
+            message.contains("`billing`") && message.contains("all, identity"),
+            "{message}"
+        );
     }
 }

@@ -26,10 +26,34 @@ pub struct DemoAccount {
 /// The demo accounts `agora seed` creates: one admin and a user per tier, so every permission and
 /// rate-limit path can be tried by hand.
 pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
-    DemoAccount { email: "admin@agora.local", name: "Ada Admin", password: "AgoraAdmin1", role: Role::Admin, tier: Tier::Enterprise },
-    DemoAccount { email: "free@agora.local", name: "Fran Free", password: "AgoraDemo1", role: Role::User, tier: Tier::Free },
-    DemoAccount { email: "pro@agora.local", name: "Pat Pro", password: "AgoraDemo1", role: Role::User, tier: Tier::Pro },
-    DemoAccount { email: "enterprise@agora.local", name: "Erin Enterprise", password: "AgoraDemo1", role: Role::User, tier: Tier::Enterprise },
+    DemoAccount {
+        email: "admin@agora.local",
+        name: "Ada Admin",
+        password: "AgoraAdmin1",
+        role: Role::Admin,
+        tier: Tier::Enterprise,
+    },
+    DemoAccount {
+        email: "free@agora.local",
+        name: "Fran Free",
+        password: "AgoraDemo1",
+        role: Role::User,
+        tier: Tier::Free,
+    },
+    DemoAccount {
+        email: "pro@agora.local",
+        name: "Pat Pro",
+        password: "AgoraDemo1",
+        role: Role::User,
+        tier: Tier::Pro,
+    },
+    DemoAccount {
+        email: "enterprise@agora.local",
+        name: "Erin Enterprise",
+        password: "AgoraDemo1",
+        role: Role::User,
+        tier: Tier::Enterprise,
+    },
 ];
 
 /// What the seed did for one account.

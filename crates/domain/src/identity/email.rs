@@ -38,7 +38,9 @@ fn is_plausible_address(s: &str) -> bool {
     if local.is_empty() || local.len() > 64 || domain.contains('@') {
         return false;
     }
-    let local_ok = local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c))
+    let local_ok = local
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c))
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..");
@@ -73,19 +75,38 @@ mod tests {
 
     #[test]
     fn empty_input_is_required_not_invalid() {
-        assert_eq!(Email::parse("   ").unwrap_err().message, "Email is required");
+        assert_eq!(
+            Email::parse("   ").unwrap_err().message,
+            "Email is required"
+        );
     }
 
     #[test]
     fn common_mistakes_are_invalid() {
-        for bad in ["ann", "ann@", "@x.org", "ann@x", "ann@@x.org", "an n@x.org", "ann@x..org", "ann@-x.org"] {
-            assert_eq!(Email::parse(bad).unwrap_err().message, "Invalid email", "{bad}");
+        for bad in [
+            "ann",
+            "ann@",
+            "@x.org",
+            "ann@x",
+            "ann@@x.org",
+            "an n@x.org",
+            "ann@x..org",
+            "ann@-x.org",
+        ] {
+            assert_eq!(
+                Email::parse(bad).unwrap_err().message,
+                "Invalid email",
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn case_and_surrounding_whitespace_normalise() {
-        assert_eq!(Email::parse("  Ann.Lee@Example.ORG ").unwrap().as_str(), "ann.lee@example.org");
+        assert_eq!(
+            Email::parse("  Ann.Lee@Example.ORG ").unwrap().as_str(),
+            "ann.lee@example.org"
+        );
     }
 
     proptest! {

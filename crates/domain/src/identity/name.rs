@@ -15,7 +15,10 @@ impl PersonName {
             return Err(FieldError::new("name", "Name is required"));
         }
         if !(2..=50).contains(&chars) {
-            return Err(FieldError::new("name", "Name must be between 2 and 50 characters"));
+            return Err(FieldError::new(
+                "name",
+                "Name must be between 2 and 50 characters",
+            ));
         }
         Ok(Self(trimmed.to_owned()))
     }

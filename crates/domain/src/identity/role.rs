@@ -91,6 +91,9 @@ mod tests {
     #[test]
     fn unknown_spelling_lists_the_choices() {
         let err = "root".parse::<Role>().unwrap_err();
-        assert_eq!(err.to_string(), "unknown role `root`; expected one of: user admin ");
+        assert_eq!(
+            err.to_string(),
+            "unknown role `root`; expected one of: user admin "
+        );
     }
 }

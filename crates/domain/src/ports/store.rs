@@ -57,7 +57,10 @@ impl Tx {
 
     /// The concrete backend transaction, for adapters of that backend only.
     pub fn backend_mut<T: TxBackend>(&mut self) -> Result<&mut T, StoreError> {
-        self.0.as_any_mut().downcast_mut::<T>().ok_or(StoreError::ForeignTransaction)
+        self.0
+            .as_any_mut()
+            .downcast_mut::<T>()
+            .ok_or(StoreError::ForeignTransaction)
     }
 }
 

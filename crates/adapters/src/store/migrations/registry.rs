@@ -16,6 +16,25 @@ pub struct Migration {
 }
 
 impl Migration {
+    /// A migration from its parts; the registry uses [`migration!`], tests build their own.
+    pub const fn new(
+        module: &'static str,
+        version: i64,
+        name: &'static str,
+        sqlite: (&'static str, &'static str),
+        postgres: (&'static str, &'static str),
+    ) -> Self {
+        Self {
+            module,
+            version,
+            name,
+            sqlite_up: sqlite.0,
+            sqlite_down: sqlite.1,
+            postgres_up: postgres.0,
+            postgres_down: postgres.1,
+        }
+    }
+
     /// The forward SQL for a dialect.
     pub fn up(&self, backend: Backend) -> &'static str {
         match backend {
@@ -44,10 +63,34 @@ macro_rules! migration {
             module: $module,
             version: $version,
             name: $name,
-            sqlite_up: include_str!(concat!("../../../migrations/", $module, "/", $name, "/sqlite.up.sql")),
-            sqlite_down: include_str!(concat!("../../../migrations/", $module, "/", $name, "/sqlite.down.sql")),
-            postgres_up: include_str!(concat!("../../../migrations/", $module, "/", $name, "/postgres.up.sql")),
-            postgres_down: include_str!(concat!("../../../migrations/", $module, "/", $name, "/postgres.down.sql")),
+            sqlite_up: include_str!(concat!(
+                "../../../migrations/",
+                $module,
+                "/",
+                $name,
+                "/sqlite.up.sql"
+            )),
+            sqlite_down: include_str!(concat!(
+                "../../../migrations/",
+                $module,
+                "/",
+                $name,
+                "/sqlite.down.sql"
+            )),
+            postgres_up: include_str!(concat!(
+                "../../../migrations/",
+                $module,
+                "/",
+                $name,
+                "/postgres.up.sql"
+            )),
+            postgres_down: include_str!(concat!(
+                "../../../migrations/",
+                $module,
+                "/",
+                $name,
+                "/postgres.down.sql"
+            )),
         }
     };
 }

@@ -31,7 +31,9 @@ pub struct MigrationStatus {
 #[derive(Debug, thiserror::Error)]
 pub enum MigrationError {
     /// A step's SQL failed; its transaction was rolled back.
-    #[error("migration {id} failed on {backend} and was rolled back (nothing of it applied): {reason}")]
+    #[error(
+        "migration {id} failed on {backend} and was rolled back (nothing of it applied): {reason}"
+    )]
     StepFailed {
         /// `module/NNNN_name`.
         id: String,
@@ -55,6 +57,7 @@ pub enum MigrationError {
 #[derive(Debug)]
 pub struct Migrator<'a> {
     db: &'a Database,
+    registry: &'static [Migration],
 }
 
 struct Record {
@@ -65,22 +68,21 @@ struct Record {
 }
 
 fn checksum(sql: &str) -> String {
-    Sha256::digest(sql.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(sql.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl<'a> Migrator<'a> {
     /// A migrator over `db`.
     pub fn new(db: &'a Database) -> Self {
-        Self { db }
+        Self::with_registry(db, REGISTRY)
     }
 
-    fn known(modules: &[&str]) -> Vec<&'static Migration> {
-        // Module order is the caller's (dependency order), so a module's tables exist before a
-        // dependent module's migrations could reference them.
-        modules
-            .iter()
-            .flat_map(|module| REGISTRY.iter().filter(move |m| m.module == *module))
-            .collect()
+    /// A migrator over another set of migrations (tests of the runner itself).
+    pub fn with_registry(db: &'a Database, registry: &'static [Migration]) -> Self {
+        Self { db, registry }
     }
 
     /// Every known migration of `modules` with its state.
@@ -90,9 +92,11 @@ impl<'a> Migrator<'a> {
         let applied = session.conn().applied().await;
         session.release().await;
         let applied = applied?;
-        let by_key: HashMap<(&str, i64), &Record> =
-            applied.iter().map(|r| ((r.module.as_str(), r.version), r)).collect();
-        Ok(Self::known(modules)
+        let by_key: HashMap<(&str, i64), &Record> = applied
+            .iter()
+            .map(|r| ((r.module.as_str(), r.version), r))
+            .collect();
+        Ok(known(self.registry, modules)
             .into_iter()
             .map(|m| {
                 let state = match by_key.get(&(m.module, m.version)) {
@@ -114,7 +118,14 @@ impl<'a> Migrator<'a> {
         on_step: &mut (dyn FnMut(&Migration) + Send),
     ) -> Result<usize, MigrationError> {
         let mut session = self.lock().await?;
-        let result = apply_pending(session.conn(), self.db.backend(), modules, on_step).await;
+        let result = apply_pending(
+            session.conn(),
+            self.registry,
+            self.db.backend(),
+            modules,
+            on_step,
+        )
+        .await;
         session.release().await;
         result
     }
@@ -127,7 +138,15 @@ impl<'a> Migrator<'a> {
         on_step: &mut (dyn FnMut(&Migration) + Send),
     ) -> Result<usize, MigrationError> {
         let mut session = self.lock().await?;
-        let result = revert_latest(session.conn(), self.db.backend(), modules, steps, on_step).await;
+        let result = revert_latest(
+            session.conn(),
+            self.registry,
+            self.db.backend(),
+            modules,
+            steps,
+            on_step,
+        )
+        .await;
         session.release().await;
         result
     }
@@ -155,25 +174,38 @@ impl<'a> Migrator<'a> {
     }
 }
 
+/// Module order is the caller's (dependency order), so a module's tables exist before a dependent
+/// module's migrations could reference them.
+fn known(registry: &'static [Migration], modules: &[&str]) -> Vec<&'static Migration> {
+    modules
+        .iter()
+        .flat_map(|module| registry.iter().filter(move |m| m.module == *module))
+        .collect()
+}
+
 async fn apply_pending(
     conn: &mut dyn MigrationConn,
+    registry: &'static [Migration],
     backend: Backend,
     modules: &[&str],
     on_step: &mut (dyn FnMut(&Migration) + Send),
 ) -> Result<usize, MigrationError> {
     let applied = conn.applied().await?;
-    check_known(&applied, modules)?;
+    check_known(registry, &applied, modules)?;
     let mut count = 0;
-    for migration in Migrator::known(modules) {
+    for migration in known(registry, modules) {
         let sum = checksum(migration.up(backend));
-        let record =
-            applied.iter().find(|r| r.module == migration.module && r.version == migration.version);
+        let record = applied
+            .iter()
+            .find(|r| r.module == migration.module && r.version == migration.version);
         match record {
             Some(r) if r.checksum != sum => return Err(MigrationError::Modified(migration.id())),
             Some(_) => continue,
             None => {}
         }
-        conn.apply(migration, &sum).await.map_err(|e| step_failed(migration, backend, &e))?;
+        conn.apply(migration, &sum)
+            .await
+            .map_err(|e| step_failed(migration, backend, &e))?;
         on_step(migration);
         count += 1;
     }
@@ -182,19 +214,27 @@ async fn apply_pending(
 
 async fn revert_latest(
     conn: &mut dyn MigrationConn,
+    registry: &'static [Migration],
     backend: Backend,
     modules: &[&str],
     steps: usize,
     on_step: &mut (dyn FnMut(&Migration) + Send),
 ) -> Result<usize, MigrationError> {
     let applied = conn.applied().await?;
-    check_known(&applied, modules)?;
-    let latest = applied.iter().rev().filter(|r| modules.contains(&r.module.as_str())).take(steps);
+    check_known(registry, &applied, modules)?;
+    let latest = applied
+        .iter()
+        .rev()
+        .filter(|r| modules.contains(&r.module.as_str()))
+        .take(steps);
     let mut count = 0;
     for record in latest {
-        let migration = find(&record.module, record.version)
-            .ok_or_else(|| MigrationError::Unknown(format!("{}/{:04}", record.module, record.version)))?;
-        conn.revert(migration).await.map_err(|e| step_failed(migration, backend, &e))?;
+        let migration = find(registry, &record.module, record.version).ok_or_else(|| {
+            MigrationError::Unknown(format!("{}/{:04}", record.module, record.version))
+        })?;
+        conn.revert(migration)
+            .await
+            .map_err(|e| step_failed(migration, backend, &e))?;
         on_step(migration);
         count += 1;
     }
@@ -232,16 +272,24 @@ impl Session {
 /// Arbitrary but fixed key for `pg_advisory_lock`: "agora" in ASCII.
 const MIGRATION_LOCK: i64 = 0x61_676f_7261;
 
-fn find(module: &str, version: i64) -> Option<&'static Migration> {
-    REGISTRY.iter().find(|m| m.module == module && m.version == version)
+fn find(registry: &'static [Migration], module: &str, version: i64) -> Option<&'static Migration> {
+    registry
+        .iter()
+        .find(|m| m.module == module && m.version == version)
 }
 
-fn check_known(applied: &[Record], modules: &[&str]) -> Result<(), MigrationError> {
-    match applied
-        .iter()
-        .find(|r| modules.contains(&r.module.as_str()) && find(&r.module, r.version).is_none())
-    {
-        Some(r) => Err(MigrationError::Unknown(format!("{}/{:04}", r.module, r.version))),
+fn check_known(
+    registry: &'static [Migration],
+    applied: &[Record],
+    modules: &[&str],
+) -> Result<(), MigrationError> {
+    match applied.iter().find(|r| {
+        modules.contains(&r.module.as_str()) && find(registry, &r.module, r.version).is_none()
+    }) {
+        Some(r) => Err(MigrationError::Unknown(format!(
+            "{}/{:04}",
+            r.module, r.version
+        ))),
         None => Ok(()),
     }
 }
@@ -251,7 +299,11 @@ fn step_failed(migration: &Migration, backend: Backend, error: &sqlx::Error) -> 
         sqlx::Error::Database(db) => db.message().to_owned(),
         other => other.to_string(),
     };
-    MigrationError::StepFailed { id: migration.id(), backend, reason }
+    MigrationError::StepFailed {
+        id: migration.id(),
+        backend,
+        reason,
+    }
 }
 
 /// The few statements the runner needs, implemented once per backend by the macro below.

@@ -1,0 +1,12 @@
+//! Contract tests over HTTP and against the real stores. One test binary (faster to link on
+//! small machines); each file is a specification of one area.
+
+mod support;
+
+mod cli;
+mod errors;
+mod harness;
+mod health;
+mod lifecycle;
+mod migrations;
+mod transactions;
