@@ -4,4 +4,5 @@
 pub mod identity;
 pub mod memory;
 pub mod password;
+pub mod platform;
 pub mod store;

@@ -37,6 +37,43 @@ pub enum Command {
     Seed,
     /// List deployment targets and modules with their dependencies.
     Targets,
+    /// Manage user accounts from the command line.
+    User(UserArgs),
+}
+
+/// `agora user`.
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: UserAction,
+}
+
+/// `agora user …` actions.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a verified account; prints a generated password once unless --password-stdin.
+    Create(UserCreateArgs),
+}
+
+/// `agora user create`.
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    /// Email address (login).
+    #[arg(long)]
+    pub email: String,
+    /// Display name (2–50 characters).
+    #[arg(long)]
+    pub name: String,
+    /// Make the account an administrator.
+    #[arg(long)]
+    pub admin: bool,
+    /// Tier: free, pro or enterprise.
+    #[arg(long, default_value = "free")]
+    pub tier: String,
+    /// Read the password from standard input instead of generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
 }
 
 /// `agora serve`.

@@ -111,6 +111,39 @@ impl Default for PasswordHashSettings {
     }
 }
 
+/// Access-token signing (`[jwt]`, `AGORA_JWT__*`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JwtConfig {
+    /// `iss` claim.
+    pub issuer: String,
+    /// `aud` claim.
+    pub audience: String,
+    /// Access token lifetime (e.g. `15m`).
+    #[serde(with = "humantime_serde")]
+    pub access_ttl: Duration,
+    /// Refresh token lifetime (e.g. `30d`).
+    #[serde(with = "humantime_serde")]
+    pub refresh_ttl: Duration,
+    /// Ed25519 private key, PKCS#8 PEM text (production; or use `private_key_file`).
+    pub private_key: Option<Secret<String>>,
+    /// Path of an Ed25519 PKCS#8 PEM private key file.
+    pub private_key_file: Option<PathBuf>,
+}
+
+impl Default for JwtConfig {
+    fn default() -> Self {
+        Self {
+            issuer: "agora".into(),
+            audience: "agora".into(),
+            access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            private_key: None,
+            private_key_file: None,
+        }
+    }
+}
+
 /// The whole configuration. Every field has a default, so an empty environment runs the embedded
 /// monolith on 127.0.0.1:3000 with SQLite in `./data`.
 #[derive(Debug, Clone, Deserialize)]
@@ -139,6 +172,21 @@ pub struct Config {
     pub database: DatabaseSettings,
     /// Password hashing cost.
     pub password_hash: PasswordHashSettings,
+    /// Base URL of the web app, used in mailed links.
+    pub public_url: String,
+    /// Access-token signing.
+    pub jwt: JwtConfig,
+    /// SMTP server for outgoing mail; without it mail goes to the embedded mailbox.
+    pub smtp_url: Option<Secret<String>>,
+    /// Sender of outgoing mail.
+    pub mail_from: String,
+    /// Redis, for the token denylist shared by replicas (and later caches and rate limits).
+    pub redis_url: Option<Secret<String>>,
+    /// Prefix of every Redis key this deployment writes.
+    pub redis_prefix: String,
+    /// How often the outbox relay looks for undelivered mail and events.
+    #[serde(with = "humantime_serde")]
+    pub outbox_poll_interval: Duration,
 }
 
 impl Default for Config {
@@ -155,6 +203,13 @@ impl Default for Config {
             body_limit: agora_http::DEFAULT_BODY_LIMIT,
             database: DatabaseSettings::default(),
             password_hash: PasswordHashSettings::default(),
+            public_url: "http://127.0.0.1:3000".to_owned(),
+            jwt: JwtConfig::default(),
+            smtp_url: None,
+            mail_from: "Agora <no-reply@agora.local>".to_owned(),
+            redis_url: None,
+            redis_prefix: "agora:".to_owned(),
+            outbox_poll_interval: Duration::from_millis(250),
         }
     }
 }
@@ -242,6 +297,48 @@ impl Config {
         if self.body_limit == 0 {
             return Err(invalid("body_limit", "a positive number of bytes", &0));
         }
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return Err(invalid(
+                "public_url",
+                "an http:// or https:// URL",
+                &self.public_url,
+            ));
+        }
+        if let Some(url) = &self.redis_url {
+            if !(url.expose().starts_with("redis://") || url.expose().starts_with("rediss://")) {
+                return Err(invalid(
+                    "redis_url",
+                    "redis://HOST:PORT[/DB]",
+                    &"another scheme",
+                ));
+            }
+        }
+        if let Some(url) = &self.smtp_url {
+            if !(url.expose().starts_with("smtp://") || url.expose().starts_with("smtps://")) {
+                return Err(invalid(
+                    "smtp_url",
+                    "smtp://[USER:PASS@]HOST:PORT or smtps://…",
+                    &"another scheme",
+                ));
+            }
+        }
+        if self.jwt.access_ttl.as_secs() < 1 {
+            return Err(invalid(
+                "jwt.access_ttl",
+                "at least 1s",
+                &humantime::format_duration(self.jwt.access_ttl),
+            ));
+        }
+        if self.environment == Environment::Production
+            && self.jwt.private_key.is_none()
+            && self.jwt.private_key_file.is_none()
+        {
+            return Err(invalid(
+                "jwt.private_key_file",
+                "set in production (an Ed25519 PKCS#8 PEM file; or AGORA_JWT__PRIVATE_KEY with the PEM text)",
+                &"nothing",
+            ));
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
             return Err(invalid(
                 "log",
@@ -291,9 +388,12 @@ fn describe(error: figment::Error) -> ConfigError {
 fn expected_form(key: &str) -> Option<&'static str> {
     match key {
         "bind" => Some("HOST:PORT such as 127.0.0.1:3000"),
-        "shutdown_timeout" | "database.connect_timeout" | "database.busy_timeout" => {
-            Some("a duration such as 10s or 500ms")
-        }
+        "shutdown_timeout"
+        | "outbox_poll_interval"
+        | "database.connect_timeout"
+        | "database.busy_timeout"
+        | "jwt.access_ttl"
+        | "jwt.refresh_ttl" => Some("a duration such as 10s or 500ms"),
         "environment" => Some("development or production"),
         "log_format" => Some("pretty or json"),
         _ => None,

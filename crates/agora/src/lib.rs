@@ -9,22 +9,22 @@ pub mod telemetry;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
-use agora_adapters::memory::{MemoryBus, RecordingMailer};
+use agora_adapters::memory::MemoryBus;
 use agora_domain::ports::{EventPublisher, Mailer};
 use axum::Router;
 
 use crate::{
     config::Config,
     modules::{
-        resolve, HttpModule, HttpStopped, IdentityModule, LocalAddr, Module, ModuleManager,
-        Registry, StoreModule,
+        resolve, HttpModule, HttpStopped, IdentityModule, LocalAddr, MailerOverride, Module,
+        ModuleManager, PlatformModule, Registry, StoreModule,
     },
 };
 
 /// Adapters and routes the caller may substitute: tests inject recording fakes and extra routes.
 pub struct Wiring {
-    /// Outgoing mail transport.
-    pub mailer: Arc<dyn Mailer>,
+    /// Outgoing mail transport; `None` chooses by configuration (SMTP or the embedded mailbox).
+    pub mailer: Option<Arc<dyn Mailer>>,
     /// Event bus.
     pub bus: Arc<dyn EventPublisher>,
     /// Routes merged beside the modules' own.
@@ -34,7 +34,7 @@ pub struct Wiring {
 impl Default for Wiring {
     fn default() -> Self {
         Self {
-            mailer: Arc::new(RecordingMailer::new()),
+            mailer: None,
             bus: Arc::new(MemoryBus::new()),
             extra_routes: Vec::new(),
         }
@@ -51,6 +51,7 @@ pub struct Application {
 fn instantiate(name: &str, config: &Config, target_modules: &[&'static str]) -> Arc<dyn Module> {
     match name {
         "store" => Arc::new(StoreModule::new(config, target_modules.to_vec())),
+        "platform" => Arc::new(PlatformModule::new(config)),
         "identity" => Arc::new(IdentityModule::new(config)),
         "http" => Arc::new(HttpModule::new(config)),
         other => unreachable!("module `{other}` is declared in MODULES but not instantiated"),
@@ -68,7 +69,9 @@ impl Application {
         let mut manager = ModuleManager::new(modules);
         let mut registry = Registry::default();
         registry.provide(manager.readiness());
-        registry.provide(wiring.mailer);
+        if let Some(mailer) = wiring.mailer {
+            registry.provide(MailerOverride(mailer));
+        }
         registry.provide(wiring.bus);
         for router in wiring.extra_routes {
             registry.append(router);
@@ -81,6 +84,24 @@ impl Application {
             registry,
             local_addr,
         })
+    }
+
+    /// Starts the modules of `target` without the HTTP server and without delivering the outbox
+    /// (a running server's relay does that), for CLI commands that use the use cases directly.
+    pub async fn start_headless(config: &Config, target: &str) -> anyhow::Result<Headless> {
+        let mut order = resolve(target)?;
+        order.retain(|name| *name != "http");
+        let modules = order
+            .iter()
+            .map(|name| instantiate(name, config, &order))
+            .collect();
+        let mut manager = ModuleManager::new(modules);
+        let mut registry = Registry::default();
+        registry.provide(manager.readiness());
+        registry.provide(Arc::new(MemoryBus::new()) as Arc<dyn EventPublisher>);
+        registry.provide(modules::Headless);
+        manager.start_all(&mut registry).await?;
+        Ok(Headless { manager, registry })
     }
 
     /// The address the HTTP server listens on.
@@ -112,6 +133,24 @@ impl Application {
             anyhow::bail!("HTTP server stopped unexpectedly");
         }
         Ok(())
+    }
+}
+
+/// Modules started for a CLI command.
+pub struct Headless {
+    manager: ModuleManager,
+    registry: Registry,
+}
+
+impl Headless {
+    /// Services the modules published.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Stops the modules in reverse order.
+    pub async fn stop(mut self) {
+        self.manager.stop_all().await;
     }
 }
 

@@ -3,5 +3,6 @@
 
 pub mod error;
 pub mod identity;
+pub mod platform;
 
 pub use error::AppError;

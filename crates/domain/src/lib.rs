@@ -5,6 +5,7 @@
 pub mod event;
 pub mod identity;
 pub mod mail;
+pub mod paging;
 pub mod ports;
 pub mod validation;
 

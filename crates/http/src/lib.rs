@@ -2,16 +2,23 @@
 //! the result in the cross-cutting layers (request id, error envelope, tracing, body limit). All
 //! error responses are rendered by [`error`] so every non-2xx answer has the API.md shape.
 
+pub mod auth;
+mod client_ip;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod identity;
+pub mod paging;
+pub mod platform;
 mod request_id;
 mod trace;
 
 use std::sync::Arc;
 
-use axum::{extract::DefaultBodyLimit, middleware, Router};
+use axum::{extract::DefaultBodyLimit, middleware, Extension, Router};
 
+pub use auth::SharedAuthenticator;
+pub use client_ip::ClientIp;
 pub use error::{ApiError, ErrorPayload};
 pub use extract::ApiJson;
 pub use health::{Check, CheckStatus, ReadinessProbe};
@@ -35,15 +42,22 @@ impl Default for HttpSettings {
     }
 }
 
-/// Builds the whole application router from the modules' routers.
+/// Builds the whole application router from the modules' routers. `authenticator` (present when a
+/// module that verifies tokens runs) is what the auth extractors ask.
 pub fn app_router(
     modules: Vec<Router>,
     readiness: Arc<dyn ReadinessProbe>,
+    authenticator: Option<SharedAuthenticator>,
     settings: &HttpSettings,
 ) -> Router {
     let api = modules.into_iter().fold(Router::new(), Router::merge);
-    api.merge(health::routes(readiness))
-        .fallback(|| async { ApiError::from(agora_app::AppError::NotFound) })
+    let mut router = api
+        .merge(health::routes(readiness))
+        .fallback(|| async { ApiError::from(agora_app::AppError::NotFound) });
+    if let Some(authenticator) = authenticator {
+        router = router.layer(Extension(authenticator));
+    }
+    router
         .layer(DefaultBodyLimit::max(settings.body_limit))
         .layer(trace::layer())
         // Outermost: every response, including the fallback and layer rejections, gets a request

@@ -54,9 +54,15 @@ async fn render_error(response: Response, request_id: &str) -> Response {
     }
     let payload = match response.extensions().get::<ErrorPayload>() {
         Some(payload) => payload.clone(),
-        // A response someone else already gave a JSON body (none today) is left alone; a bare
-        // status from axum or a layer gets the default payload for its status.
-        None if response.headers().contains_key(header::CONTENT_TYPE) => return response,
+        // A handler's own JSON error body is left alone; a bare or plain-text status from axum
+        // or a layer gets the default payload for its status.
+        None if response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|ct| ct.as_bytes().starts_with(b"application/json")) =>
+        {
+            return response
+        }
         None => ErrorPayload::for_status(status),
     };
     let (mut parts, body) = response.into_parts();

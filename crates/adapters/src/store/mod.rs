@@ -10,8 +10,57 @@ mod errors;
 pub mod migrations;
 mod sqlite;
 
-pub use database::{Backend, Database, DbOptions, SqlTx};
+pub use database::{redact_url, Backend, Database, DbOptions, SqlTx};
 pub(crate) use errors::map_sqlx_error;
+
+/// Runs the same block against the read pool of whichever backend `$db` is (`&Database`): the
+/// SQLite read-only pool or the Postgres pool. For reads outside a write transaction.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {{
+        match $db {
+            $crate::store::Database::Sqlite(inner) => {
+                let $pool = inner.reader();
+                $body
+            }
+            $crate::store::Database::Postgres(inner) => {
+                let $pool = inner;
+                $body
+            }
+        }
+    }};
+}
+
+/// Like [`on_pool!`] but for single-statement writes outside a transaction: the SQLite writer
+/// connection or the Postgres pool.
+#[macro_export]
+macro_rules! on_writer {
+    ($db:expr, |$pool:ident| $body:expr) => {{
+        match $db {
+            $crate::store::Database::Sqlite(inner) => {
+                let $pool = inner.writer();
+                $body
+            }
+            $crate::store::Database::Postgres(inner) => {
+                let $pool = inner;
+                $body
+            }
+        }
+    }};
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally inside `LIKE … ESCAPE '\'`.
+pub fn like_pattern(text: &str) -> String {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
 
 /// Runs the same block against whichever backend the transaction belongs to. `$conn` is bound to
 /// the backend's `&mut Connection`, so the block type-checks once per dialect while being written

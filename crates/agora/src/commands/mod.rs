@@ -4,6 +4,7 @@ mod migrate;
 mod seed;
 mod serve;
 mod targets;
+mod user;
 
 use crate::{
     cli::{Cli, Command},
@@ -30,5 +31,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(args) => migrate::run(&config, &args).await,
         Command::Seed => seed::run(&config).await,
         Command::Targets => Ok(()),
+        Command::User(args) => match &args.action {
+            crate::cli::UserAction::Create(create) => user::create(&config, create).await,
+        },
     }
 }

@@ -1,33 +1,25 @@
 use std::sync::Arc;
 
-use agora_adapters::store::migrations::Migrator;
 use agora_app::identity::{SeedDemoAccounts, SeedOutcome};
 use agora_domain::ports::UnitOfWork;
 
 use crate::{
     config::{Config, Environment},
-    modules::{identity_services, resolve},
+    modules::IdentityServices,
+    Application,
 };
 
 pub(super) async fn run(config: &Config) -> anyhow::Result<()> {
     if config.environment == Environment::Production {
         anyhow::bail!("refusing to seed demo accounts with environment = production; they have published passwords");
     }
-    let db = super::migrate::connect(config).await?;
-    super::migrate::up(&Migrator::new(&db), &resolve("all")?).await?;
-    let p = config.password_hash;
-    let identity = identity_services(agora_adapters::password::Argon2Params {
-        memory_kib: p.memory_kib,
-        iterations: p.iterations,
-        parallelism: p.parallelism,
-    })?;
-    let seed = SeedDemoAccounts::new(
-        Arc::new(db.clone()) as Arc<dyn UnitOfWork>,
-        identity.users,
-        identity.hasher,
-    );
-    let report = seed.execute().await;
-    db.close().await;
+    let modules = Application::start_headless(config, "all").await?;
+    let services: IdentityServices = modules.registry().get()?;
+    let uow: Arc<dyn UnitOfWork> = modules.registry().get()?;
+    let report = SeedDemoAccounts::new(uow, services.users, services.hasher)
+        .execute()
+        .await;
+    modules.stop().await;
     println!("demo accounts (development only):");
     for (account, outcome) in report? {
         let what = match outcome {

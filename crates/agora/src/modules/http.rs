@@ -1,6 +1,6 @@
 use std::{net::SocketAddr, sync::Mutex, time::Duration};
 
-use agora_http::{app_router, HttpSettings, ReadinessProbe};
+use agora_http::{app_router, HttpSettings, ReadinessProbe, SharedAuthenticator};
 use async_trait::async_trait;
 use axum::Router;
 use std::sync::Arc;
@@ -54,7 +54,8 @@ impl Module for HttpModule {
     async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
         let routes: Vec<Router> = registry.get().unwrap_or_default();
         let readiness: Arc<dyn ReadinessProbe> = registry.get()?;
-        let app = app_router(routes, readiness, &self.settings);
+        let authenticator: Option<SharedAuthenticator> = registry.get().ok();
+        let app = app_router(routes, readiness, authenticator, &self.settings);
         let listener = TcpListener::bind(self.bind).await.map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
                 "another process is using it; stop it or pick another address with --bind or AGORA_BIND"

@@ -1,16 +1,26 @@
-use std::sync::Arc;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use agora_adapters::{
-    identity::SqlUserRepository,
+    identity::{
+        JwtAccessTokens, JwtSettings, RandomSecretTokens, RedisDenylist, SigningKey, SqlAuditLog,
+        SqlDenylist, SqlEmailTokenRepository, SqlRefreshTokenRepository, SqlUserRepository,
+    },
     password::{Argon2Hasher, Argon2Params},
+    store::Database,
 };
-use agora_domain::ports::{PasswordHasher, UserRepository};
+use agora_app::identity::{Identity, IdentityDeps, IdentitySettings};
+use agora_domain::ports::{Outbox, PasswordHasher, TokenDenylist, UnitOfWork, UserRepository};
+use agora_http::{Check, CheckStatus, SharedAuthenticator};
 use async_trait::async_trait;
+use tokio::{sync::watch, task::JoinHandle};
 
 use super::{Module, Registry};
-use crate::config::Config;
+use crate::config::{Config, Environment};
 
-/// The ports of the identity context, as wired for this process.
+/// The ports of the identity context that CLI commands use without a server.
 #[derive(Clone)]
 pub struct IdentityServices {
     /// Account persistence.
@@ -19,33 +29,82 @@ pub struct IdentityServices {
     pub hasher: Arc<dyn PasswordHasher>,
 }
 
-/// Users, credentials and roles. Owns the `users` table (migration `identity/0001`).
-pub struct IdentityModule {
-    hasher: Argon2Params,
-}
-
-impl IdentityModule {
-    /// The module with the configured hashing cost.
-    pub fn new(config: &Config) -> Self {
-        let p = config.password_hash;
-        Self {
-            hasher: Argon2Params {
-                memory_kib: p.memory_kib,
-                iterations: p.iterations,
-                parallelism: p.parallelism,
-            },
-        }
+/// Argon2 parameters from configuration.
+pub fn argon2_params(config: &Config) -> Argon2Params {
+    let p = config.password_hash;
+    Argon2Params {
+        memory_kib: p.memory_kib,
+        iterations: p.iterations,
+        parallelism: p.parallelism,
     }
 }
 
-/// Builds the identity ports; also used by CLI commands that run without the server.
-pub fn identity_services(params: Argon2Params) -> anyhow::Result<IdentityServices> {
-    let hasher = Argon2Hasher::new(params)
+/// Builds the user repository and hasher; used by the seed command.
+pub fn identity_services(db: &Database, config: &Config) -> anyhow::Result<IdentityServices> {
+    let hasher = Argon2Hasher::new(argon2_params(config))
         .map_err(|e| anyhow::anyhow!("invalid `password_hash` settings: {e}"))?;
     Ok(IdentityServices {
-        users: Arc::new(SqlUserRepository),
+        users: Arc::new(SqlUserRepository::new(db.clone())),
         hasher: Arc::new(hasher),
     })
+}
+
+/// The signing key: configured (required in production) or, in development, generated once into
+/// the data directory.
+fn signing_key(config: &Config) -> anyhow::Result<SigningKey> {
+    if let Some(pem) = &config.jwt.private_key {
+        return SigningKey::from_pem(pem.expose())
+            .map_err(|e| anyhow::anyhow!("`jwt.private_key`: {e}"));
+    }
+    if let Some(path) = &config.jwt.private_key_file {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("`jwt.private_key_file` {}: {e}", path.display()))?;
+        return SigningKey::from_pem(&pem)
+            .map_err(|e| anyhow::anyhow!("`jwt.private_key_file` {}: {e}", path.display()));
+    }
+    if config.environment == Environment::Production {
+        anyhow::bail!("production requires `jwt.private_key_file` or `jwt.private_key`");
+    }
+    let path = config.data_dir.join("jwt-ed25519.pem");
+    let (key, created) = SigningKey::load_or_create(&path)
+        .map_err(|e| anyhow::anyhow!("development signing key: {e}"))?;
+    if created {
+        tracing::warn!(path = %path.display(), "generated a development JWT signing key; configure jwt.private_key_file in production");
+    }
+    Ok(key)
+}
+
+/// Connects to Redis, naming the URL (without password) when it fails.
+pub async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionManager> {
+    let shown = agora_adapters::store::redact_url(url);
+    let client = redis::Client::open(url)
+        .map_err(|e| anyhow::anyhow!("invalid `redis_url` {shown}: {e}"))?;
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        redis::aio::ConnectionManager::new(client),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("cannot connect to Redis at {shown}: no answer within 5 s"))?
+    .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {shown}: {e}"))
+}
+
+/// Users, credentials, sessions and roles. Owns `users`, `email_tokens`, `refresh_tokens`,
+/// `denied_tokens` and `audit_log`.
+pub struct IdentityModule {
+    config: Config,
+    redis: Mutex<Option<redis::aio::ConnectionManager>>,
+    purge: Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
+}
+
+impl IdentityModule {
+    /// The module for this configuration.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            config: config.clone(),
+            redis: Mutex::new(None),
+            purge: Mutex::new(None),
+        }
+    }
 }
 
 #[async_trait]
@@ -55,7 +114,115 @@ impl Module for IdentityModule {
     }
 
     async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
-        registry.provide(identity_services(self.hasher)?);
+        let db: Database = registry.get()?;
+        let uow: Arc<dyn UnitOfWork> = registry.get()?;
+        let outbox: Arc<dyn Outbox> = registry.get()?;
+        let services = identity_services(&db, &self.config)?;
+        let jwt = JwtSettings {
+            issuer: self.config.jwt.issuer.clone(),
+            audience: self.config.jwt.audience.clone(),
+            lifetime_secs: self.config.jwt.access_ttl.as_secs(),
+        };
+        let access_tokens = JwtAccessTokens::new(&signing_key(&self.config)?, jwt)
+            .map_err(|e| anyhow::anyhow!(e))?;
+
+        let sql_denylist = SqlDenylist::new(db.clone());
+        let denylist: Arc<dyn TokenDenylist> = match &self.config.redis_url {
+            Some(url) => {
+                let conn = connect_redis(url.expose()).await?;
+                *self.redis.lock().unwrap_or_else(|p| p.into_inner()) = Some(conn.clone());
+                tracing::info!("token denylist in Redis");
+                Arc::new(RedisDenylist::new(conn, &self.config.redis_prefix))
+            }
+            None => {
+                let (stop, mut stop_rx) = watch::channel(false);
+                let purger = sql_denylist.clone();
+                let task = tokio::spawn(async move {
+                    loop {
+                        if let Err(error) = purger.purge_expired().await {
+                            tracing::warn!(%error, "could not purge expired denylist entries");
+                        }
+                        tokio::select! {
+                            _ = stop_rx.wait_for(|s| *s) => return,
+                            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+                        }
+                    }
+                });
+                *self.purge.lock().unwrap_or_else(|p| p.into_inner()) = Some((stop, task));
+                Arc::new(sql_denylist)
+            }
+        };
+
+        let deps = IdentityDeps {
+            uow,
+            users: services.users.clone(),
+            email_tokens: Arc::new(SqlEmailTokenRepository),
+            refresh_tokens: Arc::new(SqlRefreshTokenRepository),
+            denylist,
+            access_tokens: Arc::new(access_tokens),
+            secrets: Arc::new(RandomSecretTokens),
+            hasher: services.hasher.clone(),
+            outbox,
+            audit: Arc::new(SqlAuditLog::new(db)),
+        };
+        let settings = IdentitySettings {
+            public_url: self.config.public_url.trim_end_matches('/').to_owned(),
+            refresh_ttl: self.config.jwt.refresh_ttl,
+            ..IdentitySettings::default()
+        };
+        let identity = Identity::new(deps, settings).await?;
+        registry.append(agora_http::identity::routes(identity.clone()));
+        registry.provide(Arc::new(identity.clone()) as SharedAuthenticator);
+        registry.provide(identity);
+        registry.provide(services);
         Ok(())
+    }
+
+    async fn stop(&self) -> anyhow::Result<()> {
+        let purge = self.purge.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((stop, task)) = purge {
+            let _ = stop.send(true);
+            task.await?;
+        }
+        Ok(())
+    }
+
+    async fn checks(&self) -> Vec<Check> {
+        let identity = Check {
+            name: "identity".into(),
+            status: CheckStatus::Up,
+            latency_ms: None,
+            reason: None,
+        };
+        let conn = self.redis.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let Some(mut conn) = conn else {
+            return vec![identity];
+        };
+        let started = std::time::Instant::now();
+        let pong = tokio::time::timeout(
+            Duration::from_secs(2),
+            redis::cmd("PING").query_async::<String>(&mut conn),
+        )
+        .await;
+        let (status, reason) = match pong {
+            Ok(Ok(_)) => (CheckStatus::Up, None),
+            Ok(Err(error)) => (
+                CheckStatus::Down,
+                Some(format!("Redis unreachable: {error}")),
+            ),
+            Err(_) => (
+                CheckStatus::Down,
+                Some("Redis did not answer within 2 s".to_owned()),
+            ),
+        };
+        vec![
+            identity,
+            Check {
+                name: "redis".into(),
+                status,
+                latency_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+                reason,
+            },
+        ]
     }
 }

@@ -5,19 +5,27 @@
 mod http;
 mod identity;
 mod manager;
+mod platform;
 mod registry;
 mod store;
 mod targets;
 
 pub use http::{HttpModule, HttpStopped, LocalAddr};
-pub use identity::{identity_services, IdentityModule, IdentityServices};
+pub use identity::{
+    argon2_params, connect_redis, identity_services, IdentityModule, IdentityServices,
+};
 pub use manager::{ModuleManager, StartError};
+pub use platform::{MailerOverride, PlatformModule};
 pub use registry::Registry;
 pub use store::{db_options, StoreModule};
 pub use targets::{resolve, Target, UnknownTarget, MODULES, TARGETS};
 
 use agora_http::Check;
 use async_trait::async_trait;
+
+/// Present in the registry when modules run for a CLI command: no background delivery.
+#[derive(Clone, Copy, Debug)]
+pub struct Headless;
 
 /// A unit of the system with a lifecycle.
 #[async_trait]

@@ -20,9 +20,14 @@ pub const MODULES: &[ModuleInfo] = &[
         description: "relational store (SQLite or PostgreSQL): pool, per-module migrations",
     },
     ModuleInfo {
-        name: "identity",
+        name: "platform",
         dependencies: &["store"],
-        description: "users, credentials and roles; owns the `users` table",
+        description: "transactional outbox and its relay, mail (SMTP or embedded mailbox)",
+    },
+    ModuleInfo {
+        name: "identity",
+        dependencies: &["store", "platform"],
+        description: "users, email verification, login, JWT sessions, roles and tiers, audit",
     },
     ModuleInfo {
         name: "http",
@@ -132,7 +137,10 @@ mod tests {
 
     #[test]
     fn the_monolith_starts_the_store_first() {
-        assert_eq!(resolve("all").unwrap(), vec!["store", "identity", "http"]);
+        assert_eq!(
+            resolve("all").unwrap(),
+            vec!["store", "platform", "identity", "http"]
+        );
     }
 
     #[test]

@@ -89,7 +89,10 @@ fn targets_lists_modules_and_dependencies() {
     let output = run(dir.path(), &["targets"]);
     assert!(output.status.success());
     let text = stdout(&output);
-    assert!(text.contains("store → identity → http"), "{text}");
+    assert!(
+        text.contains("store → platform → identity → http"),
+        "{text}"
+    );
     assert!(text.contains("depends on: store"), "{text}");
 }
 
@@ -192,7 +195,7 @@ async fn migrate_round_trip_via_the_cli(backend: Backend) {
 
     let down = cli(&["migrate", "down", "--steps", "1"]);
     assert!(down.status.success(), "{}", stderr(&down));
-    assert!(stdout(&down).contains("reverted identity/0001_create_users"));
+    assert!(stdout(&down).contains("reverted identity/0002_create_sessions"));
     assert!(stdout(&cli(&["migrate", "status"])).contains("pending"));
 
     let again = cli(&["migrate", "up"]);

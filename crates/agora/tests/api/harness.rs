@@ -1,26 +1,34 @@
-//! The harness itself: the fakes a test reads are the ones the running modules use.
+//! The harness itself: the fakes a test injects are the ones the running modules use.
 
-use agora_domain::{event::EventEnvelope, mail::OutgoingMail};
+use std::{sync::Arc, time::Duration};
 
-use crate::{both_backends, support::TestApp};
+use agora_adapters::memory::RecordingMailer;
+use serde_json::json;
 
-async fn the_recording_fakes_are_the_ports_the_app_uses(app: TestApp) {
-    let mail = OutgoingMail {
-        to: "ann@example.org".into(),
-        subject: "Hello".into(),
-        text: "plain".into(),
-        html: "<p>html</p>".into(),
+use crate::support::{eventually, spawn_app_with, Backend, Spawn};
+
+#[tokio::test]
+async fn an_injected_mailer_and_the_memory_bus_receive_what_the_app_sends() {
+    let mailer = RecordingMailer::new();
+    let spawn = Spawn {
+        mailer: Some(Arc::new(mailer.clone())),
+        ..Default::default()
     };
-    app.ports.mailer.send(&mail).await.unwrap();
-    assert_eq!(app.mailer.sent_to("ann@example.org"), vec![mail]);
-
-    let event = EventEnvelope::new(
-        "user.created",
-        uuid::Uuid::now_v7(),
-        serde_json::json!({"id": 1}),
-    );
-    app.ports.bus.publish(&event).await.unwrap();
-    assert_eq!(app.bus.published_of("user.created"), vec![event]);
+    let app = spawn_app_with(Backend::Sqlite, spawn).await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/users"))
+        .json(&json!({"email": "fake@example.org", "password": "Secret123", "name": "Fay Fake"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    eventually(Duration::from_secs(5), || {
+        !mailer.sent_to("fake@example.org").is_empty()
+    })
+    .await;
+    eventually(Duration::from_secs(5), || {
+        !app.bus.published_of("user.created").is_empty()
+    })
+    .await;
 }
-
-both_backends!(the_recording_fakes_are_the_ports_the_app_uses);

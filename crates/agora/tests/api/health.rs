@@ -17,7 +17,7 @@ async fn ready_reports_every_module_and_the_store(app: TestApp) {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["status"], "ready");
-    for module in ["store", "identity", "http"] {
+    for module in ["store", "platform", "identity", "http"] {
         assert_eq!(body["checks"][module]["status"], "up", "{module}: {body}");
     }
     assert!(body["checks"]["store"]["latencyMs"].is_number());

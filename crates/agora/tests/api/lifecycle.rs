@@ -46,6 +46,7 @@ async fn a_request_outliving_the_drain_deadline_does_not_block_exit() {
         configure: Some(Box::new(|config| {
             config.shutdown_timeout = Duration::from_millis(300)
         })),
+        ..Default::default()
     };
     let app = spawn_app_with(Backend::Sqlite, spawn).await.unwrap();
     let _request = tokio::spawn(app.client.get(app.url("/test/slow")).send());

@@ -35,14 +35,16 @@ fn no_progress() -> impl FnMut(&Migration) + Send {
 
 async fn down_one_step_then_up_round_trips(db: Database) {
     let migrator = Migrator::new(&db);
-    let modules = ["identity"];
-    assert_eq!(migrator.up(&modules, &mut no_progress()).await.unwrap(), 1);
-    assert!(table_exists(&db, "users").await);
-    assert!(matches!(
-        migrator.status(&modules).await.unwrap()[0].state,
-        MigrationState::Applied(_)
-    ));
+    let modules = ["platform", "identity"];
+    let all = migrator.up(&modules, &mut no_progress()).await.unwrap();
+    assert!(all >= 3, "platform and identity migrations applied");
+    assert!(table_exists(&db, "users").await && table_exists(&db, "refresh_tokens").await);
+    let status = migrator.status(&modules).await.unwrap();
+    assert!(status
+        .iter()
+        .all(|s| matches!(s.state, MigrationState::Applied(_))));
 
+    // The newest step (identity's sessions tables) is reverted; older ones stay.
     assert_eq!(
         migrator
             .down(&modules, 1, &mut no_progress())
@@ -50,14 +52,25 @@ async fn down_one_step_then_up_round_trips(db: Database) {
             .unwrap(),
         1
     );
-    assert!(!table_exists(&db, "users").await);
-    assert_eq!(
-        migrator.status(&modules).await.unwrap()[0].state,
-        MigrationState::Pending
-    );
-
-    assert_eq!(migrator.up(&modules, &mut no_progress()).await.unwrap(), 1);
+    assert!(!table_exists(&db, "refresh_tokens").await);
     assert!(table_exists(&db, "users").await);
+    let status = migrator.status(&modules).await.unwrap();
+    assert_eq!(status.last().unwrap().state, MigrationState::Pending);
+
+    // Every step down and back up again.
+    assert_eq!(
+        migrator
+            .down(&modules, 100, &mut no_progress())
+            .await
+            .unwrap(),
+        all - 1
+    );
+    assert!(!table_exists(&db, "users").await && !table_exists(&db, "outbox").await);
+    assert_eq!(
+        migrator.up(&modules, &mut no_progress()).await.unwrap(),
+        all
+    );
+    assert!(table_exists(&db, "users").await && table_exists(&db, "refresh_tokens").await);
     assert_eq!(
         migrator.up(&modules, &mut no_progress()).await.unwrap(),
         0,

@@ -11,10 +11,10 @@ use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Durat
 
 use agora::{config::Config, Application, Wiring};
 use agora_adapters::{
-    memory::{MemoryBus, RecordingMailer},
+    memory::MemoryBus,
     store::{Database, DbOptions},
 };
-use agora_domain::ports::{EventPublisher, Mailer};
+use agora_domain::ports::Mailer;
 use axum::Router;
 use tokio::{sync::oneshot, task::JoinHandle};
 
@@ -29,11 +29,8 @@ pub enum Backend {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
-    pub mailer: RecordingMailer,
     pub bus: MemoryBus,
     pub db: Database,
-    /// The mail and bus ports as the running modules received them.
-    pub ports: WiredPorts,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _store: TestStore,
@@ -68,12 +65,6 @@ impl TestApp {
     }
 }
 
-/// Ports read back from the started application's registry.
-pub struct WiredPorts {
-    pub mailer: Arc<dyn Mailer>,
-    pub bus: Arc<dyn EventPublisher>,
-}
-
 /// Adjusts the test configuration before start.
 pub type Configure = Box<dyn FnOnce(&mut Config) + Send>;
 
@@ -82,6 +73,8 @@ pub type Configure = Box<dyn FnOnce(&mut Config) + Send>;
 pub struct Spawn {
     pub extra_routes: Vec<Router>,
     pub configure: Option<Configure>,
+    /// Replaces the mail transport (default: the embedded mailbox, read with `app.mails_to`).
+    pub mailer: Option<Arc<dyn Mailer>>,
 }
 
 /// Starts the app on `backend`, or returns `None` when the backend is unavailable outside CI.
@@ -95,10 +88,9 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
     if let Some(configure) = spawn.configure {
         configure(&mut config);
     }
-    let mailer = RecordingMailer::new();
     let bus = MemoryBus::new();
     let wiring = Wiring {
-        mailer: Arc::new(mailer.clone()),
+        mailer: spawn.mailer,
         bus: Arc::new(bus.clone()),
         extra_routes: spawn.extra_routes,
     };
@@ -110,10 +102,6 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
         .registry()
         .get()
         .expect("store module publishes the database");
-    let ports = WiredPorts {
-        mailer: app.registry().get().expect("mailer is wired"),
-        bus: app.registry().get().expect("bus is wired"),
-    };
     let (shutdown, rx) = oneshot::channel();
     let server = tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -121,10 +109,8 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
     Some(TestApp {
         addr,
         client: reqwest::Client::new(),
-        mailer,
         bus,
         db,
-        ports,
         shutdown: Some(shutdown),
         server: Some(server),
         _store: store,
@@ -140,6 +126,7 @@ pub fn test_config(store: &TestStore) -> Config {
     config.password_hash.memory_kib = 64;
     config.password_hash.iterations = 1;
     config.shutdown_timeout = Duration::from_secs(5);
+    config.outbox_poll_interval = Duration::from_millis(20);
     config
 }
 
@@ -303,4 +290,17 @@ macro_rules! both_stores {
             }
         }
     )+};
+}
+
+/// Polls `condition` until it holds or `deadline` passes (then panics). Tests never sleep for a
+/// fixed time to wait for background work.
+pub async fn eventually(deadline: Duration, mut condition: impl FnMut() -> bool) {
+    let until = std::time::Instant::now() + deadline;
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < until,
+            "condition not met within {deadline:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

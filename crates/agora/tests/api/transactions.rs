@@ -40,7 +40,7 @@ fn user(email: &str) -> User {
 
 async fn find(db: &Database, email: &str) -> Option<User> {
     let mut tx = db.begin().await.unwrap();
-    SqlUserRepository
+    SqlUserRepository::new(db.clone())
         .find_by_email(&mut tx, &Email::parse(email).unwrap())
         .await
         .unwrap()
@@ -48,7 +48,7 @@ async fn find(db: &Database, email: &str) -> Option<User> {
 
 async fn committed_writes_persist_and_uncommitted_ones_vanish(db: Database) {
     migrated(&db).await;
-    let repo = SqlUserRepository;
+    let repo = SqlUserRepository::new(db.clone());
     {
         let mut tx = db.begin().await.unwrap();
         repo.insert(&mut tx, &user("dropped@example.org"))
@@ -81,7 +81,7 @@ async fn committed_writes_persist_and_uncommitted_ones_vanish(db: Database) {
 
 async fn a_multi_step_write_is_atomic_or_absent(db: Database) {
     migrated(&db).await;
-    let repo = SqlUserRepository;
+    let repo = SqlUserRepository::new(db.clone());
     let mut tx = db.begin().await.unwrap();
     repo.insert(&mut tx, &user("one@example.org"))
         .await
@@ -99,7 +99,7 @@ async fn a_multi_step_write_is_atomic_or_absent(db: Database) {
 
 async fn a_taken_email_is_the_same_named_constraint_on_every_backend(db: Database) {
     migrated(&db).await;
-    let repo = SqlUserRepository;
+    let repo = SqlUserRepository::new(db.clone());
     let mut tx = db.begin().await.unwrap();
     repo.insert(&mut tx, &user("taken@example.org"))
         .await
@@ -128,7 +128,7 @@ async fn the_seed_is_idempotent(db: Database) {
     .unwrap();
     let seed = SeedDemoAccounts::new(
         Arc::new(db.clone()),
-        Arc::new(SqlUserRepository),
+        Arc::new(SqlUserRepository::new(db.clone())),
         Arc::new(hasher),
     );
     let first = seed.execute().await.unwrap();
@@ -164,7 +164,7 @@ async fn concurrent_sqlite_writers_all_succeed() {
                 let db = db.clone();
                 tokio::spawn(async move {
                     let mut tx = db.begin().await?;
-                    SqlUserRepository
+                    SqlUserRepository::new(db.clone())
                         .insert(&mut tx, &user(&format!("writer{i}@example.org")))
                         .await?;
                     tokio::task::yield_now().await;

@@ -1,5 +1,110 @@
-//! Identity use cases.
+//! Identity use cases: registration, email verification, login and sessions, password reset,
+//! profiles, administration. Handlers call exactly one method of [`Identity`] per request.
 
+mod admin;
+mod authenticate;
+mod mails;
+mod passwords;
+mod profile;
+mod register;
 mod seed;
+mod sessions;
 
-pub use seed::{DemoAccount, SeedDemoAccounts, SeedOutcome};
+use std::{sync::Arc, time::Duration};
+
+use agora_domain::ports::{
+    AccessTokens, AuditLog, EmailTokenRepository, Outbox, PasswordHasher, RefreshTokenRepository,
+    SecretTokens, TokenDenylist, UnitOfWork, UserRepository,
+};
+
+pub use admin::{AdminUserChange, UserListQuery};
+pub use authenticate::Authenticator;
+pub use passwords::{ChangePasswordInput, ResetPasswordInput};
+pub use profile::ProfileChange;
+pub use register::{CreateUserInput, RegisterInput};
+pub use seed::{DemoAccount, SeedDemoAccounts, SeedOutcome, DEMO_ACCOUNTS};
+pub use sessions::{LoginInput, SessionTokens};
+
+/// The ports identity needs, wired once by the composition root.
+#[derive(Clone)]
+pub struct IdentityDeps {
+    /// Transactions.
+    pub uow: Arc<dyn UnitOfWork>,
+    /// Accounts.
+    pub users: Arc<dyn UserRepository>,
+    /// Verification and reset tokens.
+    pub email_tokens: Arc<dyn EmailTokenRepository>,
+    /// Refresh-token families.
+    pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
+    /// Revoked access tokens and sessions.
+    pub denylist: Arc<dyn TokenDenylist>,
+    /// JWT signing and verification.
+    pub access_tokens: Arc<dyn AccessTokens>,
+    /// Random tokens and their hashes.
+    pub secrets: Arc<dyn SecretTokens>,
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Mails and events, delivered after commit.
+    pub outbox: Arc<dyn Outbox>,
+    /// Security audit trail.
+    pub audit: Arc<dyn AuditLog>,
+}
+
+/// Tunables of the identity context.
+#[derive(Debug, Clone)]
+pub struct IdentitySettings {
+    /// Base URL of the web app, used in mailed links (no trailing slash).
+    pub public_url: String,
+    /// Refresh token lifetime (30 days).
+    pub refresh_ttl: Duration,
+    /// Verification link lifetime (24 h).
+    pub verify_ttl: Duration,
+    /// Password reset link lifetime (1 h).
+    pub reset_ttl: Duration,
+}
+
+impl Default for IdentitySettings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:3000".into(),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            verify_ttl: Duration::from_secs(24 * 3600),
+            reset_ttl: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// The identity application service.
+#[derive(Clone)]
+pub struct Identity {
+    deps: IdentityDeps,
+    settings: IdentitySettings,
+    /// A real hash of a random password, verified against when the email is unknown so that
+    /// unknown and known emails take the same time.
+    dummy_hash: Arc<String>,
+}
+
+impl Identity {
+    /// Builds the service; computes the timing-equaliser hash once.
+    pub async fn new(
+        deps: IdentityDeps,
+        settings: IdentitySettings,
+    ) -> Result<Self, crate::AppError> {
+        let dummy = deps.secrets.generate();
+        let dummy_hash = Arc::new(deps.hasher.hash(dummy).await?);
+        Ok(Self {
+            deps,
+            settings,
+            dummy_hash,
+        })
+    }
+
+    /// The public keys that verify this service's access tokens.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.deps.access_tokens.jwks()
+    }
+}
+
+pub(crate) fn chrono_duration(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}

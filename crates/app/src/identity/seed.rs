@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use agora_domain::{
     identity::{Email, NewUser, PersonName, Role, Tier},
-    ports::{PasswordHasher, UnitOfWork, UserRepository},
+    ports::{PasswordHasher, StoreError, UnitOfWork, UserRepository},
 };
 use chrono::Utc;
 
@@ -95,10 +95,10 @@ impl SeedDemoAccounts {
 
     async fn ensure(&self, account: &DemoAccount) -> Result<SeedOutcome, AppError> {
         let email = Email::parse(account.email)?;
-        let mut tx = self.uow.begin().await?;
-        if self.users.find_by_email(&mut tx, &email).await?.is_some() {
+        if self.users.get_by_email(&email).await?.is_some() {
             return Ok(SeedOutcome::AlreadyPresent);
         }
+        // Hash before opening the transaction: on SQLite it holds the single writer connection.
         let password_hash = self.hasher.hash(account.password.to_owned()).await?;
         let user = NewUser {
             email,
@@ -109,7 +109,12 @@ impl SeedDemoAccounts {
             is_verified: true,
         }
         .into_user(Utc::now());
-        self.users.insert(&mut tx, &user).await?;
+        let mut tx = self.uow.begin().await?;
+        match self.users.insert(&mut tx, &user).await {
+            // A concurrent seed created it between the check and the insert.
+            Err(StoreError::Constraint { .. }) => return Ok(SeedOutcome::AlreadyPresent),
+            other => other?,
+        }
         tx.commit().await?;
         Ok(SeedOutcome::Created)
     }

@@ -2,13 +2,18 @@
 //! backend (SQLite/Postgres, SMTP/mailbox, memory/Redis/NATS…) chosen by configuration.
 
 mod bus;
+mod identity;
 mod mail;
+mod outbox;
 mod password;
 mod store;
-mod users;
 
 pub use bus::{BusError, EventPublisher};
+pub use identity::{
+    AccessTokens, AuditLog, EmailTokenRepository, RefreshTokenRepository, SecretTokens,
+    TokenDenylist, TokenError, UserFilter, UserRepository,
+};
 pub use mail::{MailError, Mailer};
+pub use outbox::{MailboxReader, Outbox, OutboxItem, OutboxMessage, StoredMail};
 pub use password::{PasswordHashError, PasswordHasher};
 pub use store::{StoreError, Tx, TxBackend, UnitOfWork};
-pub use users::UserRepository;

@@ -96,7 +96,11 @@ macro_rules! migration {
 }
 
 /// Every migration the binary knows, grouped by module, ascending version within a module.
-pub static REGISTRY: &[Migration] = &[migration!("identity", 1, "0001_create_users")];
+pub static REGISTRY: &[Migration] = &[
+    migration!("platform", 1, "0001_create_outbox"),
+    migration!("identity", 1, "0001_create_users"),
+    migration!("identity", 2, "0002_create_sessions"),
+];
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,160 @@
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use agora_adapters::{
+    platform::{SmtpMailer, SqlMailbox, SqlOutbox},
+    store::Database,
+};
+use agora_app::platform::{Mailbox, OutboxRelay, RetryPolicy};
+use agora_domain::ports::{EventPublisher, Mailer, Outbox};
+use agora_http::{Check, CheckStatus};
+use async_trait::async_trait;
+use tokio::{sync::watch, task::JoinHandle};
+
+use super::{Module, Registry};
+use crate::config::{Config, Secret};
+
+/// Mail and event delivery: owns the outbox and the embedded mailbox, and runs the relay that
+/// delivers committed messages (SMTP when configured, otherwise the mailbox; events to the bus).
+pub struct PlatformModule {
+    smtp_url: Option<Secret<String>>,
+    mail_from: String,
+    poll_interval: Duration,
+    smtp: Mutex<Option<SmtpMailer>>,
+    relay: Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
+}
+
+/// The mail transport chosen by the composition root when a caller (a test) supplies one.
+#[derive(Clone)]
+pub struct MailerOverride(pub Arc<dyn Mailer>);
+
+impl PlatformModule {
+    /// The module for this configuration.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            smtp_url: config.smtp_url.clone(),
+            mail_from: config.mail_from.clone(),
+            poll_interval: config.outbox_poll_interval,
+            smtp: Mutex::new(None),
+            relay: Mutex::new(None),
+        }
+    }
+}
+
+/// Relays until told to stop. A failing batch (database briefly unavailable) is logged and retried
+/// on the next tick; the messages stay in the outbox.
+async fn relay_loop(relay: OutboxRelay, interval: Duration, mut stop: watch::Receiver<bool>) {
+    loop {
+        let delivered = match relay.relay_batch(50).await {
+            Ok(count) => count,
+            Err(error) => {
+                tracing::warn!(%error, "outbox relay batch failed");
+                0
+            }
+        };
+        if delivered > 0 {
+            continue; // more may be waiting
+        }
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}
+
+#[async_trait]
+impl Module for PlatformModule {
+    fn name(&self) -> &'static str {
+        "platform"
+    }
+
+    async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
+        let db: Database = registry.get()?;
+        let outbox = Arc::new(SqlOutbox::new(db.clone())) as Arc<dyn Outbox>;
+        let mailbox = SqlMailbox::new(db);
+        let mailer: Arc<dyn Mailer> = match (registry.get::<MailerOverride>(), &self.smtp_url) {
+            (Ok(MailerOverride(mailer)), _) => mailer,
+            (Err(_), Some(url)) => {
+                let smtp = SmtpMailer::new(url.expose(), &self.mail_from)
+                    .map_err(|e| anyhow::anyhow!("`smtp_url`: {e}"))?;
+                *self.smtp.lock().unwrap_or_else(|p| p.into_inner()) = Some(smtp.clone());
+                tracing::info!("outgoing mail via SMTP");
+                Arc::new(smtp)
+            }
+            (Err(_), None) => {
+                tracing::info!(
+                    "outgoing mail goes to the embedded mailbox (GET /api/admin/mailbox)"
+                );
+                registry.append(agora_http::platform::mailbox_routes(Mailbox::new(
+                    Arc::new(mailbox.clone()),
+                )));
+                Arc::new(mailbox)
+            }
+        };
+        registry.provide(outbox.clone());
+        if registry.get::<super::Headless>().is_ok() {
+            return Ok(());
+        }
+        let bus: Arc<dyn EventPublisher> = registry.get()?;
+        let relay = OutboxRelay::new(outbox.clone(), mailer, bus, RetryPolicy::default());
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(relay_loop(relay, self.poll_interval, stop_rx));
+        *self.relay.lock().unwrap_or_else(|p| p.into_inner()) = Some((stop, task));
+        Ok(())
+    }
+
+    async fn stop(&self) -> anyhow::Result<()> {
+        let running = self.relay.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((stop, task)) = running {
+            let _ = stop.send(true);
+            // The relay finishes the batch in hand; undelivered messages stay in the outbox.
+            task.await?;
+        }
+        Ok(())
+    }
+
+    async fn checks(&self) -> Vec<Check> {
+        let smtp = self.smtp.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let Some(smtp) = smtp else {
+            return vec![Check {
+                name: "platform".into(),
+                status: CheckStatus::Up,
+                latency_ms: None,
+                reason: None,
+            }];
+        };
+        let started = std::time::Instant::now();
+        let outcome = tokio::time::timeout(Duration::from_secs(2), smtp.ping()).await;
+        let (status, reason) = match outcome {
+            Ok(Ok(true)) => (CheckStatus::Up, None),
+            Ok(Ok(false)) => (
+                CheckStatus::Down,
+                Some("SMTP server refused the connection test".to_owned()),
+            ),
+            Ok(Err(error)) => (
+                CheckStatus::Down,
+                Some(format!("SMTP unreachable: {error}")),
+            ),
+            Err(_) => (
+                CheckStatus::Down,
+                Some("SMTP did not answer within 2 s".to_owned()),
+            ),
+        };
+        vec![
+            Check {
+                name: "platform".into(),
+                status: CheckStatus::Up,
+                latency_ms: None,
+                reason: None,
+            },
+            Check {
+                name: "smtp".into(),
+                status,
+                latency_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+                reason,
+            },
+        ]
+    }
+}

@@ -1,0 +1,97 @@
+//! Mail templates, text and HTML. Kept next to the use cases that send them.
+
+use agora_domain::mail::OutgoingMail;
+
+fn escape_html(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '\'' => "&#39;".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+fn render(
+    to: &str,
+    subject: &str,
+    greeting_name: &str,
+    lines: &[&str],
+    link: &str,
+    link_text: &str,
+) -> OutgoingMail {
+    let text = format!(
+        "Hi {greeting_name},\n\n{}\n\n{link}\n\n— Agora\n",
+        lines.join("\n")
+    );
+    let paragraphs: String = lines
+        .iter()
+        .map(|l| format!("<p>{}</p>", escape_html(l)))
+        .collect();
+    let html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\"><p>Hi {},</p>{paragraphs}\
+         <p><a href=\"{link}\">{link_text}</a></p><p style=\"color:#666\">{link}</p><p>— Agora</p></body></html>",
+        escape_html(greeting_name),
+    );
+    OutgoingMail {
+        to: to.to_owned(),
+        subject: subject.to_owned(),
+        text,
+        html,
+    }
+}
+
+/// "Verify your email", with the verification link (API.md).
+pub(crate) fn verification(to: &str, name: &str, public_url: &str, token: &str) -> OutgoingMail {
+    let link = format!("{public_url}/verify-email?token={token}");
+    render(
+        to,
+        "Verify your email",
+        name,
+        &[
+            "Welcome to Agora! Open the verification link below to confirm your email address.",
+            "The verification link is valid for 24 hours. If you did not register, ignore this mail.",
+        ],
+        &link,
+        "Verify my email",
+    )
+}
+
+/// Password reset link, valid for one hour.
+pub(crate) fn password_reset(to: &str, name: &str, public_url: &str, token: &str) -> OutgoingMail {
+    let link = format!("{public_url}/reset-password?token={token}");
+    render(
+        to,
+        "Reset your password",
+        name,
+        &[
+            "Someone (hopefully you) asked to reset your Agora password. Open the link below to choose a new one.",
+            "The link is valid for 1 hour and works once. If you did not ask, ignore this mail: your password stays unchanged.",
+        ],
+        &link,
+        "Choose a new password",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_verification_mail_matches_the_contract() {
+        let mail = verification("ann@example.org", "Ann <b>", "http://x", "tok123");
+        assert_eq!(mail.subject, "Verify your email");
+        assert!(mail.text.contains("verification link"));
+        assert!(mail.text.contains("http://x/verify-email?token=tok123"));
+        assert!(mail
+            .html
+            .contains("href=\"http://x/verify-email?token=tok123\""));
+        assert!(
+            mail.html.contains("Ann &lt;b&gt;"),
+            "names are escaped in HTML"
+        );
+    }
+}

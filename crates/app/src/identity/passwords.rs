@@ -1,0 +1,207 @@
+use agora_domain::{
+    event::EventEnvelope,
+    identity::{AuditEntry, Email, EmailTokenPurpose, Password, Principal},
+    ports::OutboxMessage,
+    FieldError,
+};
+use chrono::Utc;
+use serde_json::json;
+
+use super::{chrono_duration, mails, sessions::redeemed, Identity};
+use crate::AppError;
+
+/// `POST /api/auth/reset-password`.
+#[derive(Debug, Clone, Default)]
+pub struct ResetPasswordInput {
+    /// The mailed token.
+    pub token: Option<String>,
+    /// The new password.
+    pub password: Option<String>,
+}
+
+/// `POST /api/users/me/password`.
+#[derive(Debug, Clone, Default)]
+pub struct ChangePasswordInput {
+    /// The password in use now.
+    pub current_password: Option<String>,
+    /// The replacement.
+    pub new_password: Option<String>,
+}
+
+impl Identity {
+    /// Mails a reset link if the address belongs to an active account. The caller always gets the
+    /// same answer, so the endpoint cannot be used to discover accounts.
+    pub async fn forgot_password(
+        &self,
+        email: Option<String>,
+        ip: Option<String>,
+    ) -> Result<(), AppError> {
+        let raw = email.unwrap_or_default();
+        let email = Email::parse(&raw)?;
+        let Some(user) = self.deps.users.get_by_email(&email).await? else {
+            return Ok(());
+        };
+        if user.disabled {
+            return Ok(());
+        }
+        let token = self.deps.secrets.generate();
+        let expires_at = Utc::now() + chrono_duration(self.settings.reset_ttl);
+        let mut tx = self.deps.uow.begin().await?;
+        self.deps
+            .email_tokens
+            .insert(
+                &mut tx,
+                &self.deps.secrets.hash(&token),
+                user.id,
+                EmailTokenPurpose::ResetPassword,
+                expires_at,
+            )
+            .await?;
+        let mail = mails::password_reset(
+            user.email.as_str(),
+            user.name.as_str(),
+            &self.settings.public_url,
+            &token,
+        );
+        self.deps
+            .outbox
+            .enqueue(&mut tx, &OutboxMessage::Mail(mail))
+            .await?;
+        let event = EventEnvelope::new(
+            "user.password_reset_requested",
+            user.id,
+            json!({ "id": user.id }),
+        );
+        self.deps
+            .outbox
+            .enqueue(&mut tx, &OutboxMessage::Event(event))
+            .await?;
+        let entry =
+            AuditEntry::new("auth.password_reset_requested", None, Some(user.id)).with_ip(ip);
+        self.deps.audit.record(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a new password with a mailed token and ends every session of the account.
+    pub async fn reset_password(&self, input: ResetPasswordInput) -> Result<(), AppError> {
+        let mut errors = agora_domain::ValidationErrors::new();
+        let token = input.token.filter(|t| !t.is_empty());
+        if token.is_none() {
+            errors.push(FieldError::new("token", "Token is required"));
+        }
+        let password = errors.check(Password::parse(
+            input.password.as_deref().unwrap_or_default(),
+            "password",
+        ));
+        errors.into_result()?;
+        let (Some(token), Some(password)) = (token, password) else {
+            unreachable!("validation passed");
+        };
+        let password_hash = self.deps.hasher.hash(password.expose().to_owned()).await?;
+
+        let now = Utc::now();
+        let mut tx = self.deps.uow.begin().await?;
+        let redemption = self
+            .deps
+            .email_tokens
+            .redeem(
+                &mut tx,
+                &self.deps.secrets.hash(&token),
+                EmailTokenPurpose::ResetPassword,
+                now,
+            )
+            .await?;
+        let user_id = redeemed(redemption, "Reset link")?;
+        let mut user = self
+            .deps
+            .users
+            .find_by_id(&mut tx, user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        user.password_hash = password_hash;
+        user.updated_at = now;
+        self.deps.users.update(&mut tx, &user).await?;
+        let sessions = self
+            .deps
+            .refresh_tokens
+            .revoke_user(&mut tx, user.id, None, now)
+            .await?;
+        self.deps
+            .audit
+            .record(
+                &mut tx,
+                &AuditEntry::new("auth.password_reset", None, Some(user.id)),
+            )
+            .await?;
+        tx.commit().await?;
+        self.deny_sessions(&sessions).await;
+        Ok(())
+    }
+
+    /// Changes the caller's password after checking the current one; other sessions end, the
+    /// current one stays.
+    pub async fn change_password(
+        &self,
+        principal: &Principal,
+        input: ChangePasswordInput,
+    ) -> Result<(), AppError> {
+        let mut errors = agora_domain::ValidationErrors::new();
+        let current = input.current_password.filter(|p| !p.is_empty());
+        if current.is_none() {
+            errors.push(FieldError::new(
+                "currentPassword",
+                "Current password is required",
+            ));
+        }
+        let new = errors.check(Password::parse(
+            input.new_password.as_deref().unwrap_or_default(),
+            "newPassword",
+        ));
+        errors.into_result()?;
+        let (Some(current), Some(new)) = (current, new) else {
+            unreachable!("validation passed");
+        };
+        let user = self
+            .deps
+            .users
+            .get(principal.user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !self
+            .deps
+            .hasher
+            .verify(current, user.password_hash.clone())
+            .await?
+        {
+            return Err(FieldError::new("currentPassword", "Current password is incorrect").into());
+        }
+        let password_hash = self.deps.hasher.hash(new.expose().to_owned()).await?;
+        let now = Utc::now();
+        let mut tx = self.deps.uow.begin().await?;
+        let mut user = self
+            .deps
+            .users
+            .find_by_id(&mut tx, principal.user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        user.password_hash = password_hash;
+        user.updated_at = now;
+        self.deps.users.update(&mut tx, &user).await?;
+        let sessions = self
+            .deps
+            .refresh_tokens
+            .revoke_user(&mut tx, user.id, Some(principal.session_id), now)
+            .await?;
+        self.deps
+            .audit
+            .record(
+                &mut tx,
+                &AuditEntry::new("auth.password_changed", Some(user.id), None),
+            )
+            .await?;
+        tx.commit().await?;
+        self.deny_sessions(&sessions).await;
+        Ok(())
+    }
+}

@@ -1,0 +1,307 @@
+use agora_domain::{
+    event::EventEnvelope,
+    identity::{
+        AccessGrant, AuditEntry, Email, EmailTokenPurpose, Principal, Redemption, RefreshRecord,
+        User,
+    },
+    ports::{OutboxMessage, Tx},
+    FieldError, ValidationErrors,
+};
+use chrono::Utc;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{chrono_duration, Identity};
+use crate::AppError;
+
+/// Login form; fields optional so a missing one gets its own message.
+#[derive(Debug, Clone, Default)]
+pub struct LoginInput {
+    /// Email address.
+    pub email: Option<String>,
+    /// Password.
+    pub password: Option<String>,
+    /// Client IP, for the audit trail.
+    pub ip: Option<String>,
+}
+
+/// A new or rotated session.
+#[derive(Debug, Clone)]
+pub struct SessionTokens {
+    /// Short-lived JWT.
+    pub access_token: String,
+    /// Opaque, single-use refresh token.
+    pub refresh_token: String,
+    /// Access token lifetime in seconds.
+    pub expires_in: u64,
+    /// The account.
+    pub user: User,
+}
+
+pub(super) fn session_key(session_id: Uuid) -> String {
+    format!("sid:{session_id}")
+}
+
+pub(super) fn token_key(token_id: &str) -> String {
+    format!("jti:{token_id}")
+}
+
+impl Identity {
+    /// Checks credentials and opens a session. Unknown email, wrong password and disabled account
+    /// are indistinguishable to the caller (same error, a hash verified either way).
+    pub async fn login(&self, input: LoginInput) -> Result<SessionTokens, AppError> {
+        let mut errors = ValidationErrors::new();
+        if input.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
+            errors.push(FieldError::new("email", "Email is required"));
+        }
+        if input.password.as_deref().is_none_or(str::is_empty) {
+            errors.push(FieldError::new("password", "Password is required"));
+        }
+        errors.into_result()?;
+        let (email, password) = (
+            input.email.unwrap_or_default(),
+            input.password.unwrap_or_default(),
+        );
+
+        let user = match Email::parse(&email) {
+            Ok(email) => self.deps.users.get_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let hash = user.as_ref().map_or_else(
+            || self.dummy_hash.as_ref().clone(),
+            |u| u.password_hash.clone(),
+        );
+        let password_ok = self.deps.hasher.verify(password, hash).await?;
+        let user = match user {
+            Some(user) if password_ok && !user.disabled => user,
+            other => {
+                let reason = match &other {
+                    None => "unknown_email",
+                    Some(u) if u.disabled && password_ok => "disabled",
+                    Some(_) => "wrong_password",
+                };
+                let entry =
+                    AuditEntry::new("auth.login_failed", None, other.as_ref().map(|u| u.id))
+                        .with_details(
+                            json!({ "email": email.trim().to_lowercase(), "reason": reason }),
+                        )
+                        .with_ip(input.ip);
+                let mut tx = self.deps.uow.begin().await?;
+                self.deps.audit.record(&mut tx, &entry).await?;
+                tx.commit().await?;
+                return Err(AppError::AuthenticationFailed);
+            }
+        };
+
+        let mut tx = self.deps.uow.begin().await?;
+        let session = self.open_session(&mut tx, &user, Uuid::now_v7()).await?;
+        let entry = AuditEntry::new("auth.login", Some(user.id), None).with_ip(input.ip);
+        self.deps.audit.record(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// Issues an access token and a refresh token of `family_id` for `user`, inside `tx`.
+    async fn open_session(
+        &self,
+        tx: &mut Tx,
+        user: &User,
+        family_id: Uuid,
+    ) -> Result<SessionTokens, AppError> {
+        let refresh_token = self.deps.secrets.generate();
+        let now = Utc::now();
+        let record = RefreshRecord {
+            id: Uuid::now_v7(),
+            user_id: user.id,
+            family_id,
+            expires_at: now + chrono_duration(self.settings.refresh_ttl),
+            used_at: None,
+            revoked_at: None,
+        };
+        self.deps
+            .refresh_tokens
+            .insert(tx, &record, &self.deps.secrets.hash(&refresh_token))
+            .await?;
+        let grant = AccessGrant {
+            user_id: user.id,
+            role: user.role,
+            tier: user.tier,
+            email_verified: user.is_verified,
+            session_id: family_id,
+        };
+        let (access_token, expires_in) = self
+            .deps
+            .access_tokens
+            .issue(&grant)
+            .map_err(|e| AppError::Unexpected(e.into()))?;
+        Ok(SessionTokens {
+            access_token,
+            refresh_token,
+            expires_in,
+            user: user.clone(),
+        })
+    }
+
+    /// Exchanges a refresh token for a new pair. The presented token is spent; presenting a spent
+    /// token again means it was stolen or replayed, so the whole family is revoked.
+    pub async fn refresh(&self, refresh_token: Option<String>) -> Result<SessionTokens, AppError> {
+        let presented = refresh_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| FieldError::new("refreshToken", "Refresh token is required"))?;
+        let now = Utc::now();
+        let mut tx = self.deps.uow.begin().await?;
+        let record = self
+            .deps
+            .refresh_tokens
+            .find_by_hash(&mut tx, &self.deps.secrets.hash(&presented))
+            .await?
+            .ok_or(AppError::AuthenticationFailed)?;
+        if record.revoked_at.is_some() {
+            return Err(AppError::TokenRevoked);
+        }
+        let first_use = record.used_at.is_none()
+            && self
+                .deps
+                .refresh_tokens
+                .mark_used(&mut tx, record.id, now)
+                .await?;
+        if !first_use {
+            self.deps
+                .refresh_tokens
+                .revoke_family(&mut tx, record.family_id, now)
+                .await?;
+            let entry = AuditEntry::new("auth.refresh_reuse_detected", None, Some(record.user_id))
+                .with_details(json!({ "family": record.family_id }));
+            self.deps.audit.record(&mut tx, &entry).await?;
+            tx.commit().await?;
+            self.deny_sessions(&[record.family_id]).await;
+            return Err(AppError::TokenRevoked);
+        }
+        if record.expires_at <= now {
+            return Err(AppError::AuthenticationFailed);
+        }
+        let user = self
+            .deps
+            .users
+            .find_by_id(&mut tx, record.user_id)
+            .await?
+            .ok_or(AppError::AuthenticationFailed)?;
+        if user.disabled {
+            return Err(AppError::AuthenticationFailed);
+        }
+        let session = self.open_session(&mut tx, &user, record.family_id).await?;
+        tx.commit().await?;
+        Ok(session)
+    }
+
+    /// Ends the caller's session: the access token and its refresh family stop working now.
+    pub async fn logout(&self, principal: &Principal) -> Result<(), AppError> {
+        let now = Utc::now();
+        let mut tx = self.deps.uow.begin().await?;
+        self.deps
+            .refresh_tokens
+            .revoke_family(&mut tx, principal.session_id, now)
+            .await?;
+        self.deps
+            .audit
+            .record(
+                &mut tx,
+                &AuditEntry::new("auth.logout", Some(principal.user_id), None),
+            )
+            .await?;
+        tx.commit().await?;
+        self.deps
+            .denylist
+            .deny(&token_key(&principal.token_id), principal.expires_at)
+            .await?;
+        self.deps
+            .denylist
+            .deny(
+                &session_key(principal.session_id),
+                now + chrono_duration(self.access_ttl()),
+            )
+            .await?;
+        Ok(())
+    }
+
+    fn access_ttl(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.deps.access_tokens.lifetime_secs())
+    }
+
+    /// Denies every access token of the given sessions for as long as one could still be valid.
+    /// Runs after the revoking transaction committed; the refresh tokens are already dead, so a
+    /// failure here is logged rather than undoing the revocation.
+    pub(super) async fn deny_sessions(&self, sessions: &[Uuid]) {
+        let until = Utc::now() + chrono_duration(self.access_ttl());
+        for session in sessions {
+            if let Err(error) = self.deps.denylist.deny(&session_key(*session), until).await {
+                tracing::error!(%session, %error, "could not deny revoked session's access tokens");
+            }
+        }
+    }
+
+    /// Confirms an email address with the mailed token (single use, 24 h).
+    pub async fn verify_email(&self, token: Option<String>) -> Result<(), AppError> {
+        let token = token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| FieldError::new("token", "Token is required"))?;
+        let mut tx = self.deps.uow.begin().await?;
+        let redemption = self
+            .deps
+            .email_tokens
+            .redeem(
+                &mut tx,
+                &self.deps.secrets.hash(&token),
+                EmailTokenPurpose::VerifyEmail,
+                Utc::now(),
+            )
+            .await?;
+        let user_id = redeemed(redemption, "Verification link")?;
+        let mut user = self
+            .deps
+            .users
+            .find_by_id(&mut tx, user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !user.is_verified {
+            user.is_verified = true;
+            user.updated_at = Utc::now();
+            self.deps.users.update(&mut tx, &user).await?;
+            let event = EventEnvelope::new("user.verified", user.id, json!({ "id": user.id }));
+            self.deps
+                .outbox
+                .enqueue(&mut tx, &OutboxMessage::Event(event))
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sends a new verification mail to the caller, unless already verified.
+    pub async fn resend_verification(&self, principal: &Principal) -> Result<(), AppError> {
+        let mut tx = self.deps.uow.begin().await?;
+        let user = self
+            .deps
+            .users
+            .find_by_id(&mut tx, principal.user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if user.is_verified {
+            return Ok(());
+        }
+        self.send_verification(&mut tx, &user).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Turns a redemption into the user id or the 400 the API documents.
+pub(super) fn redeemed(redemption: Redemption, what: &str) -> Result<Uuid, AppError> {
+    match redemption {
+        Redemption::Redeemed(user_id) => Ok(user_id),
+        Redemption::Expired => Err(FieldError::new("token", format!("{what} has expired")).into()),
+        Redemption::Invalid => {
+            Err(FieldError::new("token", format!("{what} is invalid or was already used")).into())
+        }
+    }
+}

@@ -1,0 +1,114 @@
+use std::{sync::Arc, time::Duration};
+
+use agora_domain::ports::{EventPublisher, Mailer, Outbox, OutboxItem, OutboxMessage};
+use chrono::Utc;
+
+use crate::AppError;
+
+/// Exponential backoff between delivery attempts, capped.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Delay after the first failure.
+    pub base: Duration,
+    /// Longest delay.
+    pub max: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(300),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay before attempt `attempts + 1`.
+    pub fn delay(&self, attempts: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(16));
+        self.base.saturating_mul(factor).min(self.max)
+    }
+}
+
+/// Delivers committed outbox messages: mails to the mail transport, events to the bus. A failed
+/// delivery stays in the outbox and is retried with backoff, so nothing is lost; delivery is
+/// at-least-once, so consumers de-duplicate by event id.
+#[derive(Clone)]
+pub struct OutboxRelay {
+    outbox: Arc<dyn Outbox>,
+    mailer: Arc<dyn Mailer>,
+    bus: Arc<dyn EventPublisher>,
+    retry: RetryPolicy,
+}
+
+/// How long a claim protects a message from other relays; longer than any one delivery.
+const LEASE_SECS: i64 = 60;
+
+impl OutboxRelay {
+    /// Wires the relay.
+    pub fn new(
+        outbox: Arc<dyn Outbox>,
+        mailer: Arc<dyn Mailer>,
+        bus: Arc<dyn EventPublisher>,
+        retry: RetryPolicy,
+    ) -> Self {
+        Self {
+            outbox,
+            mailer,
+            bus,
+            retry,
+        }
+    }
+
+    /// Claims and delivers one batch; returns how many messages were handled (sent or failed).
+    pub async fn relay_batch(&self, limit: u32) -> Result<usize, AppError> {
+        let items = self
+            .outbox
+            .claim(limit, chrono::Duration::seconds(LEASE_SECS))
+            .await?;
+        for item in &items {
+            self.deliver(item).await?;
+        }
+        Ok(items.len())
+    }
+
+    async fn deliver(&self, item: &OutboxItem) -> Result<(), AppError> {
+        let result = match &item.message {
+            OutboxMessage::Mail(mail) => self.mailer.send(mail).await.map_err(|e| e.to_string()),
+            OutboxMessage::Event(event) => self.bus.publish(event).await.map_err(|e| e.to_string()),
+        };
+        match result {
+            Ok(()) => self.outbox.mark_sent(item.id).await?,
+            Err(error) => {
+                let delay = self.retry.delay(item.attempts);
+                tracing::warn!(id = %item.id, attempts = item.attempts, retry_in = ?delay, %error, "outbox delivery failed");
+                let retry_at =
+                    Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                self.outbox.mark_failed(item.id, &error, retry_at).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Messages still waiting.
+    pub async fn pending(&self) -> Result<u64, AppError> {
+        Ok(self.outbox.pending_count().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let policy = RetryPolicy {
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(10),
+        };
+        let delays: Vec<u64> = (1..=6).map(|a| policy.delay(a).as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 10, 10]);
+        assert_eq!(policy.delay(u32::MAX).as_secs(), 10);
+    }
+}

@@ -1,0 +1,158 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{StoreError, Tx};
+use crate::{
+    identity::{
+        AccessGrant, AuditEntry, Email, EmailTokenPurpose, Principal, Redemption, RefreshRecord,
+        Role, Tier, User,
+    },
+    paging::{Page, PageRequest, SortOrder},
+};
+
+/// Filters of the admin user list.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Case-insensitive substring of email or name.
+    pub q: Option<String>,
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only this tier.
+    pub tier: Option<Tier>,
+}
+
+/// Persistence of user accounts.
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Stores a new user; a taken email fails with `StoreError::Constraint { "users_email_key" }`.
+    async fn insert(&self, tx: &mut Tx, user: &User) -> Result<(), StoreError>;
+    /// Looks an account up by its normalised email.
+    async fn find_by_email(&self, tx: &mut Tx, email: &Email) -> Result<Option<User>, StoreError>;
+    /// Looks an account up by id inside a transaction (to update it).
+    async fn find_by_id(&self, tx: &mut Tx, id: Uuid) -> Result<Option<User>, StoreError>;
+    /// Writes every mutable field of an existing user.
+    async fn update(&self, tx: &mut Tx, user: &User) -> Result<(), StoreError>;
+    /// Reads one account outside any write transaction.
+    async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+    /// Reads one account by email outside any write transaction (login, forgot password).
+    async fn get_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
+    /// One page of accounts.
+    async fn list(
+        &self,
+        filter: &UserFilter,
+        sort: SortOrder,
+        page: PageRequest,
+    ) -> Result<Page<User>, StoreError>;
+}
+
+/// Single-use tokens sent by mail (verification, password reset); only hashes are stored.
+#[async_trait]
+pub trait EmailTokenRepository: Send + Sync {
+    /// Stores a token hash.
+    async fn insert(
+        &self,
+        tx: &mut Tx,
+        token_hash: &str,
+        user_id: Uuid,
+        purpose: EmailTokenPurpose,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Spends a token if it is valid for `purpose` now.
+    async fn redeem(
+        &self,
+        tx: &mut Tx,
+        token_hash: &str,
+        purpose: EmailTokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Redemption, StoreError>;
+}
+
+/// Refresh tokens, grouped in families (one per login).
+#[async_trait]
+pub trait RefreshTokenRepository: Send + Sync {
+    /// Stores a new token of a family.
+    async fn insert(
+        &self,
+        tx: &mut Tx,
+        record: &RefreshRecord,
+        token_hash: &str,
+    ) -> Result<(), StoreError>;
+    /// Finds a token by hash, used or not.
+    async fn find_by_hash(
+        &self,
+        tx: &mut Tx,
+        token_hash: &str,
+    ) -> Result<Option<RefreshRecord>, StoreError>;
+    /// Marks a token spent; false if it already was (a concurrent exchange won).
+    async fn mark_used(
+        &self,
+        tx: &mut Tx,
+        id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+    /// Revokes every token of a family.
+    async fn revoke_family(
+        &self,
+        tx: &mut Tx,
+        family_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Revokes every family of a user except `keep`, returning the families that were still live.
+    async fn revoke_user(
+        &self,
+        tx: &mut Tx,
+        user_id: Uuid,
+        keep: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Uuid>, StoreError>;
+}
+
+/// Access tokens and sessions denied before their natural expiry.
+#[async_trait]
+pub trait TokenDenylist: Send + Sync {
+    /// Denies `key` (a token id or a session id) until `until`.
+    async fn deny(&self, key: &str, until: DateTime<Utc>) -> Result<(), StoreError>;
+    /// True if any of `keys` is denied.
+    async fn is_denied(&self, keys: &[&str]) -> Result<bool, StoreError>;
+}
+
+/// Why an access token was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Bad signature, wrong algorithm/key id/issuer/audience, malformed, not yet valid.
+    #[error("invalid token: {0}")]
+    Invalid(String),
+    /// Past `exp`.
+    #[error("token expired")]
+    Expired,
+}
+
+/// Signs and verifies access tokens.
+pub trait AccessTokens: Send + Sync {
+    /// Issues a token; returns it and its lifetime in seconds.
+    fn issue(&self, grant: &AccessGrant) -> Result<(String, u64), TokenError>;
+    /// Verifies signature and claims (not revocation).
+    fn verify(&self, token: &str) -> Result<Principal, TokenError>;
+    /// Public keys as a JWK Set.
+    fn jwks(&self) -> serde_json::Value;
+    /// Access token lifetime in seconds.
+    fn lifetime_secs(&self) -> u64;
+}
+
+/// Random secrets for tokens and their one-way hashes for storage.
+pub trait SecretTokens: Send + Sync {
+    /// A new 256-bit random token, URL-safe.
+    fn generate(&self) -> String;
+    /// The storage form of a token (a hash; tokens are high-entropy, so no salt is needed).
+    fn hash(&self, token: &str) -> String;
+}
+
+/// The security audit trail.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Records an entry as part of a transaction.
+    async fn record(&self, tx: &mut Tx, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// Newest first.
+    async fn list(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError>;
+}

@@ -1,0 +1,77 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::{StoreError, Tx};
+use crate::{
+    event::EventEnvelope,
+    mail::OutgoingMail,
+    paging::{Page, PageRequest},
+};
+
+/// Something to deliver after the transaction that produced it commits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutboxMessage {
+    /// A mail for the mail transport.
+    Mail(OutgoingMail),
+    /// An event for the bus.
+    Event(EventEnvelope),
+}
+
+/// A claimed outbox row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    /// Row id (UUID v7, so claiming in id order is FIFO).
+    pub id: Uuid,
+    /// Payload.
+    pub message: OutboxMessage,
+    /// Delivery attempts so far, including this one.
+    pub attempts: u32,
+}
+
+/// The transactional outbox: messages are written with the state change, delivered after commit,
+/// retried until delivered.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Adds a message inside the caller's transaction.
+    async fn enqueue(&self, tx: &mut Tx, message: &OutboxMessage) -> Result<(), StoreError>;
+    /// Claims up to `limit` due messages for `lease`; a crashed relay's claims expire.
+    async fn claim(
+        &self,
+        limit: u32,
+        lease: chrono::Duration,
+    ) -> Result<Vec<OutboxItem>, StoreError>;
+    /// Marks a message delivered.
+    async fn mark_sent(&self, id: Uuid) -> Result<(), StoreError>;
+    /// Records a failed attempt; the message becomes due again at `retry_at`.
+    async fn mark_failed(
+        &self,
+        id: Uuid,
+        error: &str,
+        retry_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Messages not yet delivered (for metrics and tests).
+    async fn pending_count(&self) -> Result<u64, StoreError>;
+}
+
+/// A delivered mail as kept by the embedded mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMail {
+    /// Id.
+    pub id: Uuid,
+    /// Mail.
+    pub mail: OutgoingMail,
+    /// Delivery time.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// The embedded mailbox (development mail transport), readable by admins.
+#[async_trait]
+pub trait MailboxReader: Send + Sync {
+    /// Newest first, optionally only mails to one address.
+    async fn list(
+        &self,
+        to: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<StoredMail>, StoreError>;
+}

@@ -1,0 +1,7 @@
+//! The identity HTTP API (API.md "Identity").
+
+mod dto;
+mod routes;
+
+pub use dto::UserDto;
+pub use routes::routes;

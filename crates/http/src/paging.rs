@@ -1,0 +1,226 @@
+//! List parameters (`page`, `limit`, `sort`, `fields`) and the `{data, meta}` envelope, shared by
+//! every list endpoint (API.md "Pagination, sorting, fields").
+
+use std::collections::HashMap;
+
+use agora_domain::paging::{Page, PageRequest, SortOrder};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::error::{ApiError, Detail};
+
+/// What a list endpoint allows.
+#[derive(Debug)]
+pub struct ListSpec {
+    /// `(JSON name, storage column)` pairs that may be sorted on.
+    pub sortable: &'static [(&'static str, &'static str)],
+    /// Default sort, e.g. `-createdAt`.
+    pub default_sort: &'static str,
+    /// JSON fields that may be selected with `fields`.
+    pub fields: &'static [&'static str],
+}
+
+/// Parsed and validated list parameters.
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    /// Page.
+    pub page: PageRequest,
+    /// Order.
+    pub sort: SortOrder,
+    /// Selected fields (all when `None`).
+    pub fields: Option<Vec<String>>,
+}
+
+fn detail(field: &str, message: String) -> Detail {
+    Detail {
+        field: field.to_owned(),
+        message,
+    }
+}
+
+impl ListSpec {
+    /// Validates `page`, `limit`, `sort`, `fields` from the query string, collecting every problem.
+    pub fn parse(&self, query: &HashMap<String, String>) -> Result<ListRequest, ApiError> {
+        let mut details = Vec::new();
+        let mut number = |name: &str, default: u32, range: std::ops::RangeInclusive<u32>| {
+            match query.get(name) {
+                None => default,
+                Some(raw) => match raw.parse::<u32>() {
+                    Ok(n) if range.contains(&n) => n,
+                    _ => {
+                        details.push(detail(
+                            name,
+                            format!(
+                                "{name} must be an integer between {} and {}",
+                                range.start(),
+                                range.end()
+                            ),
+                        ));
+                        default
+                    }
+                },
+            }
+        };
+        let page = number("page", 1, 1..=1_000_000);
+        let limit = number("limit", 20, 1..=100);
+
+        let sort_text = query.get("sort").map_or(self.default_sort, String::as_str);
+        let (descending, name) = match sort_text.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, sort_text),
+        };
+        let sort = match self.sortable.iter().find(|(json, _)| *json == name) {
+            Some((_, column)) => SortOrder { column, descending },
+            None => {
+                let allowed: Vec<&str> = self.sortable.iter().map(|(json, _)| *json).collect();
+                details.push(detail(
+                    "sort",
+                    format!(
+                        "sort must be one of: {} (prefix - for descending)",
+                        allowed.join(", ")
+                    ),
+                ));
+                SortOrder {
+                    column: self.sortable[0].1,
+                    descending: true,
+                }
+            }
+        };
+
+        let fields = query.get("fields").map(|raw| {
+            let requested: Vec<String> = raw
+                .split(',')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let unknown: Vec<&str> = requested
+                .iter()
+                .map(String::as_str)
+                .filter(|f| !self.fields.contains(f))
+                .collect();
+            if !unknown.is_empty() || requested.is_empty() {
+                details.push(detail(
+                    "fields",
+                    format!(
+                        "unknown field(s) {}; allowed: {}",
+                        unknown.join(", "),
+                        self.fields.join(", ")
+                    ),
+                ));
+            }
+            requested
+        });
+
+        if details.is_empty() {
+            Ok(ListRequest {
+                page: PageRequest { page, limit },
+                sort,
+                fields,
+            })
+        } else {
+            Err(ApiError::validation(details))
+        }
+    }
+}
+
+/// Renders a page as `{data, meta}`, keeping only the selected fields (plus `id`).
+pub fn paginated<T: Serialize>(page: Page<T>, request: &ListRequest) -> Value {
+    let PageRequest {
+        page: number,
+        limit,
+    } = request.page;
+    let total_pages = page.total.div_ceil(u64::from(limit));
+    let data: Vec<Value> = page
+        .items
+        .iter()
+        .map(|item| {
+            let value = serde_json::to_value(item).unwrap_or(Value::Null);
+            match (&request.fields, value) {
+                (Some(fields), Value::Object(object)) => Value::Object(
+                    object
+                        .into_iter()
+                        .filter(|(k, _)| k == "id" || fields.iter().any(|f| f == k))
+                        .collect::<Map<_, _>>(),
+                ),
+                (_, value) => value,
+            }
+        })
+        .collect();
+    json!({
+        "data": data,
+        "meta": {
+            "total": page.total,
+            "page": number,
+            "limit": limit,
+            "totalPages": total_pages,
+            "hasNext": u64::from(number) < total_pages,
+            "hasPrev": number > 1,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: ListSpec = ListSpec {
+        sortable: &[("createdAt", "created_at"), ("name", "name")],
+        default_sort: "-createdAt",
+        fields: &["id", "name", "email"],
+    };
+
+    fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_page_1_limit_20_newest_first() {
+        let request = SPEC.parse(&query(&[])).unwrap();
+        assert_eq!(request.page, PageRequest { page: 1, limit: 20 });
+        assert_eq!(
+            request.sort,
+            SortOrder {
+                column: "created_at",
+                descending: true
+            }
+        );
+    }
+
+    #[test]
+    fn out_of_range_and_unknown_values_are_all_reported() {
+        let error = SPEC
+            .parse(&query(&[
+                ("page", "0"),
+                ("limit", "1000"),
+                ("sort", "password_hash"),
+                ("fields", "password_hash"),
+            ]))
+            .unwrap_err();
+        assert_eq!(error.status(), 400);
+    }
+
+    #[test]
+    fn meta_counts_pages() {
+        let request = SPEC
+            .parse(&query(&[
+                ("page", "2"),
+                ("limit", "20"),
+                ("fields", "name"),
+            ]))
+            .unwrap();
+        let page = Page {
+            items: vec![json!({"id": 1, "name": "a", "email": "x"})],
+            total: 42,
+        };
+        let body = paginated(page, &request);
+        assert_eq!(
+            body["meta"],
+            json!({"total": 42, "page": 2, "limit": 20, "totalPages": 3, "hasNext": true, "hasPrev": true})
+        );
+        assert_eq!(body["data"][0], json!({"id": 1, "name": "a"}));
+    }
+}
