@@ -10,12 +10,20 @@
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use agora::{config::Config, Application, Wiring};
+use agora_adapters::platform::SqlMailbox;
 use agora_adapters::{
     memory::MemoryBus,
     store::{Database, DbOptions},
 };
-use agora_domain::ports::Mailer;
+use agora_app::identity::{CreateUserInput, Identity};
+use agora_domain::{
+    identity::{Role, Tier},
+    mail::OutgoingMail,
+    paging::PageRequest,
+    ports::{MailboxReader, Mailer},
+};
 use axum::Router;
+use serde_json::{json, Value};
 use tokio::{sync::oneshot, task::JoinHandle};
 
 /// Which relational backend a test runs on.
@@ -31,6 +39,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub bus: MemoryBus,
     pub db: Database,
+    /// The identity use cases of the running app (to create fixtures without HTTP).
+    pub identity: Identity,
+    /// The app's data directory (holds the development JWT key `jwt-ed25519.pem`).
+    pub data_dir: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
     _store: TestStore,
@@ -102,6 +114,10 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
         .registry()
         .get()
         .expect("store module publishes the database");
+    let identity: Identity = app
+        .registry()
+        .get()
+        .expect("identity module publishes its service");
     let (shutdown, rx) = oneshot::channel();
     let server = tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -111,6 +127,8 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
         client: reqwest::Client::new(),
         bus,
         db,
+        identity,
+        data_dir: store.data_dir.clone(),
         shutdown: Some(shutdown),
         server: Some(server),
         _store: store,
@@ -302,5 +320,166 @@ pub async fn eventually(deadline: Duration, mut condition: impl FnMut() -> bool)
             "condition not met within {deadline:?}"
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The token in a mailed link `…?token=XYZ`.
+pub fn token_from(mail: &OutgoingMail) -> String {
+    let start = mail.text.find("token=").expect("mail has a token link") + "token=".len();
+    mail.text[start..]
+        .split_whitespace()
+        .next()
+        .expect("token")
+        .to_owned()
+}
+
+/// Request and fixture helpers for identity journeys.
+impl TestApp {
+    /// GET with a bearer token.
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// POST a JSON body, optionally with a bearer token.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request failed")
+    }
+
+    /// PATCH a JSON body with a bearer token.
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// Creates a verified account directly through the use case (a fixture, not under test).
+    pub async fn create_user(&self, email: &str, password: &str, role: Role, tier: Tier) {
+        let input = CreateUserInput {
+            email: email.to_owned(),
+            name: "Fixture User".to_owned(),
+            password: password.to_owned(),
+            role,
+            tier,
+        };
+        self.identity
+            .create_user(input)
+            .await
+            .expect("fixture user");
+    }
+
+    /// Logs in over HTTP and returns the session body (`accessToken`, `refreshToken`, …).
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        let response = self
+            .post(
+                "/api/auth/login",
+                None,
+                &json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "login of {email} failed");
+        response.json().await.expect("session JSON")
+    }
+
+    /// An access token of a fresh administrator.
+    pub async fn admin_token(&self) -> String {
+        let email = format!("admin-{}@example.org", uuid::Uuid::new_v4().simple());
+        self.create_user(&email, "AdminPass1", Role::Admin, Tier::Enterprise)
+            .await;
+        self.login(&email, "AdminPass1").await["accessToken"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
+
+    /// Waits for a mail to `to` whose subject is `subject` in the embedded mailbox.
+    pub async fn wait_for_mail(&self, to: &str, subject: &str) -> OutgoingMail {
+        let reader = SqlMailbox::new(self.db.clone());
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let page = reader
+                .list(
+                    Some(to),
+                    PageRequest {
+                        page: 1,
+                        limit: 100,
+                    },
+                )
+                .await
+                .expect("mailbox");
+            if let Some(found) = page.items.into_iter().find(|m| m.mail.subject == subject) {
+                return found.mail;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "no mail '{subject}' to {to} within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Number of mails delivered to `to` so far.
+    pub async fn mail_count(&self, to: &str) -> u64 {
+        let reader = SqlMailbox::new(self.db.clone());
+        reader
+            .list(Some(to), PageRequest { page: 1, limit: 1 })
+            .await
+            .expect("mailbox")
+            .total
+    }
+
+    /// Rows in a table (for "nothing half-written" checks).
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT count(*) FROM {table}");
+        match &self.db {
+            Database::Sqlite(db) => sqlx::query_scalar(&sql)
+                .fetch_one(db.reader())
+                .await
+                .expect("count"),
+            Database::Postgres(pool) => sqlx::query_scalar(&sql)
+                .fetch_one(pool)
+                .await
+                .expect("count"),
+        }
+    }
+
+    /// Waits until the outbox has delivered everything.
+    pub async fn drain_outbox(&self) {
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let pending: i64 = {
+                let sql = "SELECT count(*) FROM outbox WHERE sent_at IS NULL";
+                match &self.db {
+                    Database::Sqlite(db) => sqlx::query_scalar(sql)
+                        .fetch_one(db.reader())
+                        .await
+                        .expect("count"),
+                    Database::Postgres(pool) => sqlx::query_scalar(sql)
+                        .fetch_one(pool)
+                        .await
+                        .expect("count"),
+                }
+            };
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "outbox not drained within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
