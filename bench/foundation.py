@@ -100,8 +100,8 @@ def main():
                 f"max {max(values):.1f} (n={len(values)})")
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1)
-    p50 = re.search(r"50%\s+(\S+)", wrk).group(1)
-    p99 = re.search(r"99%\s+(\S+)", wrk).group(1)
+    p50 = re.search(r"^\s+50%\s+(\S+)", wrk, re.M).group(1)
+    p99 = re.search(r"^\s+99%\s+(\S+)", wrk, re.M).group(1)
     print("## Foundation benchmark (release build, SQLite default)\n")
     print(f"- machine: {os.cpu_count()} cores, `{os.uname().release}`, {time.strftime('%Y-%m-%d')}")
     print(f"- exec → /ready 200, fresh data dir (creates DB, runs migrations): {stats(cold, 'ms')}")

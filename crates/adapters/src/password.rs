@@ -7,6 +7,8 @@ use argon2::{
     Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier, Version,
 };
 use async_trait::async_trait;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// Cost parameters: memory in KiB, iterations, lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,11 +35,24 @@ impl Default for Argon2Params {
 #[derive(Debug, Clone)]
 pub struct Argon2Hasher {
     params: Params,
+    /// Caps hashes running at once. Each costs `memory_kib` of RAM and a core for tens of
+    /// milliseconds; unbounded, a login burst would start hundreds of blocking threads, eat memory
+    /// and starve the async workers that serve every other request.
+    permits: Arc<Semaphore>,
 }
 
 impl Argon2Hasher {
     /// Validates the parameters once, so a bad configuration fails at start, not at first login.
     pub fn new(params: Argon2Params) -> Result<Self, PasswordHashError> {
+        Self::with_concurrency(params, 0)
+    }
+
+    /// Like [`Argon2Hasher::new`], running at most `max_concurrent` hashes at once
+    /// (0 = one per CPU core).
+    pub fn with_concurrency(
+        params: Argon2Params,
+        max_concurrent: usize,
+    ) -> Result<Self, PasswordHashError> {
         let params = Params::new(
             params.memory_kib,
             params.iterations,
@@ -45,7 +60,30 @@ impl Argon2Hasher {
             None,
         )
         .map_err(|e| PasswordHashError(e.to_string()))?;
-        Ok(Self { params })
+        let permits = if max_concurrent == 0 {
+            std::thread::available_parallelism().map_or(1, usize::from)
+        } else {
+            max_concurrent
+        };
+        Ok(Self {
+            params,
+            permits: Arc::new(Semaphore::new(permits)),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(Argon2<'static>) -> Result<T, PasswordHashError> + Send + 'static,
+    ) -> Result<T, PasswordHashError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| PasswordHashError(e.to_string()))?;
+        let argon2 = self.argon2();
+        tokio::task::spawn_blocking(move || work(argon2))
+            .await
+            .map_err(|e| PasswordHashError(e.to_string()))?
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -56,8 +94,7 @@ impl Argon2Hasher {
 #[async_trait]
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: String) -> Result<String, PasswordHashError> {
-        let argon2 = self.argon2();
-        tokio::task::spawn_blocking(move || {
+        self.run(move |argon2| {
             let salt = SaltString::generate(&mut OsRng);
             argon2
                 .hash_password(password.as_bytes(), &salt)
@@ -65,12 +102,10 @@ impl PasswordHasher for Argon2Hasher {
                 .map_err(|e| PasswordHashError(e.to_string()))
         })
         .await
-        .map_err(|e| PasswordHashError(e.to_string()))?
     }
 
     async fn verify(&self, password: String, hash: String) -> Result<bool, PasswordHashError> {
-        let argon2 = self.argon2();
-        tokio::task::spawn_blocking(move || {
+        self.run(move |argon2| {
             let parsed = PasswordHash::new(&hash).map_err(|e| PasswordHashError(e.to_string()))?;
             match argon2.verify_password(password.as_bytes(), &parsed) {
                 Ok(()) => Ok(true),
@@ -79,7 +114,6 @@ impl PasswordHasher for Argon2Hasher {
             }
         })
         .await
-        .map_err(|e| PasswordHashError(e.to_string()))?
     }
 }
 

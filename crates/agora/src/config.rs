@@ -99,6 +99,8 @@ pub struct PasswordHashSettings {
     pub iterations: u32,
     /// Lanes.
     pub parallelism: u32,
+    /// Hashes computed at once (0 = one per CPU core); the rest wait their turn.
+    pub max_concurrent: usize,
 }
 
 impl Default for PasswordHashSettings {
@@ -107,6 +109,7 @@ impl Default for PasswordHashSettings {
             memory_kib: 19_456,
             iterations: 2,
             parallelism: 1,
+            max_concurrent: 0,
         }
     }
 }

@@ -41,8 +41,9 @@ pub fn argon2_params(config: &Config) -> Argon2Params {
 
 /// Builds the user repository and hasher; used by the seed command.
 pub fn identity_services(db: &Database, config: &Config) -> anyhow::Result<IdentityServices> {
-    let hasher = Argon2Hasher::new(argon2_params(config))
-        .map_err(|e| anyhow::anyhow!("invalid `password_hash` settings: {e}"))?;
+    let hasher =
+        Argon2Hasher::with_concurrency(argon2_params(config), config.password_hash.max_concurrent)
+            .map_err(|e| anyhow::anyhow!("invalid `password_hash` settings: {e}"))?;
     Ok(IdentityServices {
         users: Arc::new(SqlUserRepository::new(db.clone())),
         hasher: Arc::new(hasher),

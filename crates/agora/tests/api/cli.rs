@@ -221,3 +221,133 @@ async fn migrate_round_trip_via_the_cli_on_sqlite() {
 async fn migrate_round_trip_via_the_cli_on_postgres() {
     migrate_round_trip_via_the_cli(Backend::Postgres).await;
 }
+
+#[tokio::test]
+async fn user_create_makes_a_verified_account_that_can_log_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--email",
+            "Ops@Example.org",
+            "--name",
+            "Ops Person",
+            "--admin",
+            "--tier",
+            "pro",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("created ops@example.org (admin, tier pro, verified)"),
+        "{text}"
+    );
+    let password = text
+        .lines()
+        .find_map(|l| l.strip_prefix("password (shown once): "))
+        .expect("generated password printed once")
+        .to_owned();
+
+    let again = run(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--email",
+            "ops@example.org",
+            "--name",
+            "Ops Person",
+        ],
+    );
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("already registered"),
+        "{}",
+        stderr(&again)
+    );
+
+    let mut stdin_user = agora(dir.path())
+        .args([
+            "user",
+            "create",
+            "--email",
+            "piped@example.org",
+            "--name",
+            "Pip Ed",
+            "--password-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        stdin_user
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"Piped1234\n")
+            .unwrap();
+    }
+    let piped = stdin_user.wait_with_output().unwrap();
+    assert!(piped.status.success());
+    assert!(
+        !stdout(&piped).contains("Piped1234"),
+        "a given password is never echoed"
+    );
+
+    let weak = agora(dir.path())
+        .args([
+            "user",
+            "create",
+            "--email",
+            "weak@example.org",
+            "--name",
+            "We Ak",
+            "--password-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"weak\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(!weak.status.success());
+    assert!(
+        stderr(&weak).contains("Password must be at least 8 characters"),
+        "{}",
+        stderr(&weak)
+    );
+
+    let port = free_port();
+    let mut server = agora(dir.path())
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_ready(port, &mut server).await;
+    let client = reqwest::Client::new();
+    for (email, password) in [
+        ("ops@example.org", password.as_str()),
+        ("piped@example.org", "Piped1234"),
+    ] {
+        let login = client
+            .post(format!("http://127.0.0.1:{port}/api/auth/login"))
+            .json(&serde_json::json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200, "{email}");
+        let body: serde_json::Value = login.json().await.unwrap();
+        assert_eq!(body["user"]["isVerified"], true);
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}

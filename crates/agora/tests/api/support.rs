@@ -483,3 +483,43 @@ impl TestApp {
         }
     }
 }
+
+/// The Redis used by tests (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`), or `None` with a
+/// loud notice outside CI when it is down (a failure with `CI=true`).
+pub async fn redis_url() -> Option<String> {
+    let url =
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    match agora::modules::connect_redis(&url).await {
+        Ok(_) => Some(url),
+        Err(error) => {
+            if in_ci() {
+                panic!("CI=true and Redis unavailable: {error}");
+            }
+            eprintln!("\n!!!!! SKIPPED Redis test: {error} !!!!!\n");
+            None
+        }
+    }
+}
+
+/// Keys under a test's prefix.
+pub async fn redis_keys(url: &str, prefix: &str) -> Vec<String> {
+    let mut conn = agora::modules::connect_redis(url).await.expect("redis");
+    redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await
+        .expect("KEYS")
+}
+
+/// Removes a test's keys.
+pub async fn redis_delete_prefix(url: &str, prefix: &str) {
+    let keys = redis_keys(url, prefix).await;
+    if !keys.is_empty() {
+        let mut conn = agora::modules::connect_redis(url).await.expect("redis");
+        let _: () = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut conn)
+            .await
+            .expect("DEL");
+    }
+}

@@ -1,0 +1,156 @@
+//! The acceptance journey of the identity issue, on SQLite, Postgres and Postgres + Redis.
+
+use serde_json::{json, Value};
+
+use crate::{
+    both_backends,
+    support::{spawn_app_with, token_from, Backend, Spawn, TestApp},
+};
+
+async fn error_code(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Register → verification link from the mailbox → verify → login → me → refresh → the old
+/// refresh token now revokes the family → logout → the old access token is revoked.
+async fn the_whole_journey(app: &TestApp) {
+    let email = "journey@example.org";
+    let registered = app
+        .post("/api/users", None, &json!({"email": " Journey@Example.org ", "password": "Secret123", "name": "Jo Urney", "age": 33}))
+        .await;
+    assert_eq!(registered.status(), 201);
+    let user: Value = registered.json().await.unwrap();
+    assert_eq!(user["email"], email);
+    assert_eq!(user["isVerified"], false);
+    assert_eq!(user["role"], "user");
+    for key in ["id", "name", "createdAt"] {
+        assert!(user.get(key).is_some(), "{key} in {user}");
+    }
+
+    let mail = app.wait_for_mail(email, "Verify your email").await;
+    assert!(mail.text.contains("verification link"));
+    assert!(mail.text.contains("/verify-email?token="));
+    let verified = app
+        .post(
+            "/api/auth/verify-email",
+            None,
+            &json!({"token": token_from(&mail)}),
+        )
+        .await;
+    assert_eq!(verified.status(), 200);
+    assert_eq!(
+        verified.json::<Value>().await.unwrap(),
+        json!({"verified": true})
+    );
+
+    let session = app.login(email, "Secret123").await;
+    assert_eq!(session["tokenType"], "Bearer");
+    assert_eq!(session["expiresIn"], 900);
+    assert_eq!(session["user"]["isVerified"], true);
+    let access = session["accessToken"].as_str().unwrap().to_owned();
+    let refresh = session["refreshToken"].as_str().unwrap().to_owned();
+
+    let me = app.get_as(&access, "/api/users/me").await;
+    assert_eq!(me.status(), 200);
+    assert_eq!(me.json::<Value>().await.unwrap()["email"], email);
+
+    let rotated = app
+        .post("/api/auth/refresh", None, &json!({"refreshToken": refresh}))
+        .await;
+    assert_eq!(rotated.status(), 200);
+    let rotated: Value = rotated.json().await.unwrap();
+    let new_access = rotated["accessToken"].as_str().unwrap().to_owned();
+    let new_refresh = rotated["refreshToken"].as_str().unwrap().to_owned();
+    assert_ne!(new_refresh, refresh);
+    assert_eq!(app.get_as(&new_access, "/api/users/me").await.status(), 200);
+
+    // Replaying the spent token: the whole family dies, including the fresh pair.
+    let (status, body) = error_code(
+        app.post("/api/auth/refresh", None, &json!({"refreshToken": refresh}))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("token_revoked"))
+    );
+    let (status, body) = error_code(
+        app.post(
+            "/api/auth/refresh",
+            None,
+            &json!({"refreshToken": new_refresh}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("token_revoked"))
+    );
+    let (status, body) = error_code(app.get_as(&new_access, "/api/users/me").await).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("token_revoked"))
+    );
+
+    // A new login works; logout revokes its access token.
+    let session = app.login(email, "Secret123").await;
+    let access = session["accessToken"].as_str().unwrap().to_owned();
+    let logout = app
+        .post("/api/auth/logout", Some(&access), &json!({}))
+        .await;
+    assert_eq!(logout.status(), 204);
+    let (status, body) = error_code(app.get_as(&access, "/api/users/me").await).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["code"], "token_revoked");
+    assert_eq!(body["error"], "Token revoked");
+    let refresh = session["refreshToken"].as_str().unwrap();
+    let (status, _) = error_code(
+        app.post("/api/auth/refresh", None, &json!({"refreshToken": refresh}))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // Events went through the outbox to the bus.
+    app.drain_outbox().await;
+    let created = app.bus.published_of("user.created");
+    assert!(
+        created.iter().any(|e| e.data["email"] == email),
+        "{created:?}"
+    );
+    assert_eq!(app.bus.published_of("user.verified").len(), 1);
+}
+
+async fn journey(app: TestApp) {
+    the_whole_journey(&app).await;
+}
+
+both_backends!(journey);
+
+/// With `AGORA_REDIS_URL` set, revocations live in Redis (per-test key prefix, removed after).
+#[tokio::test]
+async fn journey_on_postgres_with_redis() {
+    let prefix = format!("agora-test-{}:", uuid::Uuid::new_v4().simple());
+    let Some(redis_url) = crate::support::redis_url().await else {
+        return;
+    };
+    let configured = (redis_url.clone(), prefix.clone());
+    let spawn = Spawn {
+        configure: Some(Box::new(move |config| {
+            config.redis_url = Some(agora::config::Secret::new(configured.0));
+            config.redis_prefix = configured.1;
+        })),
+        ..Default::default()
+    };
+    let Some(app) = spawn_app_with(Backend::Postgres, spawn).await else {
+        return;
+    };
+    let ready: Value = app.get("/ready").await.json().await.unwrap();
+    assert_eq!(ready["checks"]["redis"]["status"], "up", "{ready}");
+    the_whole_journey(&app).await;
+    let denied = crate::support::redis_keys(&redis_url, &prefix).await;
+    assert!(!denied.is_empty(), "revocations were written to Redis");
+    crate::support::redis_delete_prefix(&redis_url, &prefix).await;
+}
