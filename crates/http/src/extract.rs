@@ -1,8 +1,9 @@
 //! Request extractors whose rejections speak the API's error shape.
 
 use axum::{
+    body::Bytes,
     extract::{rejection::JsonRejection, FromRequest, Request},
-    http::StatusCode,
+    http::{header::CONTENT_TYPE, HeaderMap, StatusCode},
 };
 use serde::de::DeserializeOwned;
 
@@ -21,11 +22,38 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            let status = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+            return Err(ApiError::new(status, ErrorPayload::for_status(status)));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            let status = rejection.status();
+            ApiError::new(status, ErrorPayload::for_status(status))
+        })?;
+        // Syntax first: a truncated body is `invalid_json` even when the part that did arrive
+        // already broke a shape rule (an unknown field, say).
+        if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
+            return Err(ApiError::invalid_json());
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(reject(rejection)),
         }
     }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(content_type) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn reject(rejection: JsonRejection) -> ApiError {

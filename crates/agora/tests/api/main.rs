@@ -8,6 +8,7 @@ mod errors;
 mod harness;
 mod health;
 mod identity_admin;
+mod identity_endpoints;
 mod identity_journey;
 mod identity_passwords;
 mod identity_registration;
