@@ -39,8 +39,9 @@ def ready(port):
         return False
 
 
-def start(data_dir, port):
+def start(data_dir, port, extra_env=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGORA_")}
+    env.update(extra_env or {})
     env.update({"AGORA_DATA_DIR": data_dir, "AGORA_LOG": "warn", "AGORA_BIND": f"127.0.0.1:{port}"})
     began = time.perf_counter()
     proc = subprocess.Popen([BINARY, "serve"], env=env, cwd=data_dir,

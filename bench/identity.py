@@ -40,6 +40,8 @@ def percentile(output, p):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--max-concurrent", type=int, default=0,
+                        help="password_hash.max_concurrent for the server (0 = one per core)")
     args = parser.parse_args()
     data = tempfile.mkdtemp(prefix="agora-bench-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGORA_")}
@@ -48,12 +50,12 @@ def main():
                     "--password-stdin"], input="BenchPass1\n", text=True, env=env, cwd=data,
                    check=True, capture_output=True)
     port = free_port()
-    proc, _ = start(data, port)
+    proc, _ = start(data, port, {"AGORA_PASSWORD_HASH__MAX_CONCURRENT": str(args.max_concurrent)})
     base = f"http://127.0.0.1:{port}"
     login = ["-s", os.path.join(HERE, "login.lua"), f"{base}/api/auth/login"]
     try:
-        serial = wrk(["-t1", "-c1", f"-d{args.duration}s", *login])
-        concurrent = subprocess.Popen(["wrk", "-t1", "-c50", f"-d{args.duration + 4}s", *login],
+        serial = wrk(["-t1", "-c1", f"-d{args.duration}s", "--latency", *login])
+        concurrent = subprocess.Popen(["wrk", "-t1", "-c50", f"-d{args.duration + 4}s", "--latency", *login],
                                       stdout=subprocess.PIPE, text=True)
         time.sleep(2)  # let the 50 logins saturate the hashing pool first
         health = wrk(["-t1", "-c4", f"-d{args.duration}s", "--latency", f"{base}/health"])
@@ -64,7 +66,8 @@ def main():
         shutil.rmtree(data, ignore_errors=True)
 
     print("## Identity benchmark (release build, SQLite, argon2id m=19456 KiB t=2 p=1)\n")
-    print(f"- machine: {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
+    print(f"- machine: {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; "
+          f"password_hash.max_concurrent = {args.max_concurrent or 'cores'}")
     print(f"- login, 1 client in series: {rate(serial):.1f} logins/s = argon2id verifications/s on one core "
           f"(p50 {percentile(serial, 50)})")
     failures = re.search(r"non-200 responses: (\d+)", concurrent_out).group(1)

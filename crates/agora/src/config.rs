@@ -99,7 +99,7 @@ pub struct PasswordHashSettings {
     pub iterations: u32,
     /// Lanes.
     pub parallelism: u32,
-    /// Hashes computed at once (0 = one per CPU core); the rest wait their turn.
+    /// Hashes computed at once (0 = cores − 1, at least 1); the rest wait their turn.
     pub max_concurrent: usize,
 }
 
