@@ -1,8 +1,11 @@
 //! Adapters: the concrete implementations of the domain's ports, chosen by configuration in the
 //! composition root. Nothing above this crate names sqlx, argon2 or a transport.
 
+pub mod catalog;
+pub mod flags;
 pub mod identity;
 pub mod memory;
 pub mod password;
 pub mod platform;
+pub mod ratelimit;
 pub mod store;

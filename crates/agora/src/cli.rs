@@ -37,6 +37,8 @@ pub enum Command {
     Seed,
     /// List deployment targets and modules with their dependencies.
     Targets,
+    /// Print the OpenAPI document (JSON) of every REST endpoint.
+    Openapi,
     /// Manage user accounts from the command line.
     User(UserArgs),
 }

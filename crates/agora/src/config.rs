@@ -8,6 +8,7 @@ use std::{
     time::Duration,
 };
 
+use agora_domain::ratelimit::Quota;
 use figment::{
     providers::{Env, Format, Serialized, Toml},
     Figment,
@@ -147,6 +148,74 @@ impl Default for JwtConfig {
     }
 }
 
+fn quota<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Quota, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse().map_err(serde::de::Error::custom)
+}
+
+/// Rate limits (`[rate_limit]`, `AGORA_RATE_LIMIT__*`), each `COUNT/PERIOD`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// `false` turns every limit off (benchmarks).
+    pub enabled: bool,
+    /// Per client IP without a token.
+    #[serde(deserialize_with = "quota")]
+    pub anonymous: Quota,
+    /// Failed logins (and password-reset requests) per client IP + email.
+    #[serde(deserialize_with = "quota")]
+    pub auth_failures: Quota,
+    /// Per user, free tier.
+    #[serde(deserialize_with = "quota")]
+    pub free: Quota,
+    /// Per user, pro tier.
+    #[serde(deserialize_with = "quota")]
+    pub pro: Quota,
+    /// Per user, enterprise tier.
+    #[serde(deserialize_with = "quota")]
+    pub enterprise: Quota,
+    /// With Redis configured but unreachable: allow requests (true) or answer 503 (false).
+    pub fail_open: bool,
+    /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<String>,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        let q = |text: &str| {
+            text.parse::<Quota>().unwrap_or(Quota {
+                count: 1,
+                period: Duration::from_secs(1),
+            })
+        };
+        Self {
+            enabled: true,
+            anonymous: q("100/15m"),
+            auth_failures: q("5/15m"),
+            free: q("10/1m"),
+            pro: q("100/1m"),
+            enterprise: q("1000/1m"),
+            fail_open: true,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl RateLimitConfig {
+    /// The trusted proxies as networks (a bare IP is a one-address network).
+    pub fn trusted_networks(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| entry.clone())
+            })
+            .collect()
+    }
+}
+
 /// The whole configuration. Every field has a default, so an empty environment runs the embedded
 /// monolith on 127.0.0.1:3000 with SQLite in `./data`.
 #[derive(Debug, Clone, Deserialize)]
@@ -190,6 +259,21 @@ pub struct Config {
     /// How often the outbox relay looks for undelivered mail and events.
     #[serde(with = "humantime_serde")]
     pub outbox_poll_interval: Duration,
+    /// How long a replica may answer feature flags from its in-process cache; a change on this
+    /// replica (and, with Redis, on any replica) drops the cache at once.
+    #[serde(with = "humantime_serde")]
+    pub flag_cache_ttl: Duration,
+    /// Rate limits.
+    pub rate_limit: RateLimitConfig,
+    /// Longest a request may run before it is answered 408.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Browser origins allowed to call the API cross-origin (none by default).
+    pub cors_origins: Vec<String>,
+    /// Send `Strict-Transport-Security` (enable when served over TLS).
+    pub hsts: bool,
+    /// Cache catalog reads (L1 in process, L2 in Redis when configured).
+    pub catalog_cache: bool,
 }
 
 impl Default for Config {
@@ -213,6 +297,12 @@ impl Default for Config {
             redis_url: None,
             redis_prefix: "agora:".to_owned(),
             outbox_poll_interval: Duration::from_millis(250),
+            flag_cache_ttl: Duration::from_secs(5),
+            rate_limit: RateLimitConfig::default(),
+            request_timeout: Duration::from_secs(30),
+            cors_origins: Vec::new(),
+            hsts: false,
+            catalog_cache: true,
         }
     }
 }
@@ -342,6 +432,20 @@ impl Config {
                 &"nothing",
             ));
         }
+        if let Err(entry) = self.rate_limit.trusted_networks() {
+            return Err(invalid(
+                "rate_limit.trusted_proxies",
+                "a list of IP addresses or CIDRs such as [\"10.0.0.0/8\"]",
+                &entry,
+            ));
+        }
+        for origin in &self.cors_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://"))
+                || origin.ends_with('/')
+            {
+                return Err(invalid("cors_origins", "origins such as https://app.example.com (scheme, host, optional port; no path)", origin));
+            }
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
             return Err(invalid(
                 "log",
@@ -392,7 +496,9 @@ fn expected_form(key: &str) -> Option<&'static str> {
     match key {
         "bind" => Some("HOST:PORT such as 127.0.0.1:3000"),
         "shutdown_timeout"
+        | "request_timeout"
         | "outbox_poll_interval"
+        | "flag_cache_ttl"
         | "database.connect_timeout"
         | "database.busy_timeout"
         | "jwt.access_ttl"
@@ -484,6 +590,27 @@ mod tests {
             let message = load().unwrap_err().to_string();
             assert!(message.contains("AGORA_DATABASE_URL"), "{message}");
             assert!(message.contains("postgres://"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rate_limits_use_the_documented_keys_and_form() {
+        Jail::expect_with(|jail| {
+            jail.create_file("agora.toml", "[rate_limit]\nfree = \"20/1m\"\n")?;
+            jail.set_env("AGORA_RATE_LIMIT__ANONYMOUS", "50/5m");
+            jail.set_env("AGORA_RATE_LIMIT__ENABLED", "false");
+            let config = load().unwrap();
+            assert_eq!(config.rate_limit.free, "20/1m".parse().unwrap());
+            assert_eq!(config.rate_limit.anonymous, "50/5m".parse().unwrap());
+            assert!(!config.rate_limit.enabled);
+            assert_eq!(config.rate_limit.pro, "100/1m".parse().unwrap());
+            jail.set_env("AGORA_RATE_LIMIT__PRO", "lots");
+            let message = load().unwrap_err().to_string();
+            assert!(
+                message.contains("rate_limit.pro") && message.contains("COUNT/PERIOD"),
+                "{message}"
+            );
             Ok(())
         });
     }

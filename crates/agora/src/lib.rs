@@ -16,8 +16,8 @@ use axum::Router;
 use crate::{
     config::Config,
     modules::{
-        resolve, HttpModule, HttpStopped, IdentityModule, LocalAddr, MailerOverride, Module,
-        ModuleManager, PlatformModule, Registry, StoreModule,
+        resolve, FlagsModule, HttpModule, HttpStopped, IdentityModule, LocalAddr, MailerOverride,
+        Module, ModuleManager, PlatformModule, Registry, StoreModule,
     },
 };
 
@@ -53,6 +53,8 @@ fn instantiate(name: &str, config: &Config, target_modules: &[&'static str]) -> 
         "store" => Arc::new(StoreModule::new(config, target_modules.to_vec())),
         "platform" => Arc::new(PlatformModule::new(config)),
         "identity" => Arc::new(IdentityModule::new(config)),
+        "flags" => Arc::new(FlagsModule::new(config)),
+        "catalog" => Arc::new(modules::CatalogModule::new(config)),
         "http" => Arc::new(HttpModule::new(config)),
         other => unreachable!("module `{other}` is declared in MODULES but not instantiated"),
     }

@@ -43,6 +43,12 @@ pub enum AppError {
     /// The action needs a verified email.
     #[error("email not verified")]
     EmailNotVerified,
+    /// Too many requests; retry after the given number of seconds.
+    #[error("rate limited; retry after {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until a retry can succeed (at least 1).
+        retry_after_secs: u64,
+    },
     /// A required dependency is down; the message is for logs.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -78,6 +84,16 @@ impl From<StoreError> for AppError {
 fn from_constraint(constraint: &str) -> AppError {
     match constraint {
         "users_email_key" => AppError::EmailTaken,
+        "products_sku_key" => AppError::Conflict {
+            code: "conflict",
+            message: "SKU already exists".into(),
+            details: vec![FieldError::new("sku", "SKU already exists")],
+        },
+        "feature_flags_key_key" => AppError::Conflict {
+            code: "conflict",
+            message: "A flag with this key already exists".into(),
+            details: vec![FieldError::new("key", "Key already exists")],
+        },
         other => AppError::Unexpected(anyhow::anyhow!("unmapped constraint violation: {other}")),
     }
 }

@@ -33,7 +33,7 @@ pub struct SortOrder {
 }
 
 /// One page of results and the total across all pages.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Page<T> {
     /// The items of this page.
     pub items: Vec<T>,

@@ -8,7 +8,7 @@ use agora_app::{identity::Authenticator, AppError};
 use agora_domain::identity::Principal;
 use axum::{
     extract::{FromRequestParts, OptionalFromRequestParts},
-    http::{header::AUTHORIZATION, request::Parts},
+    http::{header::AUTHORIZATION, request::Parts, HeaderMap},
 };
 
 use crate::ApiError;
@@ -28,8 +28,15 @@ pub struct AdminUser(pub Principal);
 #[derive(Debug, Clone)]
 pub struct MaybeAuthUser(pub Option<Principal>);
 
-fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+/// A principal already authenticated earlier in this request (by the rate limiter), so the
+/// extractors do not verify the same token twice.
+#[derive(Debug, Clone)]
+pub struct VerifiedPrincipal(pub Principal);
+
+/// The bearer token of a request: `Ok(None)` without an `Authorization` header, an error for a
+/// header that is not `Bearer <token>`.
+pub fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
     let value = value
@@ -46,7 +53,10 @@ fn bearer(parts: &Parts) -> Result<Option<&str>, ApiError> {
 }
 
 async fn principal(parts: &Parts) -> Result<Option<Principal>, ApiError> {
-    let Some(token) = bearer(parts)? else {
+    if let Some(VerifiedPrincipal(principal)) = parts.extensions.get::<VerifiedPrincipal>() {
+        return Ok(Some(principal.clone()));
+    }
+    let Some(token) = bearer_token(&parts.headers)? else {
         return Ok(None);
     };
     let authenticator = parts

@@ -93,12 +93,31 @@ impl ErrorPayload {
 pub struct ApiError {
     status: StatusCode,
     payload: ErrorPayload,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with an explicit status and payload.
     pub fn new(status: StatusCode, payload: ErrorPayload) -> Self {
-        Self { status, payload }
+        Self {
+            status,
+            payload,
+            retry_after: None,
+        }
+    }
+
+    /// 429 `rate_limited` with `Retry-After` and `retryAfter` (seconds, at least 1).
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let retry_after = retry_after_secs.max(1);
+        let mut payload = ErrorPayload::for_status(StatusCode::TOO_MANY_REQUESTS);
+        payload
+            .extra
+            .insert("retryAfter".into(), retry_after.into());
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            payload,
+            retry_after: Some(retry_after),
+        }
     }
 
     /// 400 `invalid_json`: the body is not JSON at all.
@@ -159,6 +178,7 @@ impl From<AppError> for ApiError {
             AppError::EmailNotVerified => {
                 simple(S::FORBIDDEN, "email_not_verified", "Email not verified")
             }
+            AppError::RateLimited { retry_after_secs } => Self::rate_limited(retry_after_secs),
             AppError::Unavailable(reason) => {
                 tracing::error!(%reason, "dependency unavailable");
                 simple(S::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable")
@@ -179,6 +199,13 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        self.payload.into_response_with(self.status)
+        let mut response = self.payload.into_response_with(self.status);
+        if let Some(seconds) = self.retry_after {
+            let headers = response.headers_mut();
+            headers.insert(axum::http::header::RETRY_AFTER, seconds.into());
+            headers.insert("x-ratelimit-remaining", 0.into());
+            headers.insert("ratelimit-remaining", 0.into());
+        }
+        response
     }
 }

@@ -8,16 +8,19 @@ use axum::{
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::get,
     Json, Router,
 };
 use serde::Serialize;
 use serde_json::json;
+use utoipa::{OpenApi, ToSchema};
 
-use crate::error::ErrorPayload;
+use crate::{
+    error::ErrorPayload,
+    route_table::{Route, RouteTable},
+};
 
 /// Outcome of one readiness check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
     /// Working.
@@ -27,7 +30,7 @@ pub enum CheckStatus {
 }
 
 /// One module's or dependency's readiness.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Check {
     /// Module or dependency name (`store`, `identity`, …).
@@ -50,17 +53,104 @@ pub trait ReadinessProbe: Send + Sync {
     async fn checks(&self) -> Vec<Check>;
 }
 
-pub(crate) fn routes(probe: Arc<dyn ReadinessProbe>) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .route("/ready", get(ready))
-        .with_state(probe)
+fn table() -> RouteTable<Arc<dyn ReadinessProbe>> {
+    RouteTable::new()
+        .get("/health", health)
+        .get("/ready", ready)
 }
 
+pub(crate) fn routes(probe: Arc<dyn ReadinessProbe>) -> Router {
+    table().into_router().with_state(probe)
+}
+
+/// The routes of this module (see [`crate::openapi::routed`]).
+pub(crate) fn routed() -> Vec<Route> {
+    table().routes().to_vec()
+}
+
+/// This module's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(health, ready))]
+pub(crate) struct HealthApi;
+
+/// `{"status": "ok"}`.
+#[derive(ToSchema)]
+#[schema(example = json!({ "status": "ok" }))]
+#[allow(dead_code)] // documentation-only: the handler renders the JSON directly
+struct Liveness {
+    #[schema(inline)]
+    status: LivenessStatus,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // documentation-only
+enum LivenessStatus {
+    Ok,
+}
+
+/// Every module and dependency is up.
+#[derive(ToSchema)]
+#[schema(example = json!({
+    "status": "ready",
+    "checks": { "store": { "status": "up", "latencyMs": 0.4 }, "identity": { "status": "up" } }
+}))]
+#[allow(dead_code)] // documentation-only
+struct Readiness {
+    /// Always `ready`.
+    #[schema(examples("ready"))]
+    status: String,
+    /// One entry per module or dependency, by name.
+    checks: BTreeMap<String, Check>,
+}
+
+/// A module or dependency is down: the error envelope plus the checks.
+#[derive(ToSchema)]
+#[schema(
+    rename_all = "camelCase",
+    example = json!({
+        "error": "Service unavailable", "code": "unavailable", "status": "not_ready",
+        "checks": { "store": { "status": "down", "reason": "pool timed out" }, "identity": { "status": "up" } },
+        "requestId": "0193a3f0-7d1e-7000-8000-000000000000"
+    })
+)]
+#[allow(dead_code)] // documentation-only
+struct NotReady {
+    /// `Service unavailable`.
+    error: String,
+    /// `unavailable`.
+    code: String,
+    /// Always `not_ready`.
+    status: String,
+    /// One entry per module or dependency, by name.
+    checks: BTreeMap<String, Check>,
+    /// The request's id.
+    request_id: String,
+}
+
+/// Liveness: the process answers
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "service",
+    responses((status = 200, description = "The process is alive", body = Liveness))
+)]
 async fn health() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// Readiness: every started module and the dependencies it needs answer
+///
+/// Orchestrators send traffic only to replicas that answer 200.
+#[utoipa::path(
+    get,
+    path = "/ready",
+    tag = "service",
+    responses(
+        (status = 200, description = "Ready to serve", body = Readiness),
+        (status = 503, description = "A module or dependency is down", body = NotReady)
+    )
+)]
 async fn ready(State(probe): State<Arc<dyn ReadinessProbe>>) -> Response {
     let checks = probe.checks().await;
     let all_up = checks.iter().all(|c| c.status == CheckStatus::Up);

@@ -3,26 +3,37 @@
 //! error responses are rendered by [`error`] so every non-2xx answer has the API.md shape.
 
 pub mod auth;
+pub mod catalog;
 mod client_ip;
 pub mod error;
 pub mod extract;
+pub mod flags;
 pub mod health;
 pub mod identity;
+pub mod metrics;
+pub mod openapi;
 pub mod paging;
 pub mod platform;
+pub mod rate_limit;
 mod request_id;
+pub mod route_table;
+pub mod security;
 mod trace;
 
 use std::sync::Arc;
 
+use agora_domain::ports::RateLimiter;
 use axum::{extract::DefaultBodyLimit, middleware, Extension, Router};
 
 pub use auth::SharedAuthenticator;
-pub use client_ip::ClientIp;
+pub use client_ip::{ClientIp, ResolvedClientIp};
 pub use error::{ApiError, ErrorPayload};
 pub use extract::ApiJson;
 pub use health::{Check, CheckStatus, ReadinessProbe};
+pub use metrics::MetricsSource;
+pub use rate_limit::RateLimitSettings;
 pub use request_id::RequestId;
+pub use security::SecuritySettings;
 
 /// The default request body cap (API.md: 1 MiB).
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -32,35 +43,59 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 pub struct HttpSettings {
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Headers, CORS, timeout.
+    pub security: SecuritySettings,
+    /// Quotas.
+    pub rate_limit: RateLimitSettings,
 }
 
-impl Default for HttpSettings {
-    fn default() -> Self {
-        Self {
-            body_limit: DEFAULT_BODY_LIMIT,
-        }
-    }
+/// What the started modules contribute to the HTTP edge.
+pub struct AppParts {
+    /// Every module's routes.
+    pub modules: Vec<Router>,
+    /// Readiness of all modules.
+    pub readiness: Arc<dyn ReadinessProbe>,
+    /// Token verification (present when a module that verifies tokens runs); what the auth
+    /// extractors and the rate limiter ask.
+    pub authenticator: Option<SharedAuthenticator>,
+    /// Request counting for rate limits.
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
+    /// Gauges refreshed when `/metrics` is scraped.
+    pub metrics: Vec<Arc<dyn MetricsSource>>,
 }
 
-/// Builds the whole application router from the modules' routers. `authenticator` (present when a
-/// module that verifies tokens runs) is what the auth extractors ask.
-pub fn app_router(
-    modules: Vec<Router>,
-    readiness: Arc<dyn ReadinessProbe>,
-    authenticator: Option<SharedAuthenticator>,
-    settings: &HttpSettings,
-) -> Router {
+/// Builds the whole application router from the modules' contributions.
+pub fn app_router(parts: AppParts, settings: &HttpSettings) -> Router {
+    let AppParts {
+        modules,
+        readiness,
+        authenticator,
+        rate_limiter,
+        metrics: metrics_sources,
+    } = parts;
+    let limits = rate_limit::RateLimitState {
+        limiter: rate_limiter,
+        settings: Arc::new(settings.rate_limit.clone()),
+        authenticator: authenticator.clone(),
+    };
     let api = modules.into_iter().fold(Router::new(), Router::merge);
     let mut router = api
         .merge(health::routes(readiness))
+        .merge(openapi::routes())
+        .merge(metrics::routes(metrics_sources))
         .fallback(|| async { ApiError::from(agora_app::AppError::NotFound) });
+    router = router
+        .layer(DefaultBodyLimit::max(settings.body_limit))
+        .layer(middleware::from_fn_with_state(limits, rate_limit::enforce));
     if let Some(authenticator) = authenticator {
         router = router.layer(Extension(authenticator));
     }
-    router
-        .layer(DefaultBodyLimit::max(settings.body_limit))
+    let router = router
+        .layer(security::timeout(&settings.security))
         .layer(trace::layer())
-        // Outermost: every response, including the fallback and layer rejections, gets a request
-        // id and the error envelope.
-        .layer(middleware::from_fn(request_id::assign_and_render))
+        .layer(middleware::from_fn(metrics::track))
+        // Every response, including the fallback and layer rejections, gets a request id and
+        // the error envelope.
+        .layer(middleware::from_fn(request_id::assign_and_render));
+    security::apply(router, &settings.security)
 }

@@ -6,6 +6,14 @@ use std::collections::HashMap;
 use agora_domain::paging::{Page, PageRequest, SortOrder};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use utoipa::{
+    openapi::{
+        path::{Parameter, ParameterBuilder, ParameterIn},
+        schema::{ObjectBuilder, Type},
+        Required,
+    },
+    ToSchema,
+};
 
 use crate::error::{ApiError, Detail};
 
@@ -158,6 +166,95 @@ pub fn paginated<T: Serialize>(page: Page<T>, request: &ListRequest) -> Value {
             "hasPrev": number > 1,
         }
     })
+}
+
+impl ListSpec {
+    /// The query parameters this spec accepts, for the OpenAPI document. Built from the same
+    /// allowlists that [`ListSpec::parse`] enforces, so the document cannot drift from them.
+    pub fn openapi_params(&self) -> Vec<Parameter> {
+        let sort_values: Vec<String> = self
+            .sortable
+            .iter()
+            .flat_map(|(json, _)| [(*json).to_owned(), format!("-{json}")])
+            .collect();
+        let integer = |minimum: u32, maximum: u32, default: u32| {
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(minimum))
+                .maximum(Some(maximum))
+                .default(Some(default.into()))
+        };
+        let query = |name: &str, description: String, schema: ObjectBuilder| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(schema))
+                .build()
+        };
+        vec![
+            query(
+                "page",
+                "1-based page number.".into(),
+                integer(1, 1_000_000, 1),
+            ),
+            query("limit", "Items per page.".into(), integer(1, 100, 20)),
+            query(
+                "sort",
+                "Field to order by; a leading `-` sorts descending.".into(),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(sort_values))
+                    .default(Some(self.default_sort.into())),
+            ),
+            query(
+                "fields",
+                format!(
+                    "Comma-separated fields to return (`id` is always included); any of: {}. \
+                     An unknown field is a 400.",
+                    self.fields.join(", ")
+                ),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .examples([self
+                        .fields
+                        .iter()
+                        .take(2)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(",")]),
+            ),
+        ]
+    }
+}
+
+// Describes what [`paginated`] renders, for the OpenAPI document.
+/// One page of a list. With `fields=`, each item holds only the selected fields (plus `id`).
+#[derive(Debug, ToSchema)]
+pub struct Paginated<T> {
+    /// The items of this page.
+    pub data: Vec<T>,
+    /// Where this page is.
+    pub meta: PageMeta,
+}
+
+/// Where a page is in the whole list.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct PageMeta {
+    /// Matching items across all pages.
+    pub total: u64,
+    /// This page's number (1-based).
+    pub page: u32,
+    /// Items per page.
+    pub limit: u32,
+    /// Pages in total.
+    pub total_pages: u64,
+    /// A later page exists.
+    pub has_next: bool,
+    /// An earlier page exists.
+    pub has_prev: bool,
 }
 
 #[cfg(test)]

@@ -6,24 +6,31 @@ use agora_app::platform::Mailbox;
 use agora_domain::ports::StoredMail;
 use axum::{
     extract::{Query, State},
-    routing::get,
     Json, Router,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::{
+    openapi::path::{Parameter, ParameterIn},
+    IntoParams, OpenApi, ToSchema,
+};
 use uuid::Uuid;
 
 use crate::{
     auth::AdminUser,
-    paging::{paginated, ListSpec},
+    paging::{paginated, ListSpec, Paginated},
+    route_table::{Route, RouteTable},
     ApiError,
 };
 
-#[derive(Debug, Serialize)]
+/// A mail as the embedded mailbox recorded it.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Mail)]
 struct MailDto {
     id: Uuid,
+    /// Recipient address.
     to: String,
     subject: String,
     text: String,
@@ -50,13 +57,61 @@ const MAILBOX_LIST: ListSpec = ListSpec {
     fields: &["id", "to", "subject", "text", "html", "sentAt"],
 };
 
-/// `GET /api/admin/mailbox` (present only when mail goes to the embedded mailbox).
-pub fn mailbox_routes(mailbox: Mailbox) -> Router {
-    Router::new()
-        .route("/api/admin/mailbox", get(list_mailbox))
-        .with_state(mailbox)
+fn mailbox_table() -> RouteTable<Mailbox> {
+    RouteTable::new().get("/api/admin/mailbox", list_mailbox)
 }
 
+/// `GET /api/admin/mailbox` (present only when mail goes to the embedded mailbox).
+pub fn mailbox_routes(mailbox: Mailbox) -> Router {
+    mailbox_table().into_router().with_state(mailbox)
+}
+
+/// The routes of this module (see [`crate::openapi::routed`]).
+pub(crate) fn routed() -> Vec<Route> {
+    mailbox_table().routes().to_vec()
+}
+
+/// This module's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(list_mailbox))]
+pub(crate) struct PlatformApi;
+
+/// `page`, `limit`, `sort`, `fields` of the mailbox, from [`MAILBOX_LIST`].
+struct MailboxListParams;
+
+impl IntoParams for MailboxListParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        MAILBOX_LIST.openapi_params()
+    }
+}
+
+/// Mailbox filters.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documentation-only: the handler reads the query map
+struct MailboxFilter {
+    /// Only mails to this address.
+    #[param(format = Email)]
+    to: Option<String>,
+}
+
+/// Mails sent through the embedded mailbox, newest first (admin)
+///
+/// Present only when no SMTP server is configured: mail is then kept here instead of sent.
+#[utoipa::path(
+    get,
+    path = "/api/admin/mailbox",
+    tag = "platform",
+    params(MailboxListParams, MailboxFilter),
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "One page of mails", body = Paginated<MailDto>),
+        (status = 400, response = crate::openapi::BadRequest),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 403, response = crate::openapi::Forbidden),
+        (status = 429, response = crate::openapi::TooManyRequests)
+    )
+)]
 async fn list_mailbox(
     State(mailbox): State<Mailbox>,
     AdminUser(principal): AdminUser,

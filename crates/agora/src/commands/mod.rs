@@ -24,13 +24,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         targets::print();
         return Ok(());
     }
+    // Like `targets`, the document is static: no configuration, database or modules needed.
+    if let Command::Openapi = cli.command {
+        println!("{}", agora_http::openapi::openapi().to_pretty_json()?);
+        return Ok(());
+    }
     let config = Config::load(cli.config.as_deref(), &overrides)?;
     crate::telemetry::init(&config);
     match cli.command {
         Command::Serve(args) => serve::run(&config, &args).await,
         Command::Migrate(args) => migrate::run(&config, &args).await,
         Command::Seed => seed::run(&config).await,
-        Command::Targets => Ok(()),
+        Command::Targets | Command::Openapi => Ok(()),
         Command::User(args) => match &args.action {
             crate::cli::UserAction::Create(create) => user::create(&config, create).await,
         },

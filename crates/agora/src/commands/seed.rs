@@ -1,6 +1,10 @@
 use std::sync::Arc;
 
-use agora_app::identity::{SeedDemoAccounts, SeedOutcome};
+use agora_app::{
+    catalog::{seed_catalog, Catalog},
+    flags::{Flags, SeedOutcome as FlagSeedOutcome},
+    identity::{SeedDemoAccounts, SeedOutcome},
+};
 use agora_domain::ports::UnitOfWork;
 
 use crate::{
@@ -19,6 +23,10 @@ pub(super) async fn run(config: &Config) -> anyhow::Result<()> {
     let report = SeedDemoAccounts::new(uow, services.users, services.hasher)
         .execute()
         .await;
+    let flags: Flags = modules.registry().get()?;
+    let flag_report = flags.seed().await;
+    let catalog: Catalog = modules.registry().get()?;
+    let catalog_report = seed_catalog(&catalog).await;
     modules.stop().await;
     println!("demo accounts (development only):");
     for (account, outcome) in report? {
@@ -30,6 +38,24 @@ pub(super) async fn run(config: &Config) -> anyhow::Result<()> {
             "  {what} {:<24} password {:<12} role {:<5} tier {}",
             account.email, account.password, account.role, account.tier
         );
+    }
+    println!("feature flags:");
+    for (flag, outcome) in flag_report? {
+        let what = match outcome {
+            FlagSeedOutcome::Created => "created",
+            FlagSeedOutcome::AlreadyPresent => "exists ",
+        };
+        let state = if flag.enabled { "enabled" } else { "disabled" };
+        println!(
+            "  {what} {:<24} {state} for {}% ({})",
+            flag.key, flag.rollout_percent, flag.description
+        );
+    }
+    let (categories, products) = catalog_report?;
+    if products == 0 {
+        println!("catalog: exists  ({categories} categories; products already present)");
+    } else {
+        println!("catalog: created {categories} categories and {products} demo products");
     }
     Ok(())
 }

@@ -1,13 +1,16 @@
 use std::{net::SocketAddr, sync::Mutex, time::Duration};
 
-use agora_http::{app_router, HttpSettings, ReadinessProbe, SharedAuthenticator};
+use agora_http::{
+    app_router, AppParts, HttpSettings, RateLimitSettings, ReadinessProbe, SecuritySettings,
+    SharedAuthenticator,
+};
 use async_trait::async_trait;
 use axum::Router;
 use std::sync::Arc;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use super::{Module, Registry};
-use crate::config::Config;
+use crate::config::{Config, Secret};
 
 /// Resolves when the HTTP server has stopped, for whatever reason.
 #[derive(Clone)]
@@ -23,6 +26,8 @@ pub struct HttpModule {
     bind: SocketAddr,
     drain_deadline: Duration,
     settings: HttpSettings,
+    redis_url: Option<Secret<String>>,
+    redis_prefix: String,
     running: Mutex<Option<Running>>,
 }
 
@@ -32,14 +37,31 @@ struct Running {
 }
 
 impl HttpModule {
-    /// The server for this configuration.
+    /// The server for this configuration (validated: trusted proxies parse).
     pub fn new(config: &Config) -> Self {
+        let limits = &config.rate_limit;
         Self {
             bind: config.bind,
             drain_deadline: config.shutdown_timeout,
             settings: HttpSettings {
                 body_limit: config.body_limit,
+                security: SecuritySettings {
+                    request_timeout: config.request_timeout,
+                    cors_origins: config.cors_origins.clone(),
+                    hsts: config.hsts,
+                },
+                rate_limit: RateLimitSettings {
+                    enabled: limits.enabled,
+                    anonymous: limits.anonymous,
+                    free: limits.free,
+                    pro: limits.pro,
+                    enterprise: limits.enterprise,
+                    fail_open: limits.fail_open,
+                    trusted_proxies: limits.trusted_networks().unwrap_or_default(),
+                },
             },
+            redis_url: config.redis_url.clone(),
+            redis_prefix: config.redis_prefix.clone(),
             running: Mutex::new(None),
         }
     }
@@ -55,7 +77,15 @@ impl Module for HttpModule {
         let routes: Vec<Router> = registry.get().unwrap_or_default();
         let readiness: Arc<dyn ReadinessProbe> = registry.get()?;
         let authenticator: Option<SharedAuthenticator> = registry.get().ok();
-        let app = app_router(routes, readiness, authenticator, &self.settings);
+        let rate_limiter = super::rate_limiter(self.redis_url.as_ref(), &self.redis_prefix).await?;
+        let parts = AppParts {
+            modules: routes,
+            readiness,
+            authenticator,
+            rate_limiter: Some(rate_limiter),
+            metrics: registry.get().unwrap_or_default(),
+        };
+        let app = app_router(parts, &self.settings);
         let listener = TcpListener::bind(self.bind).await.map_err(|e| {
             let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
                 "another process is using it; stop it or pick another address with --bind or AGORA_BIND"

@@ -82,7 +82,16 @@ pub async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionMa
         .map_err(|e| anyhow::anyhow!("invalid `redis_url` {shown}: {e}"))?;
     tokio::time::timeout(
         Duration::from_secs(5),
-        redis::aio::ConnectionManager::new(client),
+        // Bounded waits: with Redis gone, a request must fail over (fail-open limits, database
+        // reads) in milliseconds instead of hanging on reconnect attempts.
+        redis::aio::ConnectionManager::new_with_config(
+            client,
+            redis::aio::ConnectionManagerConfig::new()
+                .set_connection_timeout(Duration::from_millis(500))
+                .set_response_timeout(Duration::from_millis(500))
+                .set_number_of_retries(1)
+                .set_max_delay(200),
+        ),
     )
     .await
     .map_err(|_| anyhow::anyhow!("cannot connect to Redis at {shown}: no answer within 5 s"))?
@@ -165,10 +174,20 @@ impl Module for IdentityModule {
             hasher: services.hasher.clone(),
             outbox,
             audit: Arc::new(SqlAuditLog::new(db)),
+            auth_limiter: super::rate_limiter(
+                self.config.redis_url.as_ref(),
+                &self.config.redis_prefix,
+            )
+            .await?,
         };
         let settings = IdentitySettings {
             public_url: self.config.public_url.trim_end_matches('/').to_owned(),
             refresh_ttl: self.config.jwt.refresh_ttl,
+            auth_failures: self
+                .config
+                .rate_limit
+                .enabled
+                .then_some(self.config.rate_limit.auth_failures),
             ..IdentitySettings::default()
         };
         let identity = Identity::new(deps, settings).await?;

@@ -2,6 +2,8 @@
 //! order, stop in reverse, and together decide readiness. A target names the modules one process
 //! runs; `all` is the monolith.
 
+mod catalog;
+mod flags;
 mod http;
 mod identity;
 mod manager;
@@ -10,6 +12,8 @@ mod registry;
 mod store;
 mod targets;
 
+pub use catalog::CatalogModule;
+pub use flags::FlagsModule;
 pub use http::{HttpModule, HttpStopped, LocalAddr};
 pub use identity::{
     argon2_params, connect_redis, identity_services, IdentityModule, IdentityServices,
@@ -22,6 +26,20 @@ pub use targets::{resolve, Target, UnknownTarget, MODULES, TARGETS};
 
 use agora_http::Check;
 use async_trait::async_trait;
+
+/// The rate-limit counter: Redis when configured (shared by replicas), otherwise in-process.
+pub async fn rate_limiter(
+    redis_url: Option<&crate::config::Secret<String>>,
+    redis_prefix: &str,
+) -> anyhow::Result<std::sync::Arc<dyn agora_domain::ports::RateLimiter>> {
+    Ok(match redis_url {
+        Some(url) => std::sync::Arc::new(agora_adapters::ratelimit::RedisRateLimiter::new(
+            connect_redis(url.expose()).await?,
+            redis_prefix,
+        )),
+        None => std::sync::Arc::new(agora_adapters::ratelimit::MemoryRateLimiter::new()),
+    })
+}
 
 /// Present in the registry when modules run for a CLI command: no background delivery.
 #[derive(Clone, Copy, Debug)]

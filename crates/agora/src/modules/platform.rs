@@ -9,7 +9,7 @@ use agora_adapters::{
 };
 use agora_app::platform::{Mailbox, OutboxRelay, RetryPolicy};
 use agora_domain::ports::{EventPublisher, Mailer, Outbox};
-use agora_http::{Check, CheckStatus};
+use agora_http::{Check, CheckStatus, MetricsSource};
 use async_trait::async_trait;
 use tokio::{sync::watch, task::JoinHandle};
 
@@ -64,6 +64,18 @@ async fn relay_loop(relay: OutboxRelay, interval: Duration, mut stop: watch::Rec
     }
 }
 
+/// Publishes the undelivered outbox backlog at scrape time (outbox lag).
+struct OutboxGauge(Arc<dyn Outbox>);
+
+#[async_trait]
+impl MetricsSource for OutboxGauge {
+    async fn refresh(&self) {
+        if let Ok(pending) = self.0.pending_count().await {
+            metrics::gauge!("outbox_pending").set(pending as f64);
+        }
+    }
+}
+
 #[async_trait]
 impl Module for PlatformModule {
     fn name(&self) -> &'static str {
@@ -94,6 +106,7 @@ impl Module for PlatformModule {
             }
         };
         registry.provide(outbox.clone());
+        registry.append(Arc::new(OutboxGauge(outbox.clone())) as Arc<dyn MetricsSource>);
         if registry.get::<super::Headless>().is_ok() {
             return Ok(());
         }

@@ -5,7 +5,7 @@ use std::{
 
 use agora_adapters::store::{migrations::Migrator, Database, DbOptions};
 use agora_domain::ports::UnitOfWork;
-use agora_http::{Check, CheckStatus};
+use agora_http::{Check, CheckStatus, MetricsSource};
 use async_trait::async_trait;
 
 use super::{Module, Registry};
@@ -65,6 +65,7 @@ impl Module for StoreModule {
         }
         registry.provide(db.clone());
         registry.provide(Arc::new(db.clone()) as Arc<dyn UnitOfWork>);
+        registry.append(Arc::new(PoolGauge(db.clone())) as Arc<dyn MetricsSource>);
         // Only the first start sets it; a module is started once per process.
         let _ = self.db.set(db);
         Ok(())
@@ -92,6 +93,18 @@ impl Module for StoreModule {
             Err(error) => down("store", format!("{} unreachable: {error}", db.backend())),
         };
         vec![check]
+    }
+}
+
+/// Publishes pool occupancy at scrape time.
+struct PoolGauge(Database);
+
+#[async_trait]
+impl MetricsSource for PoolGauge {
+    async fn refresh(&self) {
+        let (in_use, idle) = self.0.pool_usage();
+        metrics::gauge!("db_pool_connections", "state" => "in_use").set(f64::from(in_use));
+        metrics::gauge!("db_pool_connections", "state" => "idle").set(f64::from(idle));
     }
 }
 

@@ -30,6 +30,16 @@ pub const MODULES: &[ModuleInfo] = &[
         description: "users, email verification, login, JWT sessions, roles and tiers, audit",
     },
     ModuleInfo {
+        name: "flags",
+        dependencies: &["store"],
+        description: "feature flags: percentage rollout, targeting, cached evaluation, admin API",
+    },
+    ModuleInfo {
+        name: "catalog",
+        dependencies: &["store"],
+        description: "products and categories, full-text search, L1/L2 cache",
+    },
+    ModuleInfo {
         name: "http",
         dependencies: &[],
         description: "HTTP server: module routes, /health, /ready, graceful drain",
@@ -51,13 +61,20 @@ pub struct Target {
 pub const TARGETS: &[Target] = &[
     Target {
         name: "all",
-        roots: &["identity"],
+        // Modules that need only the store come first, so identity's migrations stay the most
+        // recent of a fresh database (what `migrate down --steps 1` reverts).
+        roots: &["flags", "catalog", "identity"],
         description: "every module in one process (the monolith)",
     },
     Target {
         name: "identity",
         roots: &["identity"],
         description: "the identity service alone",
+    },
+    Target {
+        name: "catalog",
+        roots: &["catalog"],
+        description: "the catalog service alone (tokens verified with the identity service's keys)",
     },
 ];
 
@@ -139,7 +156,7 @@ mod tests {
     fn the_monolith_starts_the_store_first() {
         assert_eq!(
             resolve("all").unwrap(),
-            vec!["store", "platform", "identity", "http"]
+            vec!["store", "flags", "catalog", "platform", "identity", "http"]
         );
     }
 

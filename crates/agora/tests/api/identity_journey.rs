@@ -53,7 +53,12 @@ async fn the_whole_journey(app: &TestApp) {
 
     let me = app.get_as(&access, "/api/users/me").await;
     assert_eq!(me.status(), 200);
-    assert_eq!(me.json::<Value>().await.unwrap()["email"], email);
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(me["email"], email);
+    assert_eq!(
+        me["createdAt"], user["createdAt"],
+        "what the write returned is what a read returns"
+    );
 
     let rotated = app
         .post("/api/auth/refresh", None, &json!({"refreshToken": refresh}))

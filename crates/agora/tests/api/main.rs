@@ -3,8 +3,11 @@
 
 mod support;
 
+mod catalog;
 mod cli;
+mod edge;
 mod errors;
+mod flags;
 mod harness;
 mod health;
 mod identity_admin;
@@ -16,4 +19,6 @@ mod identity_security;
 mod lifecycle;
 mod mail;
 mod migrations;
+mod openapi;
+mod rate_limits;
 mod transactions;

@@ -41,6 +41,8 @@ pub struct TestApp {
     pub db: Database,
     /// The identity use cases of the running app (to create fixtures without HTTP).
     pub identity: Identity,
+    /// The catalog use cases of the running app.
+    pub catalog: agora_app::catalog::Catalog,
     /// The app's data directory (holds the development JWT key `jwt-ed25519.pem`).
     pub data_dir: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
@@ -51,6 +53,14 @@ pub struct TestApp {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// This app's deployment, for `Spawn { join: Some(…) }`.
+    pub fn deployment(&self) -> Deployment {
+        Deployment {
+            database_url: self._store.url.clone(),
+            data_dir: self.data_dir.clone(),
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -87,6 +97,16 @@ pub struct Spawn {
     pub configure: Option<Configure>,
     /// Replaces the mail transport (default: the embedded mailbox, read with `app.mails_to`).
     pub mailer: Option<Arc<dyn Mailer>>,
+    /// Join a running app's deployment instead of getting a fresh database: a second replica.
+    pub join: Option<Deployment>,
+}
+
+/// What a second app needs to run as another replica of an app: its database and its data
+/// directory (so the same JWT signing key). The first app owns both and must outlive the second.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    pub database_url: String,
+    pub data_dir: PathBuf,
 }
 
 /// Starts the app on `backend`, or returns `None` when the backend is unavailable outside CI.
@@ -95,7 +115,10 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
-    let store = TestStore::create(backend).await?;
+    let store = match spawn.join {
+        Some(deployment) => TestStore::joining(deployment),
+        None => TestStore::create(backend).await?,
+    };
     let mut config = test_config(&store);
     if let Some(configure) = spawn.configure {
         configure(&mut config);
@@ -118,6 +141,10 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
         .registry()
         .get()
         .expect("identity module publishes its service");
+    let catalog = app
+        .registry()
+        .get()
+        .expect("catalog module publishes its service");
     let (shutdown, rx) = oneshot::channel();
     let server = tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -128,6 +155,7 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
         bus,
         db,
         identity,
+        catalog,
         data_dir: store.data_dir.clone(),
         shutdown: Some(shutdown),
         server: Some(server),
@@ -145,6 +173,14 @@ pub fn test_config(store: &TestStore) -> Config {
     config.password_hash.iterations = 1;
     config.shutdown_timeout = Duration::from_secs(5);
     config.outbox_poll_interval = Duration::from_millis(20);
+    // Every request of a test comes from 127.0.0.1 and a few fixture users: generous limits keep
+    // the limiter in the path without throttling tests; rate-limit tests set their own.
+    let generous = "100000/1m".parse().expect("quota");
+    config.rate_limit.anonymous = generous;
+    config.rate_limit.free = generous;
+    config.rate_limit.pro = generous;
+    config.rate_limit.enterprise = generous;
+    config.rate_limit.auth_failures = generous;
     config
 }
 
@@ -194,6 +230,16 @@ fn admin_url() -> String {
 }
 
 impl TestStore {
+    /// Another app's store, used but neither created nor dropped.
+    fn joining(deployment: Deployment) -> Self {
+        Self {
+            url: deployment.database_url,
+            data_dir: deployment.data_dir,
+            _dir: tempfile::tempdir().expect("temp dir"),
+            postgres: None,
+        }
+    }
+
     /// Creates the database, or `None` (with a loud notice) when Postgres is down outside CI.
     pub async fn create(backend: Backend) -> Option<Self> {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -522,4 +568,51 @@ pub async fn redis_delete_prefix(url: &str, prefix: &str) {
             .await
             .expect("DEL");
     }
+}
+
+/// A private Redis server this test can stop.
+pub struct PrivateRedis(std::process::Child);
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub async fn private_redis() -> Option<(PrivateRedis, String)> {
+    let port = crate::cli::free_port();
+    let child = std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn();
+    let Ok(child) = child else {
+        let message = "redis-server binary not found";
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI=true and {message}"
+        );
+        eprintln!("\n!!!!! SKIPPED Redis outage test: {message} !!!!!\n");
+        return None;
+    };
+    let url = format!("redis://127.0.0.1:{port}");
+    let redis = PrivateRedis(child);
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while agora::modules::connect_redis(&url).await.is_err() {
+        assert!(
+            std::time::Instant::now() < until,
+            "private redis did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Some((redis, url))
 }

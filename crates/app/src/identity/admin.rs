@@ -4,7 +4,6 @@ use agora_domain::{
     ports::UserFilter,
     FieldError, ValidationErrors,
 };
-use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -95,7 +94,7 @@ impl Identity {
             });
         }
 
-        let now = Utc::now();
+        let now = agora_domain::timestamp_now();
         let mut tx = self.deps.uow.begin().await?;
         let mut user = self
             .deps

@@ -12,9 +12,13 @@ mod sessions;
 
 use std::{sync::Arc, time::Duration};
 
-use agora_domain::ports::{
-    AccessTokens, AuditLog, EmailTokenRepository, Outbox, PasswordHasher, RefreshTokenRepository,
-    SecretTokens, TokenDenylist, UnitOfWork, UserRepository,
+use crate::AppError;
+use agora_domain::{
+    ports::{
+        AccessTokens, AuditLog, EmailTokenRepository, Outbox, PasswordHasher, RateLimiter,
+        RefreshTokenRepository, SecretTokens, TokenDenylist, UnitOfWork, UserRepository,
+    },
+    ratelimit::Quota,
 };
 
 pub use admin::{AdminUserChange, UserListQuery};
@@ -48,6 +52,8 @@ pub struct IdentityDeps {
     pub outbox: Arc<dyn Outbox>,
     /// Security audit trail.
     pub audit: Arc<dyn AuditLog>,
+    /// Counts failed logins and reset requests per client IP + email.
+    pub auth_limiter: Arc<dyn RateLimiter>,
 }
 
 /// Tunables of the identity context.
@@ -61,6 +67,8 @@ pub struct IdentitySettings {
     pub verify_ttl: Duration,
     /// Password reset link lifetime (1 h).
     pub reset_ttl: Duration,
+    /// Failed logins (and reset requests) allowed per client IP + email; `None` disables the limit.
+    pub auth_failures: Option<Quota>,
 }
 
 impl Default for IdentitySettings {
@@ -70,6 +78,10 @@ impl Default for IdentitySettings {
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             verify_ttl: Duration::from_secs(24 * 3600),
             reset_ttl: Duration::from_secs(3600),
+            auth_failures: Some(Quota {
+                count: 5,
+                period: Duration::from_secs(15 * 60),
+            }),
         }
     }
 }
@@ -102,6 +114,52 @@ impl Identity {
     /// The public keys that verify this service's access tokens.
     pub fn jwks(&self) -> serde_json::Value {
         self.deps.access_tokens.jwks()
+    }
+}
+
+impl Identity {
+    /// Key of the failed-attempt counter for one client and one account.
+    fn auth_key(kind: &str, ip: Option<&str>, email: &str) -> String {
+        format!(
+            "{kind}:{}:{}",
+            ip.unwrap_or("-"),
+            email.trim().to_lowercase()
+        )
+    }
+
+    /// Refuses when the client already used up its failed attempts for this email. Limiter
+    /// errors fail open (logged): an outage of Redis must not lock every user out.
+    async fn ensure_attempts_left(&self, key: &str) -> Result<(), AppError> {
+        let Some(quota) = self.settings.auth_failures else {
+            return Ok(());
+        };
+        match self.deps.auth_limiter.peek(key, quota).await {
+            Ok(decision) if !decision.allowed => Err(AppError::RateLimited {
+                retry_after_secs: decision.retry_after_ms.div_ceil(1000),
+            }),
+            Ok(_) => Ok(()),
+            Err(error) => {
+                tracing::warn!(%error, "auth rate limiter unavailable; allowing the attempt");
+                Ok(())
+            }
+        }
+    }
+
+    /// Counts one failed attempt (or one reset request).
+    async fn count_attempt(&self, key: &str) -> Result<(), AppError> {
+        let Some(quota) = self.settings.auth_failures else {
+            return Ok(());
+        };
+        match self.deps.auth_limiter.check(key, quota, 1).await {
+            Ok(decision) if !decision.allowed => Err(AppError::RateLimited {
+                retry_after_secs: decision.retry_after_ms.div_ceil(1000),
+            }),
+            Ok(_) => Ok(()),
+            Err(error) => {
+                tracing::warn!(%error, "auth rate limiter unavailable; attempt not counted");
+                Ok(())
+            }
+        }
     }
 }
 

@@ -38,6 +38,9 @@ impl Identity {
     ) -> Result<(), AppError> {
         let raw = email.unwrap_or_default();
         let email = Email::parse(&raw)?;
+        // Every request counts: each may send a mail, so this also caps mail bombing.
+        self.count_attempt(&Self::auth_key("forgot", ip.as_deref(), email.as_str()))
+            .await?;
         let Some(user) = self.deps.users.get_by_email(&email).await? else {
             return Ok(());
         };
@@ -100,7 +103,7 @@ impl Identity {
         };
         let password_hash = self.deps.hasher.hash(password.expose().to_owned()).await?;
 
-        let now = Utc::now();
+        let now = agora_domain::timestamp_now();
         let mut tx = self.deps.uow.begin().await?;
         let redemption = self
             .deps
@@ -177,7 +180,7 @@ impl Identity {
             return Err(FieldError::new("currentPassword", "Current password is incorrect").into());
         }
         let password_hash = self.deps.hasher.hash(new.expose().to_owned()).await?;
-        let now = Utc::now();
+        let now = agora_domain::timestamp_now();
         let mut tx = self.deps.uow.begin().await?;
         let mut user = self
             .deps

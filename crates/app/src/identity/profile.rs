@@ -2,7 +2,6 @@ use agora_domain::{
     identity::{parse_age, PersonName, Principal, User},
     FieldError, ValidationErrors,
 };
-use chrono::Utc;
 
 use super::Identity;
 use crate::AppError;
@@ -68,7 +67,7 @@ impl Identity {
         if let Some(profile) = change.profile {
             user.profile = profile;
         }
-        user.updated_at = Utc::now();
+        user.updated_at = agora_domain::timestamp_now();
         self.deps.users.update(&mut tx, &user).await?;
         tx.commit().await?;
         Ok(user)

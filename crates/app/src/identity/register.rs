@@ -89,7 +89,7 @@ impl Identity {
             tier: Tier::Free,
             is_verified: false,
         }
-        .into_user(Utc::now());
+        .into_user(agora_domain::timestamp_now());
         user.age = age;
 
         let mut tx = self.deps.uow.begin().await?;
@@ -128,7 +128,7 @@ impl Identity {
             tier: input.tier,
             is_verified: true,
         }
-        .into_user(Utc::now());
+        .into_user(agora_domain::timestamp_now());
         let mut tx = self.deps.uow.begin().await?;
         self.deps.users.insert(&mut tx, &user).await?;
         let event = EventEnvelope::new(

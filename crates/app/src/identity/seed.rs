@@ -4,7 +4,6 @@ use agora_domain::{
     identity::{Email, NewUser, PersonName, Role, Tier},
     ports::{PasswordHasher, StoreError, UnitOfWork, UserRepository},
 };
-use chrono::Utc;
 
 use crate::AppError;
 
@@ -108,7 +107,7 @@ impl SeedDemoAccounts {
             tier: account.tier,
             is_verified: true,
         }
-        .into_user(Utc::now());
+        .into_user(agora_domain::timestamp_now());
         let mut tx = self.uow.begin().await?;
         match self.users.insert(&mut tx, &user).await {
             // A concurrent seed created it between the check and the insert.

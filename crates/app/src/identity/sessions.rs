@@ -62,6 +62,8 @@ impl Identity {
             input.email.unwrap_or_default(),
             input.password.unwrap_or_default(),
         );
+        let attempts_key = Self::auth_key("login", input.ip.as_deref(), &email);
+        self.ensure_attempts_left(&attempts_key).await?;
 
         let user = match Email::parse(&email) {
             Ok(email) => self.deps.users.get_by_email(&email).await?,
@@ -89,6 +91,9 @@ impl Identity {
                 let mut tx = self.deps.uow.begin().await?;
                 self.deps.audit.record(&mut tx, &entry).await?;
                 tx.commit().await?;
+                // Only failures count, so a user's own successful logins never lock them out and an
+                // attacker guessing one account does not affect the others.
+                self.count_attempt(&attempts_key).await?;
                 return Err(AppError::AuthenticationFailed);
             }
         };
@@ -265,7 +270,7 @@ impl Identity {
             .ok_or(AppError::NotFound)?;
         if !user.is_verified {
             user.is_verified = true;
-            user.updated_at = Utc::now();
+            user.updated_at = agora_domain::timestamp_now();
             self.deps.users.update(&mut tx, &user).await?;
             let event = EventEnvelope::new("user.verified", user.id, json!({ "id": user.id }));
             self.deps

@@ -2,13 +2,18 @@
 //! backend (SQLite/Postgres, SMTP/mailbox, memory/Redis/NATS…) chosen by configuration.
 
 mod bus;
+mod catalog;
+mod flags;
 mod identity;
 mod mail;
 mod outbox;
 mod password;
+mod ratelimit;
 mod store;
 
 pub use bus::{BusError, EventPublisher};
+pub use catalog::{CatalogCache, CategoryRepository, Load, ProductRepository};
+pub use flags::{FlagChangeListener, FlagChangeNotifier, FlagRepository, NotifyError};
 pub use identity::{
     AccessTokens, AuditLog, EmailTokenRepository, RefreshTokenRepository, SecretTokens,
     TokenDenylist, TokenError, UserFilter, UserRepository,
@@ -16,4 +21,5 @@ pub use identity::{
 pub use mail::{MailError, Mailer};
 pub use outbox::{MailboxReader, Outbox, OutboxItem, OutboxMessage, StoredMail};
 pub use password::{PasswordHashError, PasswordHasher};
+pub use ratelimit::RateLimiter;
 pub use store::{StoreError, Tx, TxBackend, UnitOfWork};

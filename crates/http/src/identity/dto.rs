@@ -2,19 +2,53 @@ use agora_app::identity::SessionTokens;
 use agora_domain::identity::{AuditEntry, User};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+// Documentation-only: the JSON values come from `Role::as_str`/`Tier::as_str` of the domain,
+// never from these enums, which only describe them.
+
+/// What an account may do.
+#[allow(dead_code)]
+#[derive(Debug, ToSchema)]
+#[schema(as = Role, rename_all = "lowercase")]
+pub(super) enum RoleName {
+    User,
+    Admin,
+}
+
+/// The account's plan, which sets its rate limit.
+#[allow(dead_code)]
+#[derive(Debug, ToSchema)]
+#[schema(as = Tier, rename_all = "lowercase")]
+pub(super) enum TierName {
+    Free,
+    Pro,
+    Enterprise,
+}
+
 /// A user as the API shows it. Never carries the password hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = User, example = json!({
+    "id": "0193a3f0-7d1e-7000-8000-000000000001", "email": "ann@example.org", "name": "Ann",
+    "profile": {}, "role": "user", "tier": "free", "isVerified": false, "disabled": false,
+    "createdAt": "2025-01-01T12:00:00Z", "updatedAt": "2025-01-01T12:00:00Z"
+}))]
 pub struct UserDto {
     id: Uuid,
+    #[schema(format = Email)]
     email: String,
     name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 120)]
     age: Option<u8>,
+    /// Free-form attributes (a JSON object).
+    #[schema(value_type = Object)]
     profile: serde_json::Value,
+    #[schema(value_type = RoleName)]
     role: &'static str,
+    #[schema(value_type = TierName)]
     tier: &'static str,
     is_verified: bool,
     disabled: bool,
@@ -55,12 +89,18 @@ pub(super) const USER_FIELDS: &[&str] = &[
     "updatedAt",
 ];
 
-#[derive(Debug, Serialize)]
+/// A fresh token pair.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Session)]
 pub(super) struct SessionDto {
+    /// EdDSA-signed JWT for `Authorization: Bearer …`.
     access_token: String,
+    /// Single-use token for `POST /api/auth/refresh`.
     refresh_token: String,
+    #[schema(value_type = String, examples("Bearer"))]
     token_type: &'static str,
+    /// Lifetime of the access token, in seconds.
     expires_in: u64,
     user: UserDto,
 }
@@ -77,14 +117,21 @@ impl From<SessionTokens> for SessionDto {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// One entry of the security audit log.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AuditEntry)]
 pub(super) struct AuditDto {
     id: Uuid,
+    /// What happened, e.g. `user.login`.
     action: String,
+    /// Who did it (absent for anonymous actions).
     actor_id: Option<Uuid>,
+    /// Whom it concerned.
     subject_id: Option<Uuid>,
+    /// Client address.
     ip: Option<String>,
+    #[schema(value_type = Object)]
     details: serde_json::Value,
     created_at: DateTime<Utc>,
 }
@@ -113,63 +160,166 @@ pub(super) const AUDIT_FIELDS: &[&str] = &[
     "createdAt",
 ];
 
-#[derive(Debug, Deserialize)]
+// Request bodies keep every field optional in Rust so the use cases can report each missing one
+// with API.md's message; their schemas state the contract (`required`, formats, ranges) instead.
+
+/// A new account.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = RegisterRequest)]
 pub(super) struct RegisterBody {
+    #[schema(required = true, value_type = String, format = Email, max_length = 254)]
     pub email: Option<String>,
+    /// At least 8 characters with an uppercase letter and a digit.
+    #[schema(required = true, value_type = String, format = Password, min_length = 8, max_length = 128)]
     pub password: Option<String>,
+    /// 2–50 characters after trimming.
+    #[schema(required = true, value_type = String, min_length = 2, max_length = 50)]
     pub name: Option<String>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 120)]
     pub age: Option<i64>,
+    /// Only administrators may set a role other than `user` (403 otherwise).
+    #[schema(value_type = Option<RoleName>)]
     pub role: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = LoginRequest)]
 pub(super) struct LoginBody {
+    #[schema(required = true, value_type = String, format = Email)]
     pub email: Option<String>,
+    #[schema(required = true, value_type = String, format = Password)]
     pub password: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A refresh token to exchange (it is spent by the exchange).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = RefreshRequest)]
 pub(super) struct RefreshBody {
+    #[schema(required = true, value_type = String)]
     pub refresh_token: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A single-use token from a mailed link.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = TokenRequest)]
 pub(super) struct TokenBody {
+    #[schema(required = true, value_type = String)]
     pub token: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An email address.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = EmailRequest)]
 pub(super) struct EmailBody {
+    #[schema(required = true, value_type = String, format = Email)]
     pub email: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A reset token from the mailed link and the new password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ResetPasswordRequest)]
 pub(super) struct ResetBody {
+    #[schema(required = true, value_type = String)]
     pub token: Option<String>,
+    /// At least 8 characters with an uppercase letter and a digit.
+    #[schema(required = true, value_type = String, format = Password, min_length = 8, max_length = 128)]
     pub password: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The current password and its replacement.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = ChangePasswordRequest)]
 pub(super) struct ChangePasswordBody {
+    #[schema(required = true, value_type = String, format = Password)]
     pub current_password: Option<String>,
+    /// At least 8 characters with an uppercase letter and a digit.
+    #[schema(required = true, value_type = String, format = Password, min_length = 8, max_length = 128)]
     pub new_password: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Profile fields to change; absent fields stay as they are. Unknown fields are a 400.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ProfileRequest)]
 pub(super) struct ProfileBody {
+    /// 2–50 characters after trimming.
+    #[schema(value_type = Option<String>, min_length = 2, max_length = 50)]
     pub name: Option<String>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 120)]
     pub age: Option<i64>,
+    /// Free-form attributes: a JSON object of at most 16 KiB; replaces the stored one.
+    #[schema(value_type = Option<Object>)]
     pub profile: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Account settings an administrator may change; absent fields stay. Any change ends the
+/// account's sessions. Unknown fields are a 400.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AdminUserRequest)]
 pub(super) struct AdminUserBody {
+    #[schema(value_type = Option<RoleName>)]
     pub role: Option<String>,
+    #[schema(value_type = Option<TierName>)]
     pub tier: Option<String>,
+    /// A disabled account cannot log in.
     pub disabled: Option<bool>,
+}
+
+/// Admin user-list filters (the handler reads them from the query map).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documentation-only
+pub(super) struct UserFilterParams {
+    /// Case-insensitive search in email and name.
+    q: Option<String>,
+    /// Only accounts with this role.
+    #[param(inline)]
+    role: Option<RoleName>,
+    /// Only accounts on this tier.
+    #[param(inline)]
+    tier: Option<TierName>,
+}
+
+/// `POST /api/auth/verify-email` succeeded.
+#[derive(ToSchema)]
+#[schema(example = json!({ "verified": true }))]
+#[allow(dead_code)] // documentation-only: the handler renders the JSON directly
+pub(super) struct Verified {
+    /// Always `true`.
+    verified: bool,
+}
+
+/// A JSON Web Key Set (RFC 7517).
+#[derive(ToSchema)]
+#[allow(dead_code)] // documentation-only: the token adapter renders the JSON
+pub(super) struct Jwks {
+    keys: Vec<Jwk>,
+}
+
+/// An Ed25519 public key (RFC 8037).
+#[derive(ToSchema)]
+#[schema(example = json!({
+    "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    "kid": "3f1c0b7a", "alg": "EdDSA", "use": "sig"
+}))]
+#[allow(dead_code)] // documentation-only
+pub(super) struct Jwk {
+    /// `OKP`.
+    kty: String,
+    /// `Ed25519`.
+    crv: String,
+    /// The public key, base64url.
+    x: String,
+    /// Key id, matched against the `kid` header of a token.
+    kid: String,
+    /// `EdDSA`.
+    alg: String,
+    /// `sig`.
+    #[schema(rename = "use")]
+    use_: String,
 }

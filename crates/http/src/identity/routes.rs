@@ -12,50 +12,116 @@ use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
     response::IntoResponse,
-    routing::{get, post},
     Json, Router,
 };
 use serde_json::{json, Value};
+use utoipa::{
+    openapi::path::{Parameter, ParameterIn},
+    IntoParams, OpenApi,
+};
 use uuid::Uuid;
 
 use super::dto::{
-    AdminUserBody, AuditDto, ChangePasswordBody, EmailBody, LoginBody, ProfileBody, RefreshBody,
-    RegisterBody, ResetBody, SessionDto, TokenBody, UserDto, AUDIT_FIELDS, USER_FIELDS,
+    AdminUserBody, AuditDto, ChangePasswordBody, EmailBody, Jwks, LoginBody, ProfileBody,
+    RefreshBody, RegisterBody, ResetBody, SessionDto, TokenBody, UserDto, UserFilterParams,
+    Verified, AUDIT_FIELDS, USER_FIELDS,
 };
 use crate::{
     auth::{AdminUser, AuthUser, MaybeAuthUser},
     client_ip::ClientIp,
-    paging::{paginated, ListSpec},
+    openapi::{
+        BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized,
+        UnsupportedMediaType,
+    },
+    paging::{paginated, ListSpec, Paginated},
+    route_table::{Route, RouteTable},
     ApiError, ApiJson,
 };
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// Every identity route.
-pub fn routes(identity: Identity) -> Router {
-    Router::new()
-        .route("/api/users", post(register))
-        .route("/api/users/me", get(me).patch(update_me))
-        .route("/api/users/me/password", post(change_password))
-        .route("/api/auth/verify-email", post(verify_email))
-        .route("/api/auth/resend-verification", post(resend_verification))
-        .route("/api/auth/login", post(login))
-        .route("/api/auth/refresh", post(refresh))
-        .route("/api/auth/logout", post(logout))
-        .route("/api/auth/forgot-password", post(forgot_password))
-        .route("/api/auth/reset-password", post(reset_password))
-        .route("/api/admin/users", get(list_users))
-        .route("/api/admin/users/{id}", get(get_user).patch(update_user))
-        .route("/api/admin/audit", get(audit))
-        .route("/.well-known/jwks.json", get(jwks))
-        .with_state(identity)
+/// Every identity route. A handler routed here must also be listed in [`IdentityApi`] (the
+/// OpenAPI completeness test fails otherwise).
+fn table() -> RouteTable<Identity> {
+    RouteTable::new()
+        .post("/api/users", register)
+        .get("/api/users/me", me)
+        .patch("/api/users/me", update_me)
+        .post("/api/users/me/password", change_password)
+        .post("/api/auth/verify-email", verify_email)
+        .post("/api/auth/resend-verification", resend_verification)
+        .post("/api/auth/login", login)
+        .post("/api/auth/refresh", refresh)
+        .post("/api/auth/logout", logout)
+        .post("/api/auth/forgot-password", forgot_password)
+        .post("/api/auth/reset-password", reset_password)
+        .get("/api/admin/users", list_users)
+        .get("/api/admin/users/{id}", get_user)
+        .patch("/api/admin/users/{id}", update_user)
+        .get("/api/admin/audit", audit)
+        .get("/.well-known/jwks.json", jwks)
 }
+
+/// The identity router.
+pub fn routes(identity: Identity) -> Router {
+    table().into_router().with_state(identity)
+}
+
+/// The routes of this module (see [`crate::openapi::routed`]).
+pub(crate) fn routed() -> Vec<Route> {
+    table().routes().to_vec()
+}
+
+/// This module's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(paths(
+    register,
+    me,
+    update_me,
+    change_password,
+    verify_email,
+    resend_verification,
+    login,
+    refresh,
+    logout,
+    forgot_password,
+    reset_password,
+    list_users,
+    get_user,
+    update_user,
+    audit,
+    jwks
+))]
+pub(crate) struct IdentityApi;
 
 /// An id in a path that is not a UUID names nothing: 404, like an unknown id.
 pub(crate) fn path_id(raw: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound.into())
 }
 
+/// Register an account
+///
+/// The account starts unverified; a mail with a verification link is sent. Anonymous callers
+/// always get role `user`; only an administrator's token may set `role`.
+#[utoipa::path(
+    post,
+    path = "/api/users",
+    tag = "identity",
+    security((), ("bearerAuth" = [])),
+    request_body(content = RegisterBody, example = json!({
+        "email": "ann@example.org", "password": "Secret123", "name": "Ann", "age": 34
+    })),
+    responses(
+        (status = 201, description = "Registered", body = UserDto),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn register(
     State(identity): State<Identity>,
     MaybeAuthUser(caller): MaybeAuthUser,
@@ -84,6 +150,26 @@ async fn register(
     Ok((StatusCode::CREATED, Json(UserDto::from(&user))))
 }
 
+/// Log in
+///
+/// Wrong email and wrong password are indistinguishable. Failed attempts are rate-limited per
+/// client and email.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "identity",
+    request_body(content = LoginBody, example = json!({
+        "email": "admin@agora.local", "password": "AgoraAdmin1"
+    })),
+    responses(
+        (status = 200, description = "A new session", body = SessionDto),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn login(
     State(identity): State<Identity>,
     ClientIp(ip): ClientIp,
@@ -99,6 +185,26 @@ async fn login(
     Ok(Json(session.into()))
 }
 
+/// Exchange a refresh token for a new token pair
+///
+/// The presented token is spent. Presenting a spent one revokes its whole family (401
+/// `token_revoked`).
+#[utoipa::path(
+    post,
+    path = "/api/auth/refresh",
+    tag = "identity",
+    request_body(content = RefreshBody, example = json!({
+        "refreshToken": "kq3cV1mX0b2r7Yt8…"
+    })),
+    responses(
+        (status = 200, description = "A new token pair", body = SessionDto),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn refresh(
     State(identity): State<Identity>,
     ApiJson(body): ApiJson<RefreshBody>,
@@ -106,6 +212,20 @@ async fn refresh(
     Ok(Json(identity.refresh(body.refresh_token).await?.into()))
 }
 
+/// Log out
+///
+/// The access token is denied until it expires and the session's refresh tokens are revoked.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "identity",
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn logout(
     State(identity): State<Identity>,
     AuthUser(principal): AuthUser,
@@ -114,6 +234,22 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Verify an email address with the token from the mailed link
+///
+/// Single use; an expired or used token is a 400 on `token`.
+#[utoipa::path(
+    post,
+    path = "/api/auth/verify-email",
+    tag = "identity",
+    request_body(content = TokenBody, example = json!({ "token": "Zb8d0Q3m…" })),
+    responses(
+        (status = 200, description = "Verified", body = Verified),
+        (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn verify_email(
     State(identity): State<Identity>,
     ApiJson(body): ApiJson<TokenBody>,
@@ -122,6 +258,20 @@ async fn verify_email(
     Ok(Json(json!({ "verified": true })))
 }
 
+/// Send the verification mail again
+///
+/// Does nothing for an address that is verified already.
+#[utoipa::path(
+    post,
+    path = "/api/auth/resend-verification",
+    tag = "identity",
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 202, description = "A new mail is on its way"),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn resend_verification(
     State(identity): State<Identity>,
     AuthUser(principal): AuthUser,
@@ -130,6 +280,22 @@ async fn resend_verification(
     Ok(StatusCode::ACCEPTED)
 }
 
+/// Ask for a password-reset mail
+///
+/// Always 202, whether or not the address is registered, so accounts cannot be enumerated.
+#[utoipa::path(
+    post,
+    path = "/api/auth/forgot-password",
+    tag = "identity",
+    request_body(content = EmailBody, example = json!({ "email": "ann@example.org" })),
+    responses(
+        (status = 202, description = "A mail is sent if the address is registered"),
+        (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn forgot_password(
     State(identity): State<Identity>,
     ClientIp(ip): ClientIp,
@@ -139,6 +305,24 @@ async fn forgot_password(
     Ok(StatusCode::ACCEPTED)
 }
 
+/// Set a new password with the token from the mailed link
+///
+/// Ends every session of the account.
+#[utoipa::path(
+    post,
+    path = "/api/auth/reset-password",
+    tag = "identity",
+    request_body(content = ResetBody, example = json!({
+        "token": "Zb8d0Q3m…", "password": "NewSecret456"
+    })),
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 400, response = BadRequest),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn reset_password(
     State(identity): State<Identity>,
     ApiJson(body): ApiJson<ResetBody>,
@@ -152,6 +336,18 @@ async fn reset_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The caller's account
+#[utoipa::path(
+    get,
+    path = "/api/users/me",
+    tag = "identity",
+    security(("bearerAuth" = [])),
+    responses(
+        (status = 200, description = "The caller", body = UserDto),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn me(
     State(identity): State<Identity>,
     AuthUser(principal): AuthUser,
@@ -159,6 +355,24 @@ async fn me(
     Ok(Json(UserDto::from(&identity.me(&principal).await?)))
 }
 
+/// Change the caller's name, age or profile
+#[utoipa::path(
+    patch,
+    path = "/api/users/me",
+    tag = "identity",
+    security(("bearerAuth" = [])),
+    request_body(content = ProfileBody, example = json!({
+        "name": "Ann Lee", "age": 35, "profile": { "bio": "Collects teapots" }
+    })),
+    responses(
+        (status = 200, description = "The updated account", body = UserDto),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn update_me(
     State(identity): State<Identity>,
     AuthUser(principal): AuthUser,
@@ -174,6 +388,26 @@ async fn update_me(
     )))
 }
 
+/// Change the caller's password
+///
+/// A wrong current password is a 400 on `currentPassword`.
+#[utoipa::path(
+    post,
+    path = "/api/users/me/password",
+    tag = "identity",
+    security(("bearerAuth" = [])),
+    request_body(content = ChangePasswordBody, example = json!({
+        "currentPassword": "Secret123", "newPassword": "NewSecret456"
+    })),
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn change_password(
     State(identity): State<Identity>,
     AuthUser(principal): AuthUser,
@@ -199,6 +433,30 @@ const USER_LIST: ListSpec = ListSpec {
     fields: USER_FIELDS,
 };
 
+/// `page`, `limit`, `sort`, `fields` of the user list, from [`USER_LIST`].
+struct UserListParams;
+
+impl IntoParams for UserListParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        USER_LIST.openapi_params()
+    }
+}
+
+/// List accounts (admin)
+#[utoipa::path(
+    get,
+    path = "/api/admin/users",
+    tag = "identity",
+    security(("bearerAuth" = [])),
+    params(UserListParams, UserFilterParams),
+    responses(
+        (status = 200, description = "One page of accounts", body = Paginated<UserDto>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn list_users(
     State(identity): State<Identity>,
     AdminUser(principal): AdminUser,
@@ -251,6 +509,21 @@ async fn list_users(
     Ok(Json(paginated(page.map(|u| UserDto::from(&u)), &request)))
 }
 
+/// One account (admin)
+#[utoipa::path(
+    get,
+    path = "/api/admin/users/{id}",
+    tag = "identity",
+    security(("bearerAuth" = [])),
+    params(("id" = Uuid, Path, description = "The account's id")),
+    responses(
+        (status = 200, description = "The account", body = UserDto),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn get_user(
     State(identity): State<Identity>,
     AdminUser(principal): AdminUser,
@@ -261,6 +534,29 @@ async fn get_user(
     )))
 }
 
+/// Change an account's role, tier or disabled state (admin)
+///
+/// Any change ends the account's sessions. Administrators cannot demote or disable themselves
+/// (409).
+#[utoipa::path(
+    patch,
+    path = "/api/admin/users/{id}",
+    tag = "identity",
+    security(("bearerAuth" = [])),
+    params(("id" = Uuid, Path, description = "The account's id")),
+    request_body(content = AdminUserBody, example = json!({ "tier": "pro" })),
+    responses(
+        (status = 200, description = "The updated account", body = UserDto),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn update_user(
     State(identity): State<Identity>,
     AdminUser(principal): AdminUser,
@@ -285,6 +581,30 @@ const AUDIT_LIST: ListSpec = ListSpec {
     fields: AUDIT_FIELDS,
 };
 
+/// `page`, `limit`, `sort`, `fields` of the audit log, from [`AUDIT_LIST`].
+struct AuditListParams;
+
+impl IntoParams for AuditListParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        AUDIT_LIST.openapi_params()
+    }
+}
+
+/// The security audit log, newest first (admin)
+#[utoipa::path(
+    get,
+    path = "/api/admin/audit",
+    tag = "identity",
+    security(("bearerAuth" = [])),
+    params(AuditListParams),
+    responses(
+        (status = 200, description = "One page of audit entries", body = Paginated<AuditDto>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn audit(
     State(identity): State<Identity>,
     AdminUser(principal): AdminUser,
@@ -295,6 +615,16 @@ async fn audit(
     Ok(Json(paginated(page.map(AuditDto::from), &request)))
 }
 
+/// The public keys that verify access tokens (JWKS)
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "identity",
+    responses(
+        (status = 200, description = "The current signing keys", body = Jwks),
+        (status = 429, response = TooManyRequests)
+    )
+)]
 async fn jwks(State(identity): State<Identity>) -> Json<Value> {
     Json(identity.jwks())
 }

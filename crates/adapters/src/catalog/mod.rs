@@ -1,0 +1,11 @@
+//! Catalog adapters: products and categories in SQL (scopes rendered per dialect, full-text search
+//! with SQLite FTS5 or Postgres tsvector), and the layered cache.
+
+mod cache;
+mod categories;
+mod products;
+mod scopes;
+
+pub use cache::{LayeredCatalogCache, NoCatalogCache, L1_TTL, L2_TTL};
+pub use categories::SqlCategoryRepository;
+pub use products::SqlProductRepository;

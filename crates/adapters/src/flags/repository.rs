@@ -1,0 +1,189 @@
+use agora_domain::{
+    flags::{FeatureFlag, FlagKey, RolloutPercent},
+    identity::{Role, Tier},
+    ports::{FlagRepository, StoreError, Tx},
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{types::Json, Row};
+use uuid::Uuid;
+
+use crate::{
+    on_pool, on_tx,
+    store::{map_sqlx_error, Database},
+};
+
+/// Feature flags in the relational store, on either backend.
+#[derive(Debug, Clone)]
+pub struct SqlFlagRepository {
+    db: Database,
+}
+
+impl SqlFlagRepository {
+    /// A repository over `db`.
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+const FLAG_COLUMNS: &str =
+    "key, description, enabled, rollout_percent, roles, tiers, user_ids, created_at, updated_at";
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Other(format!("corrupt feature_flags row: {what}").into())
+}
+
+/// The storage form of a flag's targeting lists: JSON arrays of their API spellings.
+struct Targeting {
+    roles: Vec<&'static str>,
+    tiers: Vec<&'static str>,
+    user_ids: Vec<String>,
+}
+
+impl Targeting {
+    fn of(flag: &FeatureFlag) -> Self {
+        Self {
+            roles: flag.roles.iter().map(|r| r.as_str()).collect(),
+            tiers: flag.tiers.iter().map(|t| t.as_str()).collect(),
+            user_ids: flag.user_ids.iter().map(Uuid::to_string).collect(),
+        }
+    }
+}
+
+/// Rebuilds a [`FeatureFlag`] from a row of either backend; expanded per dialect.
+macro_rules! flag_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        (|| -> Result<FeatureFlag, StoreError> {
+            let list = |column: &str| {
+                row.try_get::<Json<Vec<String>>, _>(column)
+                    .map(|json| json.0)
+                    .map_err(map_sqlx_error)
+            };
+            Ok(FeatureFlag {
+                key: FlagKey::parse(&row.try_get::<String, _>("key").map_err(map_sqlx_error)?)
+                    .map_err(|e| corrupt(e.message))?,
+                description: row.try_get("description").map_err(map_sqlx_error)?,
+                enabled: row.try_get("enabled").map_err(map_sqlx_error)?,
+                rollout_percent: RolloutPercent::parse(i64::from(
+                    row.try_get::<i32, _>("rollout_percent")
+                        .map_err(map_sqlx_error)?,
+                ))
+                .map_err(|e| corrupt(e.message))?,
+                roles: list("roles")?
+                    .iter()
+                    .map(|r| r.parse::<Role>().map_err(corrupt))
+                    .collect::<Result<_, _>>()?,
+                tiers: list("tiers")?
+                    .iter()
+                    .map(|t| t.parse::<Tier>().map_err(corrupt))
+                    .collect::<Result<_, _>>()?,
+                user_ids: list("user_ids")?
+                    .iter()
+                    .map(|id| Uuid::try_parse(id).map_err(corrupt))
+                    .collect::<Result<_, _>>()?,
+                created_at: row
+                    .try_get::<DateTime<Utc>, _>("created_at")
+                    .map_err(map_sqlx_error)?,
+                updated_at: row
+                    .try_get::<DateTime<Utc>, _>("updated_at")
+                    .map_err(map_sqlx_error)?,
+            })
+        })()
+    }};
+}
+
+#[async_trait]
+impl FlagRepository for SqlFlagRepository {
+    async fn list(&self) -> Result<Vec<FeatureFlag>, StoreError> {
+        let sql = format!("SELECT {FLAG_COLUMNS} FROM feature_flags ORDER BY key");
+        on_pool!(&self.db, |pool| {
+            let rows = sqlx::query(&sql)
+                .fetch_all(pool)
+                .await
+                .map_err(map_sqlx_error)?;
+            rows.into_iter()
+                .map(|row| flag_from_row!(row))
+                .collect::<Result<Vec<_>, _>>()
+        })
+    }
+
+    async fn get(&self, key: &FlagKey) -> Result<Option<FeatureFlag>, StoreError> {
+        let sql = format!("SELECT {FLAG_COLUMNS} FROM feature_flags WHERE key = $1");
+        on_pool!(&self.db, |pool| {
+            let row = sqlx::query(&sql)
+                .bind(key.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(map_sqlx_error)?;
+            row.map(|row| flag_from_row!(row)).transpose()
+        })
+    }
+
+    async fn find(&self, tx: &mut Tx, key: &FlagKey) -> Result<Option<FeatureFlag>, StoreError> {
+        let sql = format!("SELECT {FLAG_COLUMNS} FROM feature_flags WHERE key = $1");
+        on_tx!(tx, |conn| {
+            let row = sqlx::query(&sql)
+                .bind(key.as_str())
+                .fetch_optional(conn)
+                .await
+                .map_err(map_sqlx_error)?;
+            row.map(|row| flag_from_row!(row)).transpose()
+        })
+    }
+
+    async fn insert(&self, tx: &mut Tx, flag: &FeatureFlag) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO feature_flags ({FLAG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        );
+        let targeting = Targeting::of(flag);
+        on_tx!(tx, |conn| {
+            sqlx::query(&sql)
+                .bind(flag.key.as_str())
+                .bind(&flag.description)
+                .bind(flag.enabled)
+                .bind(i32::from(flag.rollout_percent.value()))
+                .bind(Json(&targeting.roles))
+                .bind(Json(&targeting.tiers))
+                .bind(Json(&targeting.user_ids))
+                .bind(flag.created_at)
+                .bind(flag.updated_at)
+                .execute(conn)
+                .await
+                .map_err(map_sqlx_error)?;
+        });
+        Ok(())
+    }
+
+    async fn update(&self, tx: &mut Tx, flag: &FeatureFlag) -> Result<bool, StoreError> {
+        let sql = "UPDATE feature_flags SET description = $2, enabled = $3, rollout_percent = $4, \
+                   roles = $5, tiers = $6, user_ids = $7, updated_at = $8 WHERE key = $1";
+        let targeting = Targeting::of(flag);
+        on_tx!(tx, |conn| {
+            let result = sqlx::query(sql)
+                .bind(flag.key.as_str())
+                .bind(&flag.description)
+                .bind(flag.enabled)
+                .bind(i32::from(flag.rollout_percent.value()))
+                .bind(Json(&targeting.roles))
+                .bind(Json(&targeting.tiers))
+                .bind(Json(&targeting.user_ids))
+                .bind(flag.updated_at)
+                .execute(conn)
+                .await
+                .map_err(map_sqlx_error)?;
+            Ok(result.rows_affected() == 1)
+        })
+    }
+
+    async fn delete(&self, tx: &mut Tx, key: &FlagKey) -> Result<bool, StoreError> {
+        on_tx!(tx, |conn| {
+            let result = sqlx::query("DELETE FROM feature_flags WHERE key = $1")
+                .bind(key.as_str())
+                .execute(conn)
+                .await
+                .map_err(map_sqlx_error)?;
+            Ok(result.rows_affected() == 1)
+        })
+    }
+}

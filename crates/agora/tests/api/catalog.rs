@@ -1,0 +1,518 @@
+//! The catalog API (API.md "Catalog") on both backends, its search and its cache.
+
+use agora_domain::identity::{Role, Tier};
+use serde_json::{json, Value};
+
+use crate::{
+    both_backends,
+    support::{redis_delete_prefix, redis_url, spawn_app_with, Backend, Spawn, TestApp},
+};
+
+fn product(sku: &str, name: &str, description: &str, amount: i64, stock: i64) -> Value {
+    json!({"sku": sku, "name": name, "description": description, "price": {"amount": amount, "currency": "EUR"}, "stock": stock})
+}
+
+async fn create(app: &TestApp, admin: &str, body: &Value) -> Value {
+    let response = app.post("/api/products", Some(admin), body).await;
+    assert_eq!(response.status(), 201, "{body}");
+    response.json().await.unwrap()
+}
+
+async fn json_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn delete(app: &TestApp, token: &str, path: &str) -> u16 {
+    app.client
+        .delete(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn admin_crud_with_optimistic_concurrency(app: TestApp) {
+    let admin = app.admin_token().await;
+    let created = create(
+        &app,
+        &admin,
+        &product("kit-001", "Chef Knife", "Sharp.", 2999, 5),
+    )
+    .await;
+    assert_eq!(
+        (created["sku"].as_str(), created["version"].as_i64()),
+        (Some("KIT-001"), Some(1))
+    );
+    assert_eq!(created["price"], json!({"amount": 2999, "currency": "EUR"}));
+    assert_eq!(created["active"], true);
+    let id = created["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/products/{id}");
+
+    let (status, fetched) = json_of(app.get(&path).await).await;
+    assert_eq!((status, &fetched["name"]), (200, &json!("Chef Knife")));
+
+    let (status, updated) = json_of(
+        app.patch(
+            &path,
+            &admin,
+            &json!({"version": 1, "price": {"amount": 2499}, "stock": 7}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            updated["version"].as_i64(),
+            updated["price"]["amount"].as_i64(),
+            updated["stock"].as_i64()
+        ),
+        (Some(2), Some(2499), Some(7))
+    );
+    assert_eq!(
+        app.get(&path).await.json::<Value>().await.unwrap()["price"]["amount"],
+        2499,
+        "the read after a write is fresh"
+    );
+
+    let (status, stale) = json_of(
+        app.patch(&path, &admin, &json!({"version": 1, "name": "Old Knife"}))
+            .await,
+    )
+    .await;
+    assert_eq!((status, stale["code"].as_str()), (409, Some("conflict")));
+    assert_eq!(stale["details"][0]["field"], "version");
+    let (status, missing) = json_of(
+        app.patch(&path, &admin, &json!({"name": "No Version"}))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, missing["details"][0]["field"].as_str()),
+        (400, Some("version"))
+    );
+
+    let (status, duplicate) = json_of(
+        app.post(
+            "/api/products",
+            Some(&admin),
+            &product("KIT-001", "Twin", "", 1, 1),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, duplicate["code"].as_str()),
+        (409, Some("conflict"))
+    );
+    assert_eq!(duplicate["details"][0]["field"], "sku");
+
+    assert_eq!(delete(&app, &admin, &path).await, 204);
+    assert_eq!(
+        app.get(&path).await.status(),
+        404,
+        "inactive products are hidden from the public"
+    );
+    let (status, inactive) = json_of(app.get_as(&admin, &path).await).await;
+    assert_eq!((status, inactive["active"].as_bool()), (200, Some(false)));
+    let public: Value = app.get("/api/products").await.json().await.unwrap();
+    assert_eq!(public["meta"]["total"], 0);
+    let admin_view: Value = app
+        .get_as(&admin, "/api/products")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(admin_view["meta"]["total"], 1);
+    assert_eq!(
+        app.get(&format!("/api/products/{}", uuid::Uuid::now_v7()))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(app.get("/api/products/not-a-uuid").await.status(), 404);
+}
+
+async fn writes_need_an_admin(app: TestApp) {
+    let body = product("AUTH-1", "Lamp", "", 100, 1);
+    let (status, error) = json_of(app.post("/api/products", None, &body).await).await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (401, Some("not_authenticated"))
+    );
+    app.create_user("shopper@example.org", "Secret123", Role::User, Tier::Free)
+        .await;
+    let user = app.login("shopper@example.org", "Secret123").await["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, error) = json_of(app.post("/api/products", Some(&user), &body).await).await;
+    assert_eq!(
+        (status, error["code"].as_str()),
+        (403, Some("insufficient_permissions"))
+    );
+    assert_eq!(app.count("products").await, 0);
+}
+
+async fn bad_input_is_400_and_writes_nothing(app: TestApp) {
+    let admin = app.admin_token().await;
+    let cases = [
+        (
+            json!({"sku": "NEG-1", "name": "X", "price": {"amount": -1, "currency": "EUR"}, "stock": 1}),
+            "price.amount",
+        ),
+        (
+            json!({"sku": "NEG-2", "name": "X", "price": {"amount": 1, "currency": "EUR"}, "stock": -1}),
+            "stock",
+        ),
+        (
+            json!({"sku": "CUR-1", "name": "X", "price": {"amount": 1, "currency": "XYZ"}, "stock": 1}),
+            "price.currency",
+        ),
+        (
+            json!({"sku": "a b", "name": "X", "price": {"amount": 1, "currency": "EUR"}}),
+            "sku",
+        ),
+        (
+            json!({"sku": "NAME-1", "name": "", "price": {"amount": 1, "currency": "EUR"}}),
+            "name",
+        ),
+        (json!({"sku": "PRICE-1", "name": "X"}), "price.amount"),
+        (
+            json!({"sku": "CAT-1", "name": "X", "price": {"amount": 1, "currency": "EUR"}, "categoryId": uuid::Uuid::now_v7()}),
+            "categoryId",
+        ),
+        (
+            json!({"sku": "TYPE-1", "name": "X", "price": {"amount": "cheap", "currency": "EUR"}}),
+            "price.amount",
+        ),
+        (
+            json!({"sku": "EXTRA-1", "name": "X", "price": {"amount": 1, "currency": "EUR"}, "color": "red"}),
+            "",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, error) = json_of(app.post("/api/products", Some(&admin), &body).await).await;
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (400, Some("validation_failed")),
+            "{body}"
+        );
+        if !field.is_empty() {
+            let fields: Vec<&str> = error["details"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|d| d["field"].as_str())
+                .collect();
+            assert!(
+                fields.iter().any(|f| f.contains(field)),
+                "{field} in {error}"
+            );
+        }
+    }
+    for query in [
+        "limit=1000",
+        "page=0",
+        "sort=password_hash",
+        "fields=password_hash",
+        "minPrice=-1",
+        "maxPrice=x",
+        "inStock=maybe",
+        "category=nope",
+        "limit=0",
+    ] {
+        let (status, error) = json_of(app.get(&format!("/api/products?{query}")).await).await;
+        assert_eq!(
+            (status, error["code"].as_str()),
+            (400, Some("validation_failed")),
+            "{query}"
+        );
+        assert!(!error["details"].as_array().unwrap().is_empty(), "{query}");
+    }
+    assert_eq!(app.count("products").await, 0, "nothing written");
+}
+
+async fn listing_filters_sorts_selects_and_paginates(app: TestApp) {
+    let admin = app.admin_token().await;
+    let categories: Value = app.get("/api/categories").await.json().await.unwrap();
+    assert_eq!(categories["data"], json!([]));
+    for (i, (stock, amount)) in [(0, 500), (3, 1500), (9, 2500), (1, 3500), (0, 4500)]
+        .iter()
+        .enumerate()
+    {
+        create(
+            &app,
+            &admin,
+            &product(
+                &format!("LST-{i}"),
+                &format!("Item {i}"),
+                "",
+                *amount,
+                *stock,
+            ),
+        )
+        .await;
+    }
+    let (status, page) = json_of(
+        app.get("/api/products?minPrice=1000&maxPrice=4000&sort=price&limit=2&fields=sku,price")
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        page["meta"],
+        json!({"total": 3, "page": 1, "limit": 2, "totalPages": 2, "hasNext": true, "hasPrev": false})
+    );
+    assert_eq!(
+        page["data"][0],
+        json!({"id": page["data"][0]["id"], "sku": "LST-1", "price": {"amount": 1500, "currency": "EUR"}})
+    );
+    let (_, in_stock) = json_of(app.get("/api/products?inStock=true&sort=-stock").await).await;
+    let stocks: Vec<i64> = in_stock["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["stock"].as_i64().unwrap())
+        .collect();
+    assert_eq!(stocks, vec![9, 3, 1]);
+    let (_, out) = json_of(app.get("/api/products?inStock=false").await).await;
+    assert_eq!(out["meta"]["total"], 2);
+    let (_, second) = json_of(app.get("/api/products?sort=name&limit=2&page=2").await).await;
+    assert_eq!(second["data"][0]["name"], "Item 2");
+    assert_eq!(second["meta"]["hasPrev"], true);
+}
+
+async fn search_ranks_name_matches_first_and_follows_edits(app: TestApp) {
+    let admin = app.admin_token().await;
+    create(
+        &app,
+        &admin,
+        &product(
+            "SRC-1",
+            "Camping Stove",
+            "Fits in any tent vestibule.",
+            4000,
+            3,
+        ),
+    )
+    .await;
+    create(
+        &app,
+        &admin,
+        &product("SRC-2", "Trail Tent", "A light shelter for two.", 20000, 2),
+    )
+    .await;
+    create(
+        &app,
+        &admin,
+        &product("SRC-3", "Water Bottle", "Keeps drinks cold.", 1500, 9),
+    )
+    .await;
+    let (status, found) = json_of(app.get("/api/products?q=tent").await).await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = found["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["Trail Tent", "Camping Stove"],
+        "the name match ranks above the description match"
+    );
+
+    let (_, stemmed) = json_of(app.get("/api/products?q=TENTS").await).await;
+    assert_eq!(stemmed["meta"]["total"], 2, "stemming and case folding");
+    let (_, prefix) = json_of(app.get("/api/products?q=wat").await).await;
+    assert_eq!(
+        prefix["data"][0]["name"], "Water Bottle",
+        "the last word matches as a prefix"
+    );
+    let (_, syntax) = json_of(app.get("/api/products?q=%22tent%22%20OR%20*").await).await;
+    assert!(
+        syntax["meta"]["total"].as_u64().is_some(),
+        "query syntax in user text is inert"
+    );
+
+    let water: Value = app.get("/api/products?q=water").await.json().await.unwrap();
+    let id = water["data"][0]["id"].as_str().unwrap();
+    let renamed = app
+        .patch(
+            &format!("/api/products/{id}"),
+            &admin,
+            &json!({"version": 1, "name": "Steel Flask"}),
+        )
+        .await;
+    assert_eq!(renamed.status(), 200);
+    let (_, old) = json_of(app.get("/api/products?q=water").await).await;
+    assert_eq!(old["meta"]["total"], 0, "the index follows the rename");
+    let (_, new) = json_of(app.get("/api/products?q=flask").await).await;
+    assert_eq!(new["data"][0]["sku"], "SRC-3");
+}
+
+both_backends!(
+    admin_crud_with_optimistic_concurrency,
+    writes_need_an_admin,
+    bad_input_is_400_and_writes_nothing,
+    listing_filters_sorts_selects_and_paginates,
+    search_ranks_name_matches_first_and_follows_edits,
+);
+
+/// Two replicas sharing Postgres and Redis: a write on one is read back from the other at once,
+/// although the other had the product and the list page cached in L1 and L2.
+#[tokio::test]
+async fn a_second_replica_never_serves_a_stale_product_after_a_write() {
+    let Some(redis) = redis_url().await else {
+        return;
+    };
+    let prefix = format!("agora-test-{}:", uuid::Uuid::new_v4().simple());
+    let with_redis = |redis: String, prefix: String| {
+        Some(Box::new(move |c: &mut agora::config::Config| {
+            c.redis_url = Some(agora::config::Secret::new(redis));
+            c.redis_prefix = prefix;
+        }) as crate::support::Configure)
+    };
+    let Some(a) = spawn_app_with(
+        Backend::Postgres,
+        Spawn {
+            configure: with_redis(redis.clone(), prefix.clone()),
+            ..Default::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let b = spawn_app_with(
+        Backend::Postgres,
+        Spawn {
+            configure: with_redis(redis.clone(), prefix.clone()),
+            join: Some(a.deployment()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let admin = a.admin_token().await;
+    let created = create(&a, &admin, &product("REP-1", "Replica Lamp", "", 1000, 1)).await;
+    let path = format!("/api/products/{}", created["id"].as_str().unwrap());
+
+    for round in 0..5 {
+        // Warm B's caches (L1 and L2) with the current version…
+        assert_eq!(
+            b.get(&path).await.json::<Value>().await.unwrap()["version"],
+            round + 1
+        );
+        assert_eq!(
+            b.get("/api/products").await.json::<Value>().await.unwrap()["data"][0]["version"],
+            round + 1
+        );
+        // …change it through A…
+        let price = 2000 + round;
+        let patched = a
+            .patch(
+                &path,
+                &admin,
+                &json!({"version": round + 1, "price": {"amount": price}}),
+            )
+            .await;
+        assert_eq!(patched.status(), 200);
+        // …and B answers with the new value immediately.
+        let fresh: Value = b.get(&path).await.json().await.unwrap();
+        assert_eq!(
+            (fresh["version"].as_i64(), fresh["price"]["amount"].as_i64()),
+            (Some(round + 2), Some(price))
+        );
+        let listed: Value = b.get("/api/products").await.json().await.unwrap();
+        assert_eq!(listed["data"][0]["price"]["amount"], price);
+    }
+    let metrics = b.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("cache_hits_total{cache=\"catalog\",level=\"l1\"}"),
+        "B served from L1 between writes"
+    );
+    redis_delete_prefix(&redis, &prefix).await;
+}
+
+/// With Redis configured but gone, anonymous reads come from the database (counted as cache
+/// errors), and a write whose invalidation cannot reach Redis is still visible at once: nothing
+/// stale is served. (Authenticated HTTP writes answer 503 meanwhile: revocation checks need the
+/// denylist, and identity fails closed.)
+#[tokio::test]
+async fn with_redis_down_reads_fall_back_to_the_database_and_stay_fresh() {
+    let Some((redis, url)) = crate::support::private_redis().await else {
+        return;
+    };
+    let configure: crate::support::Configure = Box::new(move |c| {
+        c.redis_url = Some(agora::config::Secret::new(url));
+        c.redis_prefix = "agora-outage:".into();
+    });
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        Spawn {
+            configure: Some(configure),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let admin = app.admin_token().await;
+    let created = create(&app, &admin, &product("OUT-1", "Outage Lamp", "", 1000, 1)).await;
+    let id = uuid::Uuid::parse_str(created["id"].as_str().unwrap()).unwrap();
+    let path = format!("/api/products/{id}");
+    assert_eq!(app.get(&path).await.status(), 200);
+    assert_eq!(
+        app.get("/api/products").await.status(),
+        200,
+        "product and list now cached"
+    );
+    drop(redis);
+
+    let (status, body) = json_of(
+        app.patch(&path, &admin, &json!({"version": 1, "name": "Blocked"}))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("unavailable")),
+        "identity fails closed"
+    );
+    let operator = agora_domain::identity::Principal {
+        user_id: uuid::Uuid::now_v7(),
+        role: Role::Admin,
+        tier: Tier::Enterprise,
+        email_verified: true,
+        token_id: "test".into(),
+        session_id: uuid::Uuid::now_v7(),
+        expires_at: chrono::Utc::now() + chrono::Duration::minutes(5),
+    };
+    let change = agora_app::catalog::ProductChange {
+        version: Some(1),
+        name: Some("Fresh Lamp".into()),
+        ..Default::default()
+    };
+    app.catalog
+        .update(&operator, id, change)
+        .await
+        .expect("the write itself needs only the database");
+    for _ in 0..3 {
+        let (status, body) = json_of(app.get(&path).await).await;
+        assert_eq!((status, body["name"].as_str()), (200, Some("Fresh Lamp")));
+        let (status, list) = json_of(app.get("/api/products").await).await;
+        assert_eq!(
+            (status, list["data"][0]["name"].as_str()),
+            (200, Some("Fresh Lamp"))
+        );
+    }
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("cache_l2_errors_total{cache=\"catalog\"}"),
+        "the outage is visible in metrics"
+    );
+}

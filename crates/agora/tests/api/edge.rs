@@ -1,0 +1,169 @@
+//! Cross-cutting HTTP behaviour: Prometheus metrics, compression, security headers, CORS,
+//! request timeout.
+
+use std::time::Duration;
+
+use axum::{routing::get, Router};
+use serde_json::Value;
+
+use crate::support::{spawn_app, spawn_app_with, Backend, Configure, Spawn, TestApp};
+
+async fn app_configured(configure: Configure) -> TestApp {
+    spawn_app_with(
+        Backend::Sqlite,
+        Spawn {
+            configure: Some(configure),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn metrics_expose_red_metrics_by_route_template_pools_outbox_and_process() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let admin = app.admin_token().await;
+    assert_eq!(app.get("/health").await.status(), 200);
+    let unknown = format!("/api/admin/users/{}", uuid::Uuid::now_v7());
+    assert_eq!(app.get_as(&admin, &unknown).await.status(), 404);
+
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    for needle in [
+        "http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"}",
+        "http_request_duration_seconds_bucket{method=\"GET\",route=\"/health\",status=\"200\",le=\"0.005\"}",
+        "route=\"/api/admin/users/{id}\",status=\"404\"",
+        "http_requests_in_flight",
+        "db_pool_connections{state=\"idle\"}",
+        "outbox_pending",
+        "process_resident_memory_bytes",
+    ] {
+        assert!(text.contains(needle), "missing {needle}");
+    }
+    assert!(
+        !text.contains(&unknown[17..]),
+        "raw ids never become labels"
+    );
+}
+
+#[tokio::test]
+async fn large_responses_are_compressed_unless_the_client_opts_out() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let fetch = |encoding: &'static str, opt_out: bool, path: &'static str| {
+        let app = &app;
+        async move {
+            let mut request = app
+                .client
+                .get(app.url(path))
+                .header("accept-encoding", encoding);
+            if opt_out {
+                request = request.header("x-no-compression", "1");
+            }
+            request.send().await.unwrap()
+        }
+    };
+    let metrics_size = app.get("/metrics").await.bytes().await.unwrap().len();
+    assert!(
+        metrics_size > 1024,
+        "the metrics page is large enough to compress"
+    );
+    for encoding in ["gzip", "br"] {
+        let response = fetch(encoding, false, "/metrics").await;
+        assert_eq!(response.headers()["content-encoding"], encoding);
+        assert!(response.bytes().await.unwrap().len() < metrics_size);
+    }
+    let opted_out = fetch("gzip", true, "/metrics").await;
+    assert!(opted_out.headers().get("content-encoding").is_none());
+    let small = fetch("gzip", false, "/health").await;
+    assert!(
+        small.headers().get("content-encoding").is_none(),
+        "responses under 1 KiB stay plain"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_hsts_only_when_configured() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    for path in ["/health", "/nope"] {
+        let response = app.get(path).await;
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(
+            headers["referrer-policy"],
+            "strict-origin-when-cross-origin"
+        );
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert!(headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'"));
+        assert!(headers.get("strict-transport-security").is_none());
+    }
+    let tls = app_configured(Box::new(|c| c.hsts = true)).await;
+    assert!(
+        tls.get("/health").await.headers()["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+}
+
+#[tokio::test]
+async fn cors_is_closed_by_default_and_open_only_to_configured_origins() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let preflight = |app: &TestApp, origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/auth/login"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let response = preflight(&app, "https://app.example.com").await.unwrap();
+    assert!(response
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+
+    let open = app_configured(Box::new(|c| {
+        c.cors_origins = vec!["https://app.example.com".into()]
+    }))
+    .await;
+    let allowed = preflight(&open, "https://app.example.com").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let denied = preflight(&open, "https://evil.example.net").await.unwrap();
+    assert!(denied
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+}
+
+#[tokio::test]
+async fn a_request_over_the_timeout_gets_a_json_408() {
+    let slow = Router::new().route(
+        "/test/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            "late"
+        }),
+    );
+    let spawn = Spawn {
+        extra_routes: vec![slow],
+        configure: Some(Box::new(|c| c.request_timeout = Duration::from_millis(200))),
+        ..Default::default()
+    };
+    let app = spawn_app_with(Backend::Sqlite, spawn).await.unwrap();
+    let response = app.get("/test/slow").await;
+    assert_eq!(response.status(), 408);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "request_timeout");
+    assert!(body["requestId"].is_string());
+}

@@ -1,0 +1,314 @@
+//! Rate limits (API.md "Rate limits"), each policy on the in-process and the Redis adapter.
+
+use agora_domain::identity::{Role, Tier};
+use serde_json::{json, Value};
+
+use crate::support::{
+    private_redis, redis_delete_prefix, redis_url, spawn_app_with, Backend, Configure, Spawn,
+    TestApp,
+};
+
+/// Where the counters live for one test.
+#[derive(Clone)]
+enum Counters {
+    Memory,
+    Redis { url: String, prefix: String },
+}
+
+impl Counters {
+    /// Both adapters, or only memory (loudly) when Redis is unavailable outside CI.
+    async fn all() -> Vec<Counters> {
+        let mut all = vec![Counters::Memory];
+        if let Some(url) = redis_url().await {
+            all.push(Counters::Redis {
+                url,
+                prefix: format!("agora-test-{}:", uuid::Uuid::new_v4().simple()),
+            });
+        }
+        all
+    }
+
+    async fn cleanup(&self) {
+        if let Counters::Redis { url, prefix } = self {
+            redis_delete_prefix(url, prefix).await;
+        }
+    }
+}
+
+async fn app_with(
+    counters: &Counters,
+    adjust: impl FnOnce(&mut agora::config::Config) + Send + 'static,
+) -> TestApp {
+    let counters = counters.clone();
+    let configure: Configure = Box::new(move |config| {
+        if let Counters::Redis { url, prefix } = counters {
+            config.redis_url = Some(agora::config::Secret::new(url));
+            config.redis_prefix = prefix;
+        }
+        adjust(config);
+    });
+    spawn_app_with(
+        Backend::Sqlite,
+        Spawn {
+            configure: Some(configure),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+fn header(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+async fn assert_rate_limited(response: reqwest::Response) {
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = header(&response, "retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!(retry_after >= 1);
+    assert_eq!(
+        header(&response, "x-ratelimit-remaining").as_deref(),
+        Some("0")
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        (body["code"].as_str(), body["error"].as_str()),
+        (Some("rate_limited"), Some("Rate limit exceeded"))
+    );
+    assert_eq!(body["retryAfter"], retry_after);
+    assert!(body["requestId"].is_string());
+}
+
+#[tokio::test]
+async fn anonymous_callers_are_limited_per_ip_with_headers_and_probes_exempt() {
+    for counters in Counters::all().await {
+        let app = app_with(&counters, |c| {
+            c.rate_limit.anonymous = "3/1m".parse().unwrap()
+        })
+        .await;
+        for remaining in ["2", "1", "0"] {
+            let response = app.get("/.well-known/jwks.json").await;
+            assert_eq!(response.status(), 200);
+            assert_eq!(header(&response, "x-ratelimit-limit").as_deref(), Some("3"));
+            assert_eq!(header(&response, "ratelimit-limit").as_deref(), Some("3"));
+            assert_eq!(
+                header(&response, "x-ratelimit-remaining").as_deref(),
+                Some(remaining)
+            );
+            assert_eq!(
+                header(&response, "ratelimit-remaining").as_deref(),
+                Some(remaining)
+            );
+            assert!(
+                header(&response, "x-ratelimit-reset").is_some()
+                    && header(&response, "ratelimit-reset").is_some()
+            );
+        }
+        assert_rate_limited(app.get("/.well-known/jwks.json").await).await;
+        for probe in ["/health", "/ready", "/metrics"] {
+            assert_eq!(app.get(probe).await.status(), 200, "{probe} is exempt");
+        }
+        counters.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn authenticated_callers_are_limited_per_user_by_tier_and_admins_not_at_all() {
+    for counters in Counters::all().await {
+        let app = app_with(&counters, |c| {
+            c.rate_limit.free = "2/1m".parse().unwrap();
+            c.rate_limit.pro = "4/1m".parse().unwrap();
+        })
+        .await;
+        for (email, tier) in [
+            ("free@example.org", Tier::Free),
+            ("pro@example.org", Tier::Pro),
+        ] {
+            app.create_user(email, "Secret123", Role::User, tier).await;
+        }
+        let free = app.login("free@example.org", "Secret123").await["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let pro = app.login("pro@example.org", "Secret123").await["accessToken"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let admin = app.admin_token().await;
+
+        for _ in 0..2 {
+            assert_eq!(app.get_as(&free, "/api/users/me").await.status(), 200);
+        }
+        assert_rate_limited(app.get_as(&free, "/api/users/me").await).await;
+        for _ in 0..4 {
+            assert_eq!(app.get_as(&pro, "/api/users/me").await.status(), 200);
+        }
+        assert_rate_limited(app.get_as(&pro, "/api/users/me").await).await;
+        for _ in 0..10 {
+            let response = app.get_as(&admin, "/api/users/me").await;
+            assert_eq!(response.status(), 200);
+            assert!(
+                header(&response, "x-ratelimit-limit").is_none(),
+                "admins are not tier-limited"
+            );
+        }
+        counters.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn failed_logins_are_limited_per_ip_and_email_and_successes_do_not_count() {
+    for counters in Counters::all().await {
+        let app = app_with(&counters, |c| {
+            c.rate_limit.auth_failures = "3/15m".parse().unwrap()
+        })
+        .await;
+        app.create_user("victim@example.org", "Secret123", Role::User, Tier::Free)
+            .await;
+        app.create_user("other@example.org", "Secret123", Role::User, Tier::Free)
+            .await;
+        let attempt = |email: &'static str, password: &'static str| {
+            let app = &app;
+            async move {
+                app.post(
+                    "/api/auth/login",
+                    None,
+                    &json!({"email": email, "password": password}),
+                )
+                .await
+            }
+        };
+        for _ in 0..5 {
+            assert_eq!(
+                attempt("other@example.org", "Secret123").await.status(),
+                200,
+                "successes never count"
+            );
+        }
+        for _ in 0..3 {
+            assert_eq!(
+                attempt("victim@example.org", "Wrong1234").await.status(),
+                401
+            );
+        }
+        assert_rate_limited(attempt("victim@example.org", "Secret123").await).await;
+        assert_eq!(
+            attempt("other@example.org", "Secret123").await.status(),
+            200,
+            "other accounts unaffected"
+        );
+        assert_eq!(
+            attempt("other@example.org", "Wrong1234").await.status(),
+            401
+        );
+        counters.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_spoofed_forwarded_for_changes_nothing_unless_the_proxy_is_trusted() {
+    let app = app_with(&Counters::Memory, |c| {
+        c.rate_limit.anonymous = "2/1m".parse().unwrap()
+    })
+    .await;
+    for i in 0..2 {
+        let response = app
+            .client
+            .get(app.url("/.well-known/jwks.json"))
+            .header("x-forwarded-for", format!("9.9.9.{i}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let spoofed = app
+        .client
+        .get(app.url("/.well-known/jwks.json"))
+        .header("x-forwarded-for", "9.9.9.99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spoofed.status(), 429);
+
+    let trusting = app_with(&Counters::Memory, |c| {
+        c.rate_limit.anonymous = "2/1m".parse().unwrap();
+        c.rate_limit.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    for client in ["9.9.9.1", "9.9.9.2", "9.9.9.3"] {
+        for _ in 0..2 {
+            let response = trusting
+                .client
+                .get(trusting.url("/.well-known/jwks.json"))
+                .header("x-forwarded-for", client)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                200,
+                "each forwarded client has its own bucket"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_instances_sharing_redis_share_one_limit() {
+    let Some(url) = redis_url().await else { return };
+    let counters = Counters::Redis {
+        url,
+        prefix: format!("agora-test-{}:", uuid::Uuid::new_v4().simple()),
+    };
+    let quota = |c: &mut agora::config::Config| c.rate_limit.anonymous = "5/1m".parse().unwrap();
+    let (a, b) = (
+        app_with(&counters, quota).await,
+        app_with(&counters, quota).await,
+    );
+    let mut allowed = 0;
+    for i in 0..12 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        if app.get("/.well-known/jwks.json").await.status() == 200 {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 5, "together the replicas admit exactly the quota");
+    counters.cleanup().await;
+}
+
+#[tokio::test]
+async fn with_redis_down_requests_fail_open_by_default_and_closed_when_configured() {
+    for fail_open in [true, false] {
+        let Some((redis, url)) = private_redis().await else {
+            return;
+        };
+        let counters = Counters::Redis {
+            url,
+            prefix: "agora-outage:".into(),
+        };
+        let app = app_with(&counters, move |c| c.rate_limit.fail_open = fail_open).await;
+        assert_eq!(app.get("/.well-known/jwks.json").await.status(), 200);
+        drop(redis);
+        let response = app.get("/.well-known/jwks.json").await;
+        if fail_open {
+            assert_eq!(response.status(), 200, "fail open");
+            let metrics = app.get("/metrics").await.text().await.unwrap();
+            assert!(
+                metrics.contains("rate_limit_backend_errors_total"),
+                "the outage is counted"
+            );
+        } else {
+            assert_eq!(response.status(), 503, "fail closed");
+            assert_eq!(
+                response.json::<Value>().await.unwrap()["code"],
+                "unavailable"
+            );
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Catalog use cases: reading products through the cache, admin writes with optimistic
+//! concurrency, categories, demo data.
+
+mod inputs;
+mod seed;
+
+use std::sync::Arc;
+
+use agora_domain::{
+    catalog::{Category, Product, ProductQuery, ProductScope},
+    identity::Principal,
+    paging::Page,
+    ports::{CatalogCache, CategoryRepository, ProductRepository, UnitOfWork},
+};
+use uuid::Uuid;
+
+pub use inputs::{NewProductInput, ProductChange};
+pub use seed::seed_catalog;
+
+use crate::AppError;
+
+/// The ports the catalog needs.
+#[derive(Clone)]
+pub struct CatalogDeps {
+    /// Transactions.
+    pub uow: Arc<dyn UnitOfWork>,
+    /// Products.
+    pub products: Arc<dyn ProductRepository>,
+    /// Categories.
+    pub categories: Arc<dyn CategoryRepository>,
+    /// Read cache.
+    pub cache: Arc<dyn CatalogCache>,
+}
+
+/// The catalog application service.
+#[derive(Clone)]
+pub struct Catalog {
+    deps: CatalogDeps,
+}
+
+fn is_admin(caller: Option<&Principal>) -> bool {
+    caller.is_some_and(Principal::is_admin)
+}
+
+fn require_admin(caller: &Principal) -> Result<(), AppError> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::InsufficientPermissions)
+    }
+}
+
+impl Catalog {
+    /// Wires the service.
+    pub fn new(deps: CatalogDeps) -> Self {
+        Self { deps }
+    }
+
+    /// One product; inactive ones exist only for admins.
+    pub async fn product(&self, caller: Option<&Principal>, id: Uuid) -> Result<Product, AppError> {
+        let products = self.deps.products.clone();
+        let product = self
+            .deps
+            .cache
+            .product(id, Box::pin(async move { products.get(id).await }))
+            .await?;
+        match product {
+            Some(p) if p.active || is_admin(caller) => Ok(p),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// A page of products. Non-admins only ever see active products, whatever they ask for.
+    pub async fn products(
+        &self,
+        caller: Option<&Principal>,
+        mut query: ProductQuery,
+    ) -> Result<Page<Product>, AppError> {
+        if !is_admin(caller) && !query.scopes.contains(&ProductScope::Active) {
+            query.scopes.insert(0, ProductScope::Active);
+        }
+        let key = query.cache_key();
+        let products = self.deps.products.clone();
+        let page = self
+            .deps
+            .cache
+            .page(&key, Box::pin(async move { products.list(&query).await }))
+            .await?;
+        Ok(page)
+    }
+
+    /// Every category.
+    pub async fn categories(&self) -> Result<Vec<Category>, AppError> {
+        Ok(self.deps.categories.list().await?)
+    }
+
+    /// Creates a product (admin); version 1.
+    pub async fn create(
+        &self,
+        caller: &Principal,
+        input: NewProductInput,
+    ) -> Result<Product, AppError> {
+        require_admin(caller)?;
+        let product = input.validate()?;
+        if let Some(category) = product.category_id {
+            self.require_category(category).await?;
+        }
+        let mut tx = self.deps.uow.begin().await?;
+        self.deps.products.insert(&mut tx, &product).await?;
+        tx.commit().await?;
+        self.deps.cache.invalidate_product(product.id).await;
+        Ok(product)
+    }
+
+    /// Applies `change` (admin) if `change.version` is still current; otherwise 409.
+    pub async fn update(
+        &self,
+        caller: &Principal,
+        id: Uuid,
+        change: ProductChange,
+    ) -> Result<Product, AppError> {
+        require_admin(caller)?;
+        let expected = change.expected_version()?;
+        let mut tx = self.deps.uow.begin().await?;
+        let current = self
+            .deps
+            .products
+            .find(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let updated = change.apply(&current)?;
+        if let Some(category) = updated
+            .category_id
+            .filter(|c| Some(*c) != current.category_id)
+        {
+            self.require_category(category).await?;
+        }
+        if current.version != expected
+            || !self
+                .deps
+                .products
+                .update(&mut tx, &updated, expected)
+                .await?
+        {
+            return Err(stale(current.version));
+        }
+        tx.commit().await?;
+        self.deps.cache.invalidate_product(id).await;
+        Ok(updated)
+    }
+
+    /// Soft-deletes a product (admin): it becomes inactive, hidden from non-admins.
+    pub async fn deactivate(&self, caller: &Principal, id: Uuid) -> Result<(), AppError> {
+        require_admin(caller)?;
+        let mut tx = self.deps.uow.begin().await?;
+        let current = self
+            .deps
+            .products
+            .find(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if !current.active {
+            return Ok(());
+        }
+        let mut inactive = current.clone();
+        inactive.active = false;
+        inactive.version += 1;
+        inactive.updated_at = agora_domain::timestamp_now();
+        if !self
+            .deps
+            .products
+            .update(&mut tx, &inactive, current.version)
+            .await?
+        {
+            return Err(stale(current.version));
+        }
+        tx.commit().await?;
+        self.deps.cache.invalidate_product(id).await;
+        Ok(())
+    }
+
+    async fn require_category(&self, id: Uuid) -> Result<(), AppError> {
+        if self.deps.categories.exists(id).await? {
+            Ok(())
+        } else {
+            Err(agora_domain::FieldError::new("categoryId", "Category does not exist").into())
+        }
+    }
+
+    pub(crate) fn deps(&self) -> &CatalogDeps {
+        &self.deps
+    }
+}
+
+fn stale(current: i64) -> AppError {
+    AppError::Conflict {
+        code: "conflict",
+        message: format!(
+            "Product was changed by someone else (current version {current}); reload and retry"
+        ),
+        details: vec![agora_domain::FieldError::new(
+            "version",
+            format!("Current version is {current}"),
+        )],
+    }
+}

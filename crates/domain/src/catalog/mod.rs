@@ -1,0 +1,10 @@
+//! The catalog bounded context: products, their prices and stock, categories, and the composable
+//! query scopes that list them.
+
+mod money;
+mod product;
+mod query;
+
+pub use money::{Currency, Money, CURRENCIES};
+pub use product::{Category, Description, Product, ProductName, Sku};
+pub use query::{ProductQuery, ProductScope, ProductSort};

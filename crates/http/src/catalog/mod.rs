@@ -1,0 +1,8 @@
+//! The catalog HTTP API (API.md "Catalog").
+
+mod dto;
+mod routes;
+
+pub use dto::ProductDto;
+pub use routes::routes;
+pub(crate) use routes::{routed, CatalogApi};

@@ -1,0 +1,345 @@
+use std::collections::HashMap;
+
+use agora_app::{
+    catalog::{Catalog, NewProductInput, ProductChange},
+    AppError,
+};
+use agora_domain::{
+    catalog::{ProductQuery, ProductScope, ProductSort},
+    FieldError, ValidationErrors,
+};
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::IntoResponse,
+    Json, Router,
+};
+use serde_json::Value;
+use utoipa::{
+    openapi::path::{Parameter, ParameterIn},
+    IntoParams, OpenApi,
+};
+use uuid::Uuid;
+
+use super::dto::{
+    CategoryDto, CategoryList, MoneyDto, NewProductBody, PriceBody, ProductDto,
+    ProductFilterParams, ProductPatchBody, PRODUCT_FIELDS,
+};
+use crate::{
+    auth::{AdminUser, MaybeAuthUser},
+    identity::path_id,
+    openapi::{
+        BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized,
+        UnsupportedMediaType,
+    },
+    paging::{paginated, ListSpec, Paginated},
+    route_table::{Route, RouteTable},
+    ApiError, ApiJson,
+};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Every catalog route; each handler is also listed in [`CatalogApi`].
+fn table() -> RouteTable<Catalog> {
+    RouteTable::new()
+        .get("/api/products", list)
+        .post("/api/products", create)
+        .get("/api/products/{id}", one)
+        .patch("/api/products/{id}", update)
+        .delete("/api/products/{id}", deactivate)
+        .get("/api/categories", categories)
+}
+
+/// The catalog router.
+pub fn routes(catalog: Catalog) -> Router {
+    table().into_router().with_state(catalog)
+}
+
+/// The routes of this module (see [`crate::openapi::routed`]).
+pub(crate) fn routed() -> Vec<Route> {
+    table().routes().to_vec()
+}
+
+/// This module's part of the OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    paths(list, create, one, update, deactivate, categories),
+    components(schemas(
+        ProductDto,
+        MoneyDto,
+        CategoryDto,
+        NewProductBody,
+        ProductPatchBody,
+        PriceBody,
+        CategoryList
+    ))
+)]
+pub(crate) struct CatalogApi;
+
+/// `page`, `limit`, `sort`, `fields` of the product list, from [`PRODUCT_LIST`].
+struct ProductListParams;
+
+impl IntoParams for ProductListParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        PRODUCT_LIST.openapi_params()
+    }
+}
+
+const PRODUCT_LIST: ListSpec = ListSpec {
+    sortable: &[
+        ("createdAt", "created_at"),
+        ("name", "name"),
+        ("price", "price_amount"),
+        ("stock", "stock"),
+    ],
+    default_sort: "-createdAt",
+    fields: PRODUCT_FIELDS,
+};
+
+fn sort_of(column: &str) -> ProductSort {
+    match column {
+        "name" => ProductSort::Name,
+        "price_amount" => ProductSort::Price,
+        "stock" => ProductSort::Stock,
+        _ => ProductSort::CreatedAt,
+    }
+}
+
+/// Filters (`q`, `category`, `minPrice`, `maxPrice`, `inStock`) as scopes; every bad value reported.
+fn filters(query: &HashMap<String, String>) -> Result<Vec<ProductScope>, AppError> {
+    let mut errors = ValidationErrors::new();
+    let mut scopes = Vec::new();
+    if let Some(q) = query.get("q").map(|q| q.trim()).filter(|q| !q.is_empty()) {
+        if q.chars().count() > 200 {
+            errors.push(FieldError::new("q", "q must be at most 200 characters"));
+        } else {
+            scopes.push(ProductScope::Search(q.to_owned()));
+        }
+    }
+    if let Some(raw) = query.get("category") {
+        match Uuid::parse_str(raw) {
+            Ok(id) => scopes.push(ProductScope::InCategory(id)),
+            Err(_) => errors.push(FieldError::new(
+                "category",
+                "category must be a category id (UUID)",
+            )),
+        }
+    }
+    for (name, at_least) in [("minPrice", true), ("maxPrice", false)] {
+        if let Some(raw) = query.get(name) {
+            match raw.parse::<i64>() {
+                Ok(amount) if amount >= 0 => scopes.push(if at_least {
+                    ProductScope::PriceAtLeast(amount)
+                } else {
+                    ProductScope::PriceAtMost(amount)
+                }),
+                _ => errors.push(FieldError::new(
+                    name,
+                    format!("{name} must be a non-negative integer (minor units)"),
+                )),
+            }
+        }
+    }
+    if let Some(raw) = query.get("inStock") {
+        match raw.as_str() {
+            "true" => scopes.push(ProductScope::InStock(true)),
+            "false" => scopes.push(ProductScope::InStock(false)),
+            _ => errors.push(FieldError::new("inStock", "inStock must be true or false")),
+        }
+    }
+    errors.into_result()?;
+    Ok(scopes)
+}
+
+/// List products (inactive ones only for admins)
+#[utoipa::path(
+    get,
+    path = "/api/products",
+    tag = "catalog",
+    security((), ("bearerAuth" = [])),
+    params(ProductListParams, ProductFilterParams),
+    responses(
+        (status = 200, description = "One page of products", body = Paginated<ProductDto>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyRequests)
+    )
+)]
+async fn list(
+    State(catalog): State<Catalog>,
+    MaybeAuthUser(caller): MaybeAuthUser,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Json<Value>> {
+    let request = PRODUCT_LIST.parse(&query)?;
+    let scopes = filters(&query)?;
+    let searching = scopes.iter().any(|s| matches!(s, ProductScope::Search(_)));
+    // With a search term and no explicit order, the best matches come first.
+    let (sort, descending) = if searching && !query.contains_key("sort") {
+        (ProductSort::Relevance, false)
+    } else {
+        (sort_of(request.sort.column), request.sort.descending)
+    };
+    let mut product_query = ProductQuery::new()
+        .sorted(sort, descending)
+        .paginate(request.page);
+    product_query.scopes = scopes;
+    let page = catalog.products(caller.as_ref(), product_query).await?;
+    Ok(Json(paginated(
+        page.map(|p| ProductDto::from(&p)),
+        &request,
+    )))
+}
+
+/// One product (an inactive one only for admins)
+#[utoipa::path(
+    get,
+    path = "/api/products/{id}",
+    tag = "catalog",
+    security((), ("bearerAuth" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The product", body = ProductDto),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 429, response = TooManyRequests)
+    )
+)]
+async fn one(
+    State(catalog): State<Catalog>,
+    MaybeAuthUser(caller): MaybeAuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ProductDto>> {
+    Ok(Json(ProductDto::from(
+        &catalog.product(caller.as_ref(), path_id(&id)?).await?,
+    )))
+}
+
+/// Create a product (admin); it starts at version 1
+#[utoipa::path(
+    post,
+    path = "/api/products",
+    tag = "catalog",
+    security(("bearerAuth" = [])),
+    request_body(content = NewProductBody, example = json!({
+        "sku": "KIT-001", "name": "Chef Knife", "description": "Forged steel, 20 cm blade.",
+        "price": { "amount": 4999, "currency": "EUR" }, "stock": 12
+    })),
+    responses(
+        (status = 201, description = "Created", body = ProductDto),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests)
+    )
+)]
+async fn create(
+    State(catalog): State<Catalog>,
+    AdminUser(admin): AdminUser,
+    ApiJson(body): ApiJson<NewProductBody>,
+) -> ApiResult<impl IntoResponse> {
+    let (price_amount, price_currency) =
+        body.price.map_or((None, None), |p| (p.amount, p.currency));
+    let input = NewProductInput {
+        sku: body.sku,
+        name: body.name,
+        description: body.description,
+        price_amount,
+        price_currency,
+        stock: body.stock,
+        category_id: body.category_id,
+    };
+    let product = catalog.create(&admin, input).await?;
+    Ok((StatusCode::CREATED, Json(ProductDto::from(&product))))
+}
+
+/// Change a product (admin) if `version` is still current (409 otherwise)
+#[utoipa::path(
+    patch,
+    path = "/api/products/{id}",
+    tag = "catalog",
+    security(("bearerAuth" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    request_body(content = ProductPatchBody, example = json!({ "version": 3, "price": { "amount": 4499 }, "stock": 20 })),
+    responses(
+        (status = 200, description = "The changed product (version + 1)", body = ProductDto),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests)
+    )
+)]
+async fn update(
+    State(catalog): State<Catalog>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ProductPatchBody>,
+) -> ApiResult<Json<ProductDto>> {
+    let (price_amount, price_currency) =
+        body.price.map_or((None, None), |p| (p.amount, p.currency));
+    let change = ProductChange {
+        version: body.version,
+        sku: body.sku,
+        name: body.name,
+        description: body.description,
+        price_amount,
+        price_currency,
+        stock: body.stock,
+        category_id: body.category_id,
+        active: body.active,
+    };
+    Ok(Json(ProductDto::from(
+        &catalog.update(&admin, path_id(&id)?, change).await?,
+    )))
+}
+
+/// Deactivate a product (admin; soft delete: hidden from everyone but admins)
+#[utoipa::path(
+    delete,
+    path = "/api/products/{id}",
+    tag = "catalog",
+    security(("bearerAuth" = [])),
+    params(("id" = Uuid, Path, description = "Product id")),
+    responses(
+        (status = 204, description = "Deactivated (or already inactive)"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 429, response = TooManyRequests)
+    )
+)]
+async fn deactivate(
+    State(catalog): State<Catalog>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    catalog.deactivate(&admin, path_id(&id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every category, by name
+#[utoipa::path(
+    get,
+    path = "/api/categories",
+    tag = "catalog",
+    responses(
+        (status = 200, description = "All categories", body = CategoryList),
+        (status = 429, response = TooManyRequests)
+    )
+)]
+async fn categories(State(catalog): State<Catalog>) -> ApiResult<Json<Value>> {
+    let categories: Vec<CategoryDto> = catalog
+        .categories()
+        .await?
+        .into_iter()
+        .map(CategoryDto::from)
+        .collect();
+    Ok(Json(serde_json::json!({ "data": categories })))
+}

@@ -1,0 +1,154 @@
+//! Prometheus metrics: RED metrics per matched route, in-flight requests, and gauges refreshed at
+//! scrape time by the modules (pool usage, outbox backlog, process statistics).
+
+use std::{
+    sync::{Arc, OnceLock},
+    time::Instant,
+};
+
+use async_trait::async_trait;
+use axum::{
+    extract::{MatchedPath, Request, State},
+    http::header::CONTENT_TYPE,
+    middleware::Next,
+    response::{IntoResponse, Response},
+    Router,
+};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::route_table::{Route, RouteTable};
+
+/// Something that updates gauges right before a scrape.
+#[async_trait]
+pub trait MetricsSource: Send + Sync {
+    /// Sets the current values.
+    async fn refresh(&self);
+}
+
+/// Latency buckets in seconds: fine below 10 ms where this service should live, coarse above.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The process-wide recorder. Installed once: several apps in one process (tests) share it.
+pub fn handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".into()),
+                    LATENCY_BUCKETS,
+                )
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            match builder.install_recorder() {
+                Ok(handle) => {
+                    metrics_process::Collector::default().describe();
+                    describe();
+                    handle
+                }
+                // Another recorder is installed (not ours): render an empty registry rather than fail.
+                Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+            }
+        })
+        .clone()
+}
+
+fn describe() {
+    metrics::describe_counter!(
+        "http_requests_total",
+        "HTTP requests by method, matched route and status"
+    );
+    metrics::describe_histogram!(
+        "http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "HTTP request latency"
+    );
+    metrics::describe_gauge!("http_requests_in_flight", "HTTP requests being served now");
+    metrics::describe_counter!(
+        "rate_limit_rejections_total",
+        "Requests answered 429, by policy"
+    );
+    metrics::describe_counter!(
+        "rate_limit_backend_errors_total",
+        "Rate limiter backend failures (fail open/closed)"
+    );
+    metrics::describe_gauge!(
+        "db_pool_connections",
+        "Database pool connections by state (in_use, idle)"
+    );
+    metrics::describe_gauge!("outbox_pending", "Outbox messages not yet delivered");
+    metrics::describe_counter!("cache_hits_total", "Cache hits by cache and level");
+    metrics::describe_counter!("cache_misses_total", "Cache misses by cache");
+}
+
+/// Records count, latency and in-flight per request. Labels use the matched route template,
+/// never the raw path, so ids in URLs cannot explode the number of series.
+pub(crate) async fn track(request: Request, next: Next) -> Response {
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "<unmatched>".to_owned(), |p| p.as_str().to_owned());
+    let in_flight = metrics::gauge!("http_requests_in_flight");
+    in_flight.increment(1.0);
+    let started = Instant::now();
+    let response = next.run(request).await;
+    in_flight.decrement(1.0);
+    let status = response.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+#[derive(Clone)]
+struct Scrape {
+    handle: PrometheusHandle,
+    sources: Arc<Vec<Arc<dyn MetricsSource>>>,
+    process: Arc<metrics_process::Collector>,
+}
+
+fn table() -> RouteTable<Scrape> {
+    RouteTable::new().get("/metrics", render)
+}
+
+/// `GET /metrics` in the Prometheus text format.
+pub(crate) fn routes(sources: Vec<Arc<dyn MetricsSource>>) -> Router {
+    let scrape = Scrape {
+        handle: handle(),
+        sources: Arc::new(sources),
+        process: Arc::default(),
+    };
+    table().into_router().with_state(scrape)
+}
+
+/// The routes of this module (see [`crate::openapi::routed`]).
+pub(crate) fn routed() -> Vec<Route> {
+    table().routes().to_vec()
+}
+
+/// This module's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(render))]
+pub(crate) struct MetricsApi;
+
+/// Prometheus metrics (text exposition format; never rate limited)
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "service",
+    responses((status = 200, description = "Metrics in the Prometheus text format", content_type = "text/plain", body = String))
+)]
+async fn render(State(scrape): State<Scrape>) -> Response {
+    for source in scrape.sources.iter() {
+        source.refresh().await;
+    }
+    scrape.process.collect();
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        scrape.handle.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,176 @@
+//! Tiered rate limiting (API.md "Rate limits"): anonymous callers per client IP, authenticated
+//! callers per user by tier, administrators unlimited. Counting is delegated to a
+//! [`RateLimiter`] (in-process or Redis), so several replicas can share one limit.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use agora_domain::{
+    identity::{Principal, Tier},
+    ports::RateLimiter,
+    ratelimit::{Decision, Quota},
+};
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderMap, HeaderValue},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use ipnet::IpNet;
+
+use crate::{
+    auth::{bearer_token, SharedAuthenticator, VerifiedPrincipal},
+    client_ip::{resolve, ResolvedClientIp},
+    ApiError, ErrorPayload,
+};
+
+/// Quotas and behaviour, from configuration.
+#[derive(Debug, Clone)]
+pub struct RateLimitSettings {
+    /// Off switch (benchmarks).
+    pub enabled: bool,
+    /// Per client IP, unauthenticated.
+    pub anonymous: Quota,
+    /// Per user, free tier.
+    pub free: Quota,
+    /// Per user, pro tier.
+    pub pro: Quota,
+    /// Per user, enterprise tier.
+    pub enterprise: Quota,
+    /// When the limiter backend fails: let requests through (true) or answer 503.
+    pub fail_open: bool,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// What the middleware needs.
+#[derive(Clone)]
+pub struct RateLimitState {
+    /// Counter backend; `None` only resolves client IPs.
+    pub limiter: Option<Arc<dyn RateLimiter>>,
+    /// Quotas.
+    pub settings: Arc<RateLimitSettings>,
+    /// Resolves bearer tokens to callers (absent when no identity module runs).
+    pub authenticator: Option<SharedAuthenticator>,
+}
+
+/// Probes and the metrics scrape are never limited: orchestrators must always reach them. The
+/// API docs viewer is static and loads several assets per view, which would eat a visitor's quota.
+fn exempt(path: &str) -> bool {
+    matches!(path, "/health" | "/ready" | "/metrics" | "/api/docs")
+        || path.starts_with("/api/docs/")
+}
+
+impl RateLimitSettings {
+    fn tier_quota(&self, tier: Tier) -> Quota {
+        match tier {
+            Tier::Free => self.free,
+            Tier::Pro => self.pro,
+            Tier::Enterprise => self.enterprise,
+        }
+    }
+}
+
+fn set_headers(headers: &mut HeaderMap, decision: &Decision, quota: Quota) {
+    let reset = decision.reset_ms.div_ceil(1000);
+    let pairs: [(&str, u64); 6] = [
+        ("x-ratelimit-limit", u64::from(decision.limit)),
+        ("x-ratelimit-remaining", u64::from(decision.remaining)),
+        ("x-ratelimit-reset", reset),
+        ("ratelimit-limit", u64::from(decision.limit)),
+        ("ratelimit-remaining", u64::from(decision.remaining)),
+        ("ratelimit-reset", reset),
+    ];
+    for (name, value) in pairs {
+        headers.insert(name, HeaderValue::from(value));
+    }
+    if let Ok(policy) =
+        HeaderValue::from_str(&format!("{};w={}", quota.count, quota.period.as_secs()))
+    {
+        headers.insert("ratelimit-policy", policy);
+    }
+}
+
+/// The middleware: resolves the client IP (for every request), then counts the request against
+/// the caller's quota and answers 429 when it is used up.
+pub async fn enforce(
+    State(state): State<RateLimitState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(ConnectInfo(peer)) = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .copied()
+    {
+        let client = resolve(
+            peer.ip(),
+            request.headers(),
+            &state.settings.trusted_proxies,
+        );
+        request.extensions_mut().insert(ResolvedClientIp(client));
+    }
+    let Some(limiter) = state.limiter.as_ref().filter(|_| state.settings.enabled) else {
+        return next.run(request).await;
+    };
+    if exempt(request.uri().path()) {
+        return next.run(request).await;
+    }
+
+    let principal = authenticated(&state, request.headers()).await;
+    if let Some(principal) = &principal {
+        request
+            .extensions_mut()
+            .insert(VerifiedPrincipal(principal.clone()));
+    }
+    let (key, quota, policy) = match &principal {
+        Some(p) if p.is_admin() => return next.run(request).await,
+        Some(p) => (
+            format!("user:{}", p.user_id),
+            state.settings.tier_quota(p.tier),
+            p.tier.as_str(),
+        ),
+        None => {
+            let ip = request
+                .extensions()
+                .get::<ResolvedClientIp>()
+                .map_or_else(|| "unknown".to_owned(), |ip| ip.0.to_string());
+            (format!("ip:{ip}"), state.settings.anonymous, "anonymous")
+        }
+    };
+
+    match limiter.check(&key, quota, 1).await {
+        Ok(decision) if decision.allowed => {
+            let mut response = next.run(request).await;
+            // A 429 from inside (failed-login limit) reports its own, binding limit.
+            if response.status() != axum::http::StatusCode::TOO_MANY_REQUESTS {
+                set_headers(response.headers_mut(), &decision, quota);
+            }
+            response
+        }
+        Ok(decision) => {
+            metrics::counter!("rate_limit_rejections_total", "policy" => policy).increment(1);
+            let mut response =
+                ApiError::rate_limited(decision.retry_after_ms.div_ceil(1000)).into_response();
+            set_headers(response.headers_mut(), &decision, quota);
+            response
+        }
+        Err(error) => {
+            metrics::counter!("rate_limit_backend_errors_total").increment(1);
+            if state.settings.fail_open {
+                tracing::warn!(%error, "rate limiter unavailable; failing open");
+                next.run(request).await
+            } else {
+                tracing::error!(%error, "rate limiter unavailable; failing closed");
+                let status = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                ErrorPayload::for_status(status).into_response_with(status)
+            }
+        }
+    }
+}
+
+/// The caller, if the request carries a valid, unrevoked token. An invalid token counts as
+/// anonymous here; the route's extractor still rejects it with the precise 401.
+async fn authenticated(state: &RateLimitState, headers: &HeaderMap) -> Option<Principal> {
+    let token = bearer_token(headers).ok().flatten()?;
+    state.authenticator.as_ref()?.authenticate(token).await.ok()
+}
