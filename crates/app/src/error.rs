@@ -48,6 +48,10 @@ pub enum AppError {
     RateLimited {
         /// Seconds until a retry can succeed (at least 1).
         retry_after_secs: u64,
+        /// The quota's count, for the `RateLimit-Limit` header, when known.
+        limit: Option<u32>,
+        /// Seconds until the whole quota is available again, when known.
+        reset_secs: Option<u64>,
     },
     /// A required dependency is down; the message is for logs.
     #[error("service unavailable: {0}")]

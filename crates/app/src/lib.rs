@@ -8,3 +8,12 @@ pub mod identity;
 pub mod platform;
 
 pub use error::AppError;
+
+/// Admin-only actions: 403 `insufficient_permissions` for everyone else.
+pub(crate) fn require_admin(principal: &agora_domain::identity::Principal) -> Result<(), AppError> {
+    if principal.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::InsufficientPermissions)
+    }
+}

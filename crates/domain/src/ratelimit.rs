@@ -122,6 +122,13 @@ pub fn gcra(now_ms: i64, tat_ms: Option<i64>, quota: Quota, cost: u32) -> (Decis
     (decision, new_tat.ceil() as i64)
 }
 
+/// The TAT after giving back `cost` units: never earlier than `now` (a refund cannot create credit
+/// beyond a full bucket). `None` means the key can be forgotten.
+pub fn refund(now_ms: i64, tat_ms: Option<i64>, quota: Quota, cost: u32) -> Option<i64> {
+    let tat = tat_ms? as f64 - quota.interval_ms() * f64::from(cost);
+    (tat > now_ms as f64).then(|| tat.ceil() as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -186,6 +193,21 @@ mod tests {
             }
         }
         assert_eq!(allowed, 10);
+    }
+
+    #[test]
+    fn a_refund_gives_back_exactly_what_was_taken() {
+        let q = quota("2/60s");
+        let (_, tat) = gcra(0, None, q, 1);
+        let (_, tat) = gcra(0, Some(tat), q, 1);
+        assert!(!gcra(0, Some(tat), q, 1).0.allowed);
+        let refunded = refund(0, Some(tat), q, 1);
+        assert!(gcra(0, refunded, q, 1).0.allowed);
+        assert_eq!(
+            refund(0, refund(0, refunded, q, 1), q, 1),
+            None,
+            "never beyond a full bucket"
+        );
     }
 
     #[test]

@@ -92,8 +92,11 @@ impl ErrorPayload {
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    payload: ErrorPayload,
+    // Boxed: errors travel in every handler's `Result`, which should stay small.
+    payload: Box<ErrorPayload>,
     retry_after: Option<u64>,
+    /// `(limit, reset seconds)` of the quota that was exceeded, when known.
+    quota: Option<(u32, u64)>,
 }
 
 impl ApiError {
@@ -101,13 +104,15 @@ impl ApiError {
     pub fn new(status: StatusCode, payload: ErrorPayload) -> Self {
         Self {
             status,
-            payload,
+            payload: Box::new(payload),
             retry_after: None,
+            quota: None,
         }
     }
 
-    /// 429 `rate_limited` with `Retry-After` and `retryAfter` (seconds, at least 1).
-    pub fn rate_limited(retry_after_secs: u64) -> Self {
+    /// 429 `rate_limited` with `Retry-After` and `retryAfter` (seconds, at least 1); `quota`
+    /// (limit, reset seconds), when known, fills the `*RateLimit-Limit`/`*-Reset` headers.
+    pub fn rate_limited(retry_after_secs: u64, quota: Option<(u32, u64)>) -> Self {
         let retry_after = retry_after_secs.max(1);
         let mut payload = ErrorPayload::for_status(StatusCode::TOO_MANY_REQUESTS);
         payload
@@ -115,8 +120,9 @@ impl ApiError {
             .insert("retryAfter".into(), retry_after.into());
         Self {
             status: StatusCode::TOO_MANY_REQUESTS,
-            payload,
+            payload: Box::new(payload),
             retry_after: Some(retry_after),
+            quota,
         }
     }
 
@@ -178,7 +184,11 @@ impl From<AppError> for ApiError {
             AppError::EmailNotVerified => {
                 simple(S::FORBIDDEN, "email_not_verified", "Email not verified")
             }
-            AppError::RateLimited { retry_after_secs } => Self::rate_limited(retry_after_secs),
+            AppError::RateLimited {
+                retry_after_secs,
+                limit,
+                reset_secs,
+            } => Self::rate_limited(retry_after_secs, limit.zip(reset_secs)),
             AppError::Unavailable(reason) => {
                 tracing::error!(%reason, "dependency unavailable");
                 simple(S::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable")
@@ -199,12 +209,22 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = self.payload.into_response_with(self.status);
+        let mut response = (*self.payload).into_response_with(self.status);
         if let Some(seconds) = self.retry_after {
             let headers = response.headers_mut();
             headers.insert(axum::http::header::RETRY_AFTER, seconds.into());
             headers.insert("x-ratelimit-remaining", 0.into());
             headers.insert("ratelimit-remaining", 0.into());
+            if let Some((limit, reset)) = self.quota {
+                for (name, value) in [
+                    ("x-ratelimit-limit", u64::from(limit)),
+                    ("ratelimit-limit", u64::from(limit)),
+                    ("x-ratelimit-reset", reset),
+                    ("ratelimit-reset", reset),
+                ] {
+                    headers.insert(name, value.into());
+                }
+            }
         }
         response
     }

@@ -85,7 +85,12 @@ fn describe() {
 /// Records count, latency and in-flight per request. Labels use the matched route template,
 /// never the raw path, so ids in URLs cannot explode the number of series.
 pub(crate) async fn track(request: Request, next: Next) -> Response {
-    let method = request.method().as_str().to_owned();
+    // Arbitrary method names would each create series forever; only the standard ones are kept.
+    let method = match request.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+        _ => "OTHER",
+    }
+    .to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()

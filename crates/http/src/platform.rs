@@ -123,6 +123,7 @@ async fn list_mailbox(
             &principal,
             query.get("to").map(String::as_str),
             request.page,
+            request.sort.descending,
         )
         .await?;
     Ok(Json(paginated(page.map(MailDto::from), &request)))

@@ -19,7 +19,7 @@ use ipnet::IpNet;
 
 use crate::{
     auth::{bearer_token, SharedAuthenticator, VerifiedPrincipal},
-    client_ip::{resolve, ResolvedClientIp},
+    client_ip::{limit_key, resolve, ResolvedClientIp},
     ApiError, ErrorPayload,
 };
 
@@ -133,7 +133,7 @@ pub async fn enforce(
             let ip = request
                 .extensions()
                 .get::<ResolvedClientIp>()
-                .map_or_else(|| "unknown".to_owned(), |ip| ip.0.to_string());
+                .map_or_else(|| "unknown".to_owned(), |ip| limit_key(ip.0));
             (format!("ip:{ip}"), state.settings.anonymous, "anonymous")
         }
     };
@@ -149,8 +149,8 @@ pub async fn enforce(
         }
         Ok(decision) => {
             metrics::counter!("rate_limit_rejections_total", "policy" => policy).increment(1);
-            let mut response =
-                ApiError::rate_limited(decision.retry_after_ms.div_ceil(1000)).into_response();
+            let mut response = ApiError::rate_limited(decision.retry_after_ms.div_ceil(1000), None)
+                .into_response();
             set_headers(response.headers_mut(), &decision, quota);
             response
         }

@@ -3,8 +3,9 @@
 //!
 //! Correctness rules, each guarding a known cache-aside race:
 //! * **Epochs** — every invalidation bumps an epoch (per product stripe, and one for all list
-//!   pages). A value remembers the epoch it was loaded under and is ignored once that moved, so a
-//!   slow load that started before a write can never re-insert the old value after it.
+//!   pages), and the epoch is part of the L1 key. A request after a write therefore neither hits
+//!   an old entry nor joins a load that began before the write; such loads land under a key
+//!   nobody asks for any more and age out.
 //! * **L2 writes are conditional** — a Lua script stores a loaded value only if the Redis-side
 //!   epoch is still the one read before loading; invalidation bumps it atomically.
 //! * **L1 only while subscribed** — with Redis configured, L1 is trusted only while this replica
@@ -46,12 +47,6 @@ const L1_CAPACITY: u64 = 10_000;
 enum Value {
     Product(Option<Product>),
     Page(Page<Product>),
-}
-
-#[derive(Clone)]
-struct Entry {
-    value: Value,
-    epoch: u64,
 }
 
 /// Which epoch guards a key.
@@ -228,7 +223,7 @@ impl L2 {
 
 /// Cache-aside over L1 and (optionally) L2 for catalog reads.
 pub struct LayeredCatalogCache {
-    l1: Cache<String, Entry>,
+    l1: Cache<String, Value>,
     epochs: Arc<Epochs>,
     l2: Option<Arc<L2>>,
     /// False while a configured Redis subscription is down: L1 could miss invalidations.
@@ -244,7 +239,7 @@ impl Drop for LayeredCatalogCache {
     }
 }
 
-fn l1() -> Cache<String, Entry> {
+fn l1() -> Cache<String, Value> {
     Cache::builder()
         .max_capacity(L1_CAPACITY)
         .time_to_live(L1_TTL)
@@ -300,30 +295,23 @@ impl LayeredCatalogCache {
         key: String,
         load: Load<'a, Value>,
     ) -> Result<Value, StoreError> {
-        let trusted = self.l1_trusted.load(Ordering::SeqCst);
-        if trusted {
-            if let Some(entry) = self.l1.get(&key).await {
-                if entry.epoch == self.epochs.current(guard) {
-                    metrics::counter!("cache_hits_total", "cache" => "catalog", "level" => "l1")
-                        .increment(1);
-                    return Ok(entry.value);
-                }
-                self.l1.invalidate(&key).await;
-            }
+        // The epoch is part of the L1 key: after a write, requests look up (and load) a new key,
+        // so they can neither hit an old entry nor join a load that began before the write.
+        let epoch = self.epochs.current(guard);
+        let l1_key = format!("{key}@{epoch}");
+        if !self.l1_trusted.load(Ordering::SeqCst) {
+            return self.load_through_l2(guard, &key, load).await;
         }
-        let init = async {
-            let epoch = self.epochs.current(guard);
-            let value = self.load_through_l2(guard, &key, load).await?;
-            Ok::<_, StoreError>(Entry { value, epoch })
-        };
-        if !trusted {
-            return init.await.map(|entry| entry.value);
+        if let Some(value) = self.l1.get(&l1_key).await {
+            metrics::counter!("cache_hits_total", "cache" => "catalog", "level" => "l1")
+                .increment(1);
+            return Ok(value);
         }
-        // Concurrent misses of the same key wait for this one load.
+        // Concurrent misses of the same key (and epoch) wait for this one load.
+        let init = self.load_through_l2(guard, &key, load);
         self.l1
-            .try_get_with(key.clone(), init)
+            .try_get_with(l1_key, init)
             .await
-            .map(|entry| entry.value)
             .map_err(|error| match &*error {
                 StoreError::Unavailable(message) => StoreError::Unavailable(message.clone()),
                 other => StoreError::Other(other.to_string().into()),
@@ -443,8 +431,8 @@ impl CatalogCache for LayeredCatalogCache {
     }
 
     async fn invalidate_product(&self, id: Uuid) {
+        // New epochs make every existing L1 entry of this product and of the lists unreachable.
         self.epochs.bump_product(id);
-        self.l1.invalidate(&format!("product:{id}")).await;
         if let Some(l2) = &self.l2 {
             if let Err(error) = l2.invalidate(id).await {
                 l2.dirty.store(true, Ordering::SeqCst);
@@ -558,27 +546,49 @@ mod tests {
         };
         started_rx.await.unwrap();
         cache.invalidate_product(id).await;
+        // A request after the write, while the pre-write load is still pending, must not join it.
+        let fresh = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache
+                    .page(
+                        "k",
+                        Box::pin(async {
+                            Ok(Page {
+                                items: vec![],
+                                total: 2,
+                            })
+                        }),
+                    )
+                    .await
+            })
+        };
+        let fresh = fresh.await.unwrap().unwrap();
         release_tx.send(()).unwrap();
         assert_eq!(
             slow.await.unwrap().unwrap().total,
             1,
             "the slow caller still gets its answer"
         );
-        let fresh = cache
+        assert_eq!(
+            fresh.total, 2,
+            "a value loaded before the write is never served after it"
+        );
+        let later = cache
             .page(
                 "k",
                 Box::pin(async {
                     Ok(Page {
                         items: vec![],
-                        total: 2,
+                        total: 3,
                     })
                 }),
             )
             .await
             .unwrap();
         assert_eq!(
-            fresh.total, 2,
-            "the value loaded before the write is never served after it"
+            later.total, 2,
+            "and the post-write value is what stays cached"
         );
     }
 }

@@ -46,10 +46,15 @@ impl AuditLog for SqlAuditLog {
         Ok(())
     }
 
-    async fn list(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError> {
+    async fn list(
+        &self,
+        page: PageRequest,
+        newest_first: bool,
+    ) -> Result<Page<AuditEntry>, StoreError> {
+        let direction = if newest_first { "DESC" } else { "ASC" };
         let sql = format!(
             "SELECT id, action, actor_id, subject_id, ip, details, created_at FROM audit_log \
-             ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {}",
+             ORDER BY created_at {direction}, id {direction} LIMIT {} OFFSET {}",
             page.limit,
             page.offset()
         );

@@ -173,7 +173,7 @@ impl RefreshTokenRepository for SqlRefreshTokenRepository {
     ) -> Result<bool, StoreError> {
         on_tx!(tx, |conn| {
             let result = sqlx::query(
-                "UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL",
+                "UPDATE refresh_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND revoked_at IS NULL",
             )
             .bind(id)
             .bind(now)

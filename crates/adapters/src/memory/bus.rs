@@ -7,11 +7,12 @@ use agora_domain::{
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
-/// In-process bus: fans events out to live subscribers and remembers them for inspection.
+/// In-process bus: fans events out to live subscribers; a recording bus (tests) also keeps every
+/// event for inspection. The serving default does not record, so memory stays flat.
 #[derive(Debug, Clone)]
 pub struct MemoryBus {
     sender: broadcast::Sender<EventEnvelope>,
-    published: Arc<Mutex<Vec<EventEnvelope>>>,
+    published: Option<Arc<Mutex<Vec<EventEnvelope>>>>,
 }
 
 impl Default for MemoryBus {
@@ -26,7 +27,15 @@ impl MemoryBus {
         let (sender, _) = broadcast::channel(1024);
         Self {
             sender,
-            published: Arc::default(),
+            published: None,
+        }
+    }
+
+    /// A bus that also remembers every event (tests).
+    pub fn recording() -> Self {
+        Self {
+            published: Some(Arc::default()),
+            ..Self::new()
         }
     }
 
@@ -35,12 +44,16 @@ impl MemoryBus {
         self.sender.subscribe()
     }
 
-    /// Everything published so far, oldest first.
+    /// Everything published so far, oldest first (empty unless [`MemoryBus::recording`]).
     pub fn published(&self) -> Vec<EventEnvelope> {
         self.published
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+            .as_ref()
+            .map(|p| {
+                p.lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .clone()
+            })
+            .unwrap_or_default()
     }
 
     /// Events of one type.
@@ -55,11 +68,13 @@ impl MemoryBus {
 #[async_trait]
 impl EventPublisher for MemoryBus {
     async fn publish(&self, event: &EventEnvelope) -> Result<(), BusError> {
-        self.published
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(event.clone());
-        // No subscriber is not an error: the event is still recorded.
+        if let Some(published) = &self.published {
+            published
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(event.clone());
+        }
+        // No subscriber is not an error.
         let _ = self.sender.send(event.clone());
         Ok(())
     }
@@ -71,11 +86,17 @@ mod tests {
 
     #[tokio::test]
     async fn subscribers_and_the_record_both_see_an_event() {
-        let bus = MemoryBus::new();
+        let bus = MemoryBus::recording();
         let mut rx = bus.subscribe();
         let event = EventEnvelope::new("user.created", uuid::Uuid::now_v7(), serde_json::json!({}));
         bus.publish(&event).await.unwrap();
         assert_eq!(rx.recv().await.unwrap(), event);
-        assert_eq!(bus.published_of("user.created"), vec![event]);
+        assert_eq!(bus.published_of("user.created"), vec![event.clone()]);
+        let plain = MemoryBus::new();
+        plain.publish(&event).await.unwrap();
+        assert!(
+            plain.published().is_empty(),
+            "the serving bus keeps nothing"
+        );
     }
 }

@@ -54,7 +54,9 @@ impl MailboxReader for SqlMailbox {
         &self,
         to: Option<&str>,
         page: PageRequest,
+        newest_first: bool,
     ) -> Result<Page<StoredMail>, StoreError> {
+        let direction = if newest_first { "DESC" } else { "ASC" };
         let filter = if to.is_some() {
             " WHERE to_address = $1"
         } else {
@@ -62,7 +64,7 @@ impl MailboxReader for SqlMailbox {
         };
         let select = format!(
             "SELECT id, to_address, subject, text_body, html_body, sent_at FROM mailbox{filter} \
-             ORDER BY sent_at DESC, id DESC LIMIT {} OFFSET {}",
+             ORDER BY sent_at {direction}, id {direction} LIMIT {} OFFSET {}",
             page.limit,
             page.offset()
         );

@@ -1,7 +1,7 @@
 use agora_domain::{
     event::EventEnvelope,
     mail::OutgoingMail,
-    ports::{Outbox, OutboxItem, OutboxMessage, StoreError, Tx},
+    ports::{dead_letter_at, Outbox, OutboxItem, OutboxMessage, StoreError, Tx},
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -90,6 +90,7 @@ impl Outbox for SqlOutbox {
                AND (locked_until IS NULL OR locked_until < $2) ORDER BY id LIMIT $3{skip_locked}) \
              RETURNING id, kind, payload, attempts"
         );
+        let mut undecodable = Vec::new();
         let mut items = on_writer!(&self.db, |pool| {
             let rows = sqlx::query(&sql)
                 .bind(now + lease)
@@ -98,22 +99,36 @@ impl Outbox for SqlOutbox {
                 .fetch_all(pool)
                 .await
                 .map_err(map_sqlx_error)?;
-            rows.iter()
-                .map(|row| {
-                    let kind: String = row.try_get("kind").map_err(map_sqlx_error)?;
-                    let payload: Json<serde_json::Value> =
-                        row.try_get("payload").map_err(map_sqlx_error)?;
-                    Ok(OutboxItem {
-                        id: row.try_get("id").map_err(map_sqlx_error)?,
-                        message: decode(&kind, payload.0)?,
-                        attempts: u32::try_from(
-                            row.try_get::<i32, _>("attempts").map_err(map_sqlx_error)?,
-                        )
-                        .unwrap_or_default(),
-                    })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?
+            let mut items = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let id: Uuid = row.try_get("id").map_err(map_sqlx_error)?;
+                let kind: String = row.try_get("kind").map_err(map_sqlx_error)?;
+                let payload: Json<serde_json::Value> =
+                    row.try_get("payload").map_err(map_sqlx_error)?;
+                let attempts =
+                    u32::try_from(row.try_get::<i32, _>("attempts").map_err(map_sqlx_error)?)
+                        .unwrap_or_default();
+                match decode(&kind, payload.0) {
+                    Ok(message) => items.push(OutboxItem {
+                        id,
+                        message,
+                        attempts,
+                    }),
+                    // One row this binary cannot read must not hold up the rest of the batch.
+                    Err(error) => undecodable.push((id, error.to_string())),
+                }
+            }
+            items
         });
+        for (id, error) in undecodable {
+            tracing::error!(%id, %error, "outbox message cannot be decoded; dead-lettered");
+            self.mark_failed(
+                id,
+                &format!("undecodable payload: {error}"),
+                dead_letter_at(),
+            )
+            .await?;
+        }
         items.sort_by_key(|item| item.id);
         Ok(items)
     }

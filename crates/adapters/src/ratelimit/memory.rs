@@ -6,7 +6,7 @@ use std::{
 
 use agora_domain::{
     ports::{RateLimiter, StoreError},
-    ratelimit::{gcra, Decision, Quota},
+    ratelimit::{gcra, refund, Decision, Quota},
 };
 use async_trait::async_trait;
 
@@ -54,6 +54,16 @@ impl RateLimiter for MemoryRateLimiter {
 
     async fn peek(&self, key: &str, quota: Quota) -> Result<Decision, StoreError> {
         Ok(self.apply(key, quota, 1, false))
+    }
+
+    async fn refund(&self, key: &str, quota: Quota, cost: u32) -> Result<(), StoreError> {
+        let now = now_ms();
+        let mut tats = self.tats.lock().unwrap_or_else(|p| p.into_inner());
+        match refund(now, tats.get(key).copied(), quota, cost) {
+            Some(tat) => tats.insert(key.to_owned(), tat),
+            None => tats.remove(key),
+        };
+        Ok(())
     }
 }
 

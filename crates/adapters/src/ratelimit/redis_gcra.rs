@@ -12,6 +12,7 @@ pub struct RedisRateLimiter {
     conn: ConnectionManager,
     prefix: String,
     script: Script,
+    refund_script: Script,
 }
 
 impl std::fmt::Debug for RedisRateLimiter {
@@ -50,6 +51,24 @@ end
 return {1, remaining(new_tat), math.ceil(new_tat - now), 0}
 ";
 
+/// KEYS[1] = key; ARGV = period_ms, count, cost. The same arithmetic as `ratelimit::refund`.
+const REFUND_LUA: &str = r"
+local period = tonumber(ARGV[1])
+local count = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tat = tonumber(redis.call('GET', KEYS[1]) or '')
+if not tat then return 0 end
+tat = tat - (period / count) * cost
+if tat > now then
+  redis.call('SET', KEYS[1], math.ceil(tat), 'PX', math.ceil(tat - now))
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1
+";
+
 impl RedisRateLimiter {
     /// A limiter writing keys `<prefix>rl:<key>`.
     pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
@@ -57,6 +76,7 @@ impl RedisRateLimiter {
             conn,
             prefix: prefix.to_owned(),
             script: Script::new(GCRA_LUA),
+            refund_script: Script::new(REFUND_LUA),
         }
     }
 
@@ -98,5 +118,19 @@ impl RateLimiter for RedisRateLimiter {
 
     async fn peek(&self, key: &str, quota: Quota) -> Result<Decision, StoreError> {
         self.run(key, quota, 1, false).await
+    }
+
+    async fn refund(&self, key: &str, quota: Quota, cost: u32) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let period_ms = u64::try_from(quota.period.as_millis()).unwrap_or(u64::MAX);
+        self.refund_script
+            .key(format!("{}rl:{key}", self.prefix))
+            .arg(period_ms)
+            .arg(quota.count)
+            .arg(cost)
+            .invoke_async::<i64>(&mut conn)
+            .await
+            .map(drop)
+            .map_err(|e| StoreError::Unavailable(format!("redis: {e}")))
     }
 }

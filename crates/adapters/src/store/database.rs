@@ -186,9 +186,15 @@ impl TxBackend for SqlTx {
 impl UnitOfWork for Database {
     async fn begin(&self) -> Result<Tx, StoreError> {
         let backend = match self {
-            Database::Sqlite(db) => {
-                SqlTx::Sqlite(db.writer().begin().await.map_err(map_sqlx_error)?)
-            }
+            // IMMEDIATE takes the write lock up front: a deferred transaction that reads, then
+            // writes after another process (a CLI command) committed meanwhile, would fail with
+            // SQLITE_BUSY_SNAPSHOT, which no busy timeout retries.
+            Database::Sqlite(db) => SqlTx::Sqlite(
+                db.writer()
+                    .begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .map_err(map_sqlx_error)?,
+            ),
             Database::Postgres(pool) => {
                 SqlTx::Postgres(pool.begin().await.map_err(map_sqlx_error)?)
             }

@@ -188,6 +188,7 @@ impl Module for IdentityModule {
                 .rate_limit
                 .enabled
                 .then_some(self.config.rate_limit.auth_failures),
+            auth_fail_open: self.config.rate_limit.fail_open,
             ..IdentitySettings::default()
         };
         let identity = Identity::new(deps, settings).await?;

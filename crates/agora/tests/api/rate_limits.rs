@@ -212,6 +212,46 @@ async fn failed_logins_are_limited_per_ip_and_email_and_successes_do_not_count()
 }
 
 #[tokio::test]
+async fn parallel_guesses_cannot_outrun_the_failed_login_limit() {
+    for counters in Counters::all().await {
+        let app = app_with(&counters, |c| {
+            c.rate_limit.auth_failures = "3/15m".parse().unwrap()
+        })
+        .await;
+        app.create_user("target@example.org", "Secret123", Role::User, Tier::Free)
+            .await;
+        let guesses: Vec<_> = (0..20)
+            .map(|i| {
+                let (client, url) = (app.client.clone(), app.url("/api/auth/login"));
+                tokio::spawn(async move {
+                    let body =
+                        json!({"email": "target@example.org", "password": format!("Guess{i}xx")});
+                    client
+                        .post(url)
+                        .json(&body)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for guess in guesses {
+            statuses.push(guess.await.unwrap());
+        }
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 401).count(),
+            3,
+            "only the budget is checked: {statuses:?}"
+        );
+        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 17);
+        counters.cleanup().await;
+    }
+}
+
+#[tokio::test]
 async fn a_spoofed_forwarded_for_changes_nothing_unless_the_proxy_is_trusted() {
     let app = app_with(&Counters::Memory, |c| {
         c.rate_limit.anonymous = "2/1m".parse().unwrap()

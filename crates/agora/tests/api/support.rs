@@ -123,7 +123,7 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
     if let Some(configure) = spawn.configure {
         configure(&mut config);
     }
-    let bus = MemoryBus::new();
+    let bus = MemoryBus::recording();
     let wiring = Wiring {
         mailer: spawn.mailer,
         bus: Arc::new(bus.clone()),
@@ -462,6 +462,7 @@ impl TestApp {
                         page: 1,
                         limit: 100,
                     },
+                    true,
                 )
                 .await
                 .expect("mailbox");
@@ -480,7 +481,7 @@ impl TestApp {
     pub async fn mail_count(&self, to: &str) -> u64 {
         let reader = SqlMailbox::new(self.db.clone());
         reader
-            .list(Some(to), PageRequest { page: 1, limit: 1 })
+            .list(Some(to), PageRequest { page: 1, limit: 1 }, true)
             .await
             .expect("mailbox")
             .total

@@ -17,7 +17,7 @@ use uuid::Uuid;
 pub use inputs::{NewProductInput, ProductChange};
 pub use seed::seed_catalog;
 
-use crate::AppError;
+use crate::{require_admin, AppError};
 
 /// The ports the catalog needs.
 #[derive(Clone)]
@@ -40,14 +40,6 @@ pub struct Catalog {
 
 fn is_admin(caller: Option<&Principal>) -> bool {
     caller.is_some_and(Principal::is_admin)
-}
-
-fn require_admin(caller: &Principal) -> Result<(), AppError> {
-    if caller.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::InsufficientPermissions)
-    }
 }
 
 impl Catalog {
@@ -121,6 +113,10 @@ impl Catalog {
     ) -> Result<Product, AppError> {
         require_admin(caller)?;
         let expected = change.expected_version()?;
+        // Checked before the transaction: it must not hold a connection while taking another.
+        if let Some(Some(category)) = change.category_id {
+            self.require_category(category).await?;
+        }
         let mut tx = self.deps.uow.begin().await?;
         let current = self
             .deps
@@ -129,12 +125,6 @@ impl Catalog {
             .await?
             .ok_or(AppError::NotFound)?;
         let updated = change.apply(&current)?;
-        if let Some(category) = updated
-            .category_id
-            .filter(|c| Some(*c) != current.category_id)
-        {
-            self.require_category(category).await?;
-        }
         if current.version != expected
             || !self
                 .deps

@@ -11,7 +11,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::Flags;
-use crate::AppError;
+use crate::{require_admin, AppError};
 
 /// `POST /api/admin/flags`. Fields are optional so a missing one gets its own message.
 #[derive(Debug, Clone, Default)]
@@ -48,14 +48,6 @@ pub struct FlagChange {
     pub tiers: Option<Vec<String>>,
     /// New list of users the flag is always on for.
     pub user_ids: Option<Vec<String>>,
-}
-
-fn require_admin(principal: &Principal) -> Result<(), AppError> {
-    if principal.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::InsufficientPermissions)
-    }
 }
 
 /// A key in a path that is not a valid key names no flag: 404, like an unknown key.

@@ -8,7 +8,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::Identity;
-use crate::AppError;
+use crate::{require_admin, AppError};
 
 /// `GET /api/admin/users` after the edge parsed paging and sorting.
 #[derive(Debug, Clone)]
@@ -30,14 +30,6 @@ pub struct AdminUserChange {
     pub tier: Option<String>,
     /// Disable or re-enable.
     pub disabled: Option<bool>,
-}
-
-fn require_admin(principal: &Principal) -> Result<(), AppError> {
-    if principal.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::InsufficientPermissions)
-    }
 }
 
 impl Identity {
@@ -147,8 +139,9 @@ impl Identity {
         &self,
         principal: &Principal,
         page: PageRequest,
+        newest_first: bool,
     ) -> Result<Page<AuditEntry>, AppError> {
         require_admin(principal)?;
-        Ok(self.deps.audit.list(page).await?)
+        Ok(self.deps.audit.list(page, newest_first).await?)
     }
 }

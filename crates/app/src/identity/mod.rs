@@ -69,6 +69,8 @@ pub struct IdentitySettings {
     pub reset_ttl: Duration,
     /// Failed logins (and reset requests) allowed per client IP + email; `None` disables the limit.
     pub auth_failures: Option<Quota>,
+    /// With the limiter's backend down: allow attempts uncounted (true) or answer 503.
+    pub auth_fail_open: bool,
 }
 
 impl Default for IdentitySettings {
@@ -82,6 +84,7 @@ impl Default for IdentitySettings {
                 count: 5,
                 period: Duration::from_secs(15 * 60),
             }),
+            auth_fail_open: true,
         }
     }
 }
@@ -127,38 +130,36 @@ impl Identity {
         )
     }
 
-    /// Refuses when the client already used up its failed attempts for this email. Limiter
-    /// errors fail open (logged): an outage of Redis must not lock every user out.
-    async fn ensure_attempts_left(&self, key: &str) -> Result<(), AppError> {
+    /// Counts one attempt against the client + email budget *before* the attempt runs, so
+    /// parallel guesses cannot all slip past a check made before any failure was recorded.
+    /// Returns whether a unit was reserved (to refund on success). With the limiter down, follows
+    /// `auth_fail_open`: attempt allowed uncounted, or 503.
+    async fn reserve_attempt(&self, key: &str) -> Result<bool, AppError> {
         let Some(quota) = self.settings.auth_failures else {
-            return Ok(());
+            return Ok(false);
         };
-        match self.deps.auth_limiter.peek(key, quota).await {
-            Ok(decision) if !decision.allowed => Err(AppError::RateLimited {
+        match self.deps.auth_limiter.check(key, quota, 1).await {
+            Ok(decision) if decision.allowed => Ok(true),
+            Ok(decision) => Err(AppError::RateLimited {
                 retry_after_secs: decision.retry_after_ms.div_ceil(1000),
+                limit: Some(decision.limit),
+                reset_secs: Some(decision.reset_ms.div_ceil(1000)),
             }),
-            Ok(_) => Ok(()),
-            Err(error) => {
-                tracing::warn!(%error, "auth rate limiter unavailable; allowing the attempt");
-                Ok(())
+            Err(error) if self.settings.auth_fail_open => {
+                tracing::warn!(%error, "auth rate limiter unavailable; allowing the attempt uncounted");
+                Ok(false)
             }
+            Err(error) => Err(error.into()),
         }
     }
 
-    /// Counts one failed attempt (or one reset request).
-    async fn count_attempt(&self, key: &str) -> Result<(), AppError> {
+    /// Gives back a reserved unit: a successful login is not a failed attempt.
+    async fn refund_attempt(&self, key: &str) {
         let Some(quota) = self.settings.auth_failures else {
-            return Ok(());
+            return;
         };
-        match self.deps.auth_limiter.check(key, quota, 1).await {
-            Ok(decision) if !decision.allowed => Err(AppError::RateLimited {
-                retry_after_secs: decision.retry_after_ms.div_ceil(1000),
-            }),
-            Ok(_) => Ok(()),
-            Err(error) => {
-                tracing::warn!(%error, "auth rate limiter unavailable; attempt not counted");
-                Ok(())
-            }
+        if let Err(error) = self.deps.auth_limiter.refund(key, quota, 1).await {
+            tracing::warn!(%error, "could not refund a login attempt");
         }
     }
 }

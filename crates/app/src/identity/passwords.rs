@@ -39,7 +39,7 @@ impl Identity {
         let raw = email.unwrap_or_default();
         let email = Email::parse(&raw)?;
         // Every request counts: each may send a mail, so this also caps mail bombing.
-        self.count_attempt(&Self::auth_key("forgot", ip.as_deref(), email.as_str()))
+        self.reserve_attempt(&Self::auth_key("forgot", ip.as_deref(), email.as_str()))
             .await?;
         let Some(user) = self.deps.users.get_by_email(&email).await? else {
             return Ok(());

@@ -63,7 +63,7 @@ impl Identity {
             input.password.unwrap_or_default(),
         );
         let attempts_key = Self::auth_key("login", input.ip.as_deref(), &email);
-        self.ensure_attempts_left(&attempts_key).await?;
+        let reserved = self.reserve_attempt(&attempts_key).await?;
 
         let user = match Email::parse(&email) {
             Ok(email) => self.deps.users.get_by_email(&email).await?,
@@ -91,13 +91,14 @@ impl Identity {
                 let mut tx = self.deps.uow.begin().await?;
                 self.deps.audit.record(&mut tx, &entry).await?;
                 tx.commit().await?;
-                // Only failures count, so a user's own successful logins never lock them out and an
-                // attacker guessing one account does not affect the others.
-                self.count_attempt(&attempts_key).await?;
                 return Err(AppError::AuthenticationFailed);
             }
         };
 
+        // Only failures count against the budget: a user's own logins never lock them out.
+        if reserved {
+            self.refund_attempt(&attempts_key).await;
+        }
         let mut tx = self.deps.uow.begin().await?;
         let session = self.open_session(&mut tx, &user, Uuid::now_v7()).await?;
         let entry = AuditEntry::new("auth.login", Some(user.id), None).with_ip(input.ip);
@@ -170,6 +171,19 @@ impl Identity {
                 .refresh_tokens
                 .mark_used(&mut tx, record.id, now)
                 .await?;
+        if !first_use && record.used_at.is_none() {
+            // The update matched nothing although the token looked unused: either a concurrent
+            // exchange spent it (reuse, below) or a logout/reset revoked the family meanwhile —
+            // then the answer is simply "revoked", and the family stays dead.
+            let now_stored = self
+                .deps
+                .refresh_tokens
+                .find_by_hash(&mut tx, &self.deps.secrets.hash(&presented))
+                .await?;
+            if now_stored.is_some_and(|r| r.revoked_at.is_some()) {
+                return Err(AppError::TokenRevoked);
+            }
+        }
         if !first_use {
             self.deps
                 .refresh_tokens

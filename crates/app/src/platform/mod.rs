@@ -32,11 +32,10 @@ impl Mailbox {
         principal: &Principal,
         to: Option<&str>,
         page: PageRequest,
+        newest_first: bool,
     ) -> Result<Page<StoredMail>, AppError> {
-        if !principal.is_admin() {
-            return Err(AppError::InsufficientPermissions);
-        }
+        crate::require_admin(principal)?;
         let to = to.map(|t| t.trim().to_lowercase());
-        Ok(self.reader.list(to.as_deref(), page).await?)
+        Ok(self.reader.list(to.as_deref(), page, newest_first).await?)
     }
 }

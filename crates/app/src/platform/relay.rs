@@ -12,13 +12,20 @@ pub struct RetryPolicy {
     pub base: Duration,
     /// Longest delay.
     pub max: Duration,
+    /// Attempts after which a message is dead-lettered (kept, never retried automatically).
+    pub max_attempts: u32,
+    /// The "next attempt" time that marks a dead letter.
+    pub dead_letter_at: chrono::DateTime<Utc>,
 }
 
 impl Default for RetryPolicy {
+    /// 1 s doubling to 5 min; 300 attempts is about a day of retries.
     fn default() -> Self {
         Self {
             base: Duration::from_secs(1),
             max: Duration::from_secs(300),
+            max_attempts: 300,
+            dead_letter_at: agora_domain::ports::dead_letter_at(),
         }
     }
 }
@@ -80,6 +87,13 @@ impl OutboxRelay {
         };
         match result {
             Ok(()) => self.outbox.mark_sent(item.id).await?,
+            Err(error) if item.attempts >= self.retry.max_attempts => {
+                // Days of retries did not help: park it rather than retry forever.
+                tracing::error!(id = %item.id, attempts = item.attempts, %error, "outbox delivery keeps failing; dead-lettered");
+                self.outbox
+                    .mark_failed(item.id, &error, self.retry.dead_letter_at)
+                    .await?;
+            }
             Err(error) => {
                 let delay = self.retry.delay(item.attempts);
                 tracing::warn!(id = %item.id, attempts = item.attempts, retry_in = ?delay, %error, "outbox delivery failed");
@@ -106,6 +120,7 @@ mod tests {
         let policy = RetryPolicy {
             base: Duration::from_secs(1),
             max: Duration::from_secs(10),
+            ..RetryPolicy::default()
         };
         let delays: Vec<u64> = (1..=6).map(|a| policy.delay(a).as_secs()).collect();
         assert_eq!(delays, [1, 2, 4, 8, 10, 10]);

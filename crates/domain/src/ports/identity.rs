@@ -84,7 +84,8 @@ pub trait RefreshTokenRepository: Send + Sync {
         tx: &mut Tx,
         token_hash: &str,
     ) -> Result<Option<RefreshRecord>, StoreError>;
-    /// Marks a token spent; false if it already was (a concurrent exchange won).
+    /// Marks a token spent; false if it already was (a concurrent exchange won) or its family was
+    /// revoked meanwhile (on Postgres the update waits for a concurrent revocation to commit).
     async fn mark_used(
         &self,
         tx: &mut Tx,
@@ -153,6 +154,10 @@ pub trait SecretTokens: Send + Sync {
 pub trait AuditLog: Send + Sync {
     /// Records an entry as part of a transaction.
     async fn record(&self, tx: &mut Tx, entry: &AuditEntry) -> Result<(), StoreError>;
-    /// Newest first.
-    async fn list(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError>;
+    /// By time, newest first unless `newest_first` is false.
+    async fn list(
+        &self,
+        page: PageRequest,
+        newest_first: bool,
+    ) -> Result<Page<AuditEntry>, StoreError>;
 }

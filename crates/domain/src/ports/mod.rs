@@ -19,7 +19,7 @@ pub use identity::{
     TokenDenylist, TokenError, UserFilter, UserRepository,
 };
 pub use mail::{MailError, Mailer};
-pub use outbox::{MailboxReader, Outbox, OutboxItem, OutboxMessage, StoredMail};
+pub use outbox::{dead_letter_at, MailboxReader, Outbox, OutboxItem, OutboxMessage, StoredMail};
 pub use password::{PasswordHashError, PasswordHasher};
 pub use ratelimit::RateLimiter;
 pub use store::{StoreError, Tx, TxBackend, UnitOfWork};

@@ -18,6 +18,12 @@ pub enum OutboxMessage {
     Event(EventEnvelope),
 }
 
+/// The "next attempt" of a dead-lettered message: never. Its row stays (for inspection and manual
+/// replay: query `next_attempt_at >= '9999-01-01'`) but it is not due again.
+pub fn dead_letter_at() -> DateTime<Utc> {
+    DateTime::from_timestamp(253_402_214_400, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// A claimed outbox row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxItem {
@@ -73,5 +79,6 @@ pub trait MailboxReader: Send + Sync {
         &self,
         to: Option<&str>,
         page: PageRequest,
+        newest_first: bool,
     ) -> Result<Page<StoredMail>, StoreError>;
 }

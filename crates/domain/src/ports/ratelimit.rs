@@ -11,4 +11,6 @@ pub trait RateLimiter: Send + Sync {
     async fn check(&self, key: &str, quota: Quota, cost: u32) -> Result<Decision, StoreError>;
     /// Whether one more request would be allowed, without counting it.
     async fn peek(&self, key: &str, quota: Quota) -> Result<Decision, StoreError>;
+    /// Gives back `cost` units counted earlier (a reserved attempt that turned out not to count).
+    async fn refund(&self, key: &str, quota: Quota, cost: u32) -> Result<(), StoreError>;
 }

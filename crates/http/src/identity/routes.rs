@@ -611,7 +611,9 @@ async fn audit(
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     let request = AUDIT_LIST.parse(&query)?;
-    let page = identity.audit_log(&principal, request.page).await?;
+    let page = identity
+        .audit_log(&principal, request.page, request.sort.descending)
+        .await?;
     Ok(Json(paginated(page.map(AuditDto::from), &request)))
 }
 
