@@ -37,6 +37,17 @@ pub struct SqlEmailTokenRepository;
 
 #[async_trait]
 impl EmailTokenRepository for SqlEmailTokenRepository {
+    async fn purge_expired(&self, tx: &mut Tx, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        on_tx!(tx, |conn| {
+            let done = sqlx::query("DELETE FROM email_tokens WHERE expires_at < $1")
+                .bind(before)
+                .execute(conn)
+                .await
+                .map_err(map_sqlx_error)?;
+            Ok(done.rows_affected())
+        })
+    }
+
     async fn insert(
         &self,
         tx: &mut Tx,
@@ -124,6 +135,17 @@ macro_rules! refresh_from_row {
 
 #[async_trait]
 impl RefreshTokenRepository for SqlRefreshTokenRepository {
+    async fn purge_expired(&self, tx: &mut Tx, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        on_tx!(tx, |conn| {
+            let done = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
+                .bind(before)
+                .execute(conn)
+                .await
+                .map_err(map_sqlx_error)?;
+            Ok(done.rows_affected())
+        })
+    }
+
     async fn insert(
         &self,
         tx: &mut Tx,

@@ -54,6 +54,17 @@ fn decode(kind: &str, payload: serde_json::Value) -> Result<OutboxMessage, Store
 
 #[async_trait]
 impl Outbox for SqlOutbox {
+    async fn purge_delivered(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        on_writer!(&self.db, |pool| {
+            sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $1")
+                .bind(before)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+                .map_err(map_sqlx_error)
+        })
+    }
+
     async fn enqueue(&self, tx: &mut Tx, message: &OutboxMessage) -> Result<(), StoreError> {
         let (kind, payload) = encode(message)?;
         let now = Utc::now();

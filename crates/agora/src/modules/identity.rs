@@ -117,6 +117,31 @@ impl IdentityModule {
     }
 }
 
+impl IdentityModule {
+    /// Hourly: drop expired refresh/mail tokens and expired denylist rows, so the tables do not
+    /// grow with every login forever.
+    fn start_housekeeping(&self, identity: Identity, denylist: SqlDenylist) {
+        let (stop, mut stop_rx) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            loop {
+                match identity.purge_expired_tokens().await {
+                    Ok(0) => {}
+                    Ok(purged) => tracing::info!(purged, "expired tokens purged"),
+                    Err(error) => tracing::warn!(%error, "could not purge expired tokens"),
+                }
+                if let Err(error) = denylist.purge_expired().await {
+                    tracing::warn!(%error, "could not purge expired denylist entries");
+                }
+                tokio::select! {
+                    _ = stop_rx.wait_for(|s| *s) => return,
+                    () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+                }
+            }
+        });
+        *self.purge.lock().unwrap_or_else(|p| p.into_inner()) = Some((stop, task));
+    }
+}
+
 #[async_trait]
 impl Module for IdentityModule {
     fn name(&self) -> &'static str {
@@ -144,23 +169,7 @@ impl Module for IdentityModule {
                 tracing::info!("token denylist in Redis");
                 Arc::new(RedisDenylist::new(conn, &self.config.redis_prefix))
             }
-            None => {
-                let (stop, mut stop_rx) = watch::channel(false);
-                let purger = sql_denylist.clone();
-                let task = tokio::spawn(async move {
-                    loop {
-                        if let Err(error) = purger.purge_expired().await {
-                            tracing::warn!(%error, "could not purge expired denylist entries");
-                        }
-                        tokio::select! {
-                            _ = stop_rx.wait_for(|s| *s) => return,
-                            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
-                        }
-                    }
-                });
-                *self.purge.lock().unwrap_or_else(|p| p.into_inner()) = Some((stop, task));
-                Arc::new(sql_denylist)
-            }
+            None => Arc::new(sql_denylist.clone()),
         };
 
         let deps = IdentityDeps {
@@ -194,7 +203,10 @@ impl Module for IdentityModule {
         let identity = Identity::new(deps, settings).await?;
         registry.append(agora_http::identity::routes(identity.clone()));
         registry.provide(Arc::new(identity.clone()) as SharedAuthenticator);
-        registry.provide(identity);
+        registry.provide(identity.clone());
+        if registry.get::<super::Headless>().is_err() {
+            self.start_housekeeping(identity, sql_denylist);
+        }
         registry.provide(services);
         Ok(())
     }

@@ -46,7 +46,15 @@ impl PlatformModule {
 /// Relays until told to stop. A failing batch (database briefly unavailable) is logged and retried
 /// on the next tick; the messages stay in the outbox.
 async fn relay_loop(relay: OutboxRelay, interval: Duration, mut stop: watch::Receiver<bool>) {
+    let mut next_purge = tokio::time::Instant::now();
     loop {
+        // Delivered rows are kept a week for inspection, then dropped so the table stays small.
+        if tokio::time::Instant::now() >= next_purge {
+            next_purge += Duration::from_secs(3600);
+            if let Err(error) = relay.purge_delivered().await {
+                tracing::warn!(%error, "could not purge delivered outbox messages");
+            }
+        }
         let delivered = match relay.relay_batch(50).await {
             Ok(count) => count,
             Err(error) => {

@@ -10,6 +10,7 @@ mod errors;
 mod flags;
 mod harness;
 mod health;
+mod housekeeping;
 mod identity_admin;
 mod identity_endpoints;
 mod identity_journey;

@@ -259,6 +259,25 @@ impl Identity {
         }
     }
 
+    /// Deletes refresh and mail tokens that expired more than a day ago (they can no longer be
+    /// used, and the day keeps recent ones for support questions). Returns how many.
+    pub async fn purge_expired_tokens(&self) -> Result<u64, AppError> {
+        let before = Utc::now() - chrono::Duration::days(1);
+        let mut tx = self.deps.uow.begin().await?;
+        let refresh = self
+            .deps
+            .refresh_tokens
+            .purge_expired(&mut tx, before)
+            .await?;
+        let mail = self
+            .deps
+            .email_tokens
+            .purge_expired(&mut tx, before)
+            .await?;
+        tx.commit().await?;
+        Ok(refresh + mail)
+    }
+
     /// Confirms an email address with the mailed token (single use, 24 h).
     pub async fn verify_email(&self, token: Option<String>) -> Result<(), AppError> {
         let token = token

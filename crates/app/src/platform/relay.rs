@@ -105,6 +105,14 @@ impl OutboxRelay {
         Ok(())
     }
 
+    /// Deletes messages delivered more than a week ago (kept that long for inspection).
+    pub async fn purge_delivered(&self) -> Result<u64, AppError> {
+        Ok(self
+            .outbox
+            .purge_delivered(Utc::now() - chrono::Duration::days(7))
+            .await?)
+    }
+
     /// Messages still waiting.
     pub async fn pending(&self) -> Result<u64, AppError> {
         Ok(self.outbox.pending_count().await?)

@@ -58,6 +58,8 @@ pub trait EmailTokenRepository: Send + Sync {
         purpose: EmailTokenPurpose,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Deletes tokens that expired before `before`; returns how many.
+    async fn purge_expired(&self, tx: &mut Tx, before: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Spends a token if it is valid for `purpose` now.
     async fn redeem(
         &self,
@@ -99,6 +101,8 @@ pub trait RefreshTokenRepository: Send + Sync {
         family_id: Uuid,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Deletes tokens that expired before `before`; returns how many.
+    async fn purge_expired(&self, tx: &mut Tx, before: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Revokes every family of a user except `keep`, returning the families that were still live.
     async fn revoke_user(
         &self,

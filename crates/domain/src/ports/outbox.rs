@@ -56,6 +56,8 @@ pub trait Outbox: Send + Sync {
         error: &str,
         retry_at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Deletes messages delivered before `before`; returns how many.
+    async fn purge_delivered(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
     /// Messages not yet delivered (for metrics and tests).
     async fn pending_count(&self) -> Result<u64, StoreError>;
 }
