@@ -4,10 +4,10 @@ use agora_domain::{
     ports::OutboxMessage,
     FieldError,
 };
-use chrono::Utc;
+
 use serde_json::json;
 
-use super::{chrono_duration, mails, sessions::redeemed, Identity};
+use super::{sessions::redeemed, Identity};
 use crate::AppError;
 
 /// `POST /api/auth/reset-password`.
@@ -47,28 +47,8 @@ impl Identity {
         if user.disabled {
             return Ok(());
         }
-        let token = self.deps.secrets.generate();
-        let expires_at = Utc::now() + chrono_duration(self.settings.reset_ttl);
         let mut tx = self.deps.uow.begin().await?;
-        self.deps
-            .email_tokens
-            .insert(
-                &mut tx,
-                &self.deps.secrets.hash(&token),
-                user.id,
-                EmailTokenPurpose::ResetPassword,
-                expires_at,
-            )
-            .await?;
-        let mail = mails::password_reset(
-            user.email.as_str(),
-            user.name.as_str(),
-            &self.settings.public_url,
-            &token,
-        );
-        self.deps
-            .outbox
-            .enqueue(&mut tx, &OutboxMessage::Mail(mail))
+        self.mail_token(&mut tx, &user, EmailTokenPurpose::ResetPassword)
             .await?;
         let event = EventEnvelope::new(
             "user.password_reset_requested",

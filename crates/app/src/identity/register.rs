@@ -12,6 +12,9 @@ use serde_json::json;
 use super::{chrono_duration, mails, Identity};
 use crate::AppError;
 
+/// A mail template: (to, name, public URL, token) → mail.
+type RenderMail = fn(&str, &str, &str, &str) -> agora_domain::mail::OutgoingMail;
+
 /// What a visitor submits to register; fields are optional so a missing one gets its own message.
 #[derive(Debug, Clone, Default)]
 pub struct RegisterInput {
@@ -146,19 +149,35 @@ impl Identity {
 
     /// Stores a fresh verification token and queues its mail, inside `tx`.
     pub(super) async fn send_verification(&self, tx: &mut Tx, user: &User) -> Result<(), AppError> {
+        self.mail_token(tx, user, EmailTokenPurpose::VerifyEmail)
+            .await
+    }
+
+    /// Stores a fresh single-use token for `purpose` and queues the mail carrying its link, inside
+    /// `tx` — so the mail goes out if and only if the token exists.
+    pub(super) async fn mail_token(
+        &self,
+        tx: &mut Tx,
+        user: &User,
+        purpose: EmailTokenPurpose,
+    ) -> Result<(), AppError> {
+        let (ttl, render): (_, RenderMail) = match purpose {
+            EmailTokenPurpose::VerifyEmail => (self.settings.verify_ttl, mails::verification),
+            EmailTokenPurpose::ResetPassword => (self.settings.reset_ttl, mails::password_reset),
+        };
         let token = self.deps.secrets.generate();
-        let expires_at = Utc::now() + chrono_duration(self.settings.verify_ttl);
+        let expires_at = Utc::now() + chrono_duration(ttl);
         self.deps
             .email_tokens
             .insert(
                 tx,
                 &self.deps.secrets.hash(&token),
                 user.id,
-                EmailTokenPurpose::VerifyEmail,
+                purpose,
                 expires_at,
             )
             .await?;
-        let mail = mails::verification(
+        let mail = render(
             user.email.as_str(),
             user.name.as_str(),
             &self.settings.public_url,
