@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use agora_domain::paging::{Page, PageRequest, SortOrder};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use utoipa::{
     openapi::{
         path::{Parameter, ParameterBuilder, ParameterIn},
@@ -132,40 +132,78 @@ impl ListSpec {
     }
 }
 
-/// Renders a page as `{data, meta}`, keeping only the selected fields (plus `id`).
-pub fn paginated<T: Serialize>(page: Page<T>, request: &ListRequest) -> Value {
-    let PageRequest {
-        page: number,
-        limit,
-    } = request.page;
-    let total_pages = page.total.div_ceil(u64::from(limit));
-    let data: Vec<Value> = page
-        .items
-        .iter()
-        .map(|item| {
-            let value = serde_json::to_value(item).unwrap_or(Value::Null);
-            match (&request.fields, value) {
-                (Some(fields), Value::Object(object)) => Value::Object(
-                    object
-                        .into_iter()
-                        .filter(|(k, _)| k == "id" || fields.iter().any(|f| f == k))
-                        .collect::<Map<_, _>>(),
-                ),
-                (_, value) => value,
+/// A page as `{data, meta}`, keeping only the selected fields (plus `id`). Serialises the items
+/// directly when no `fields` were asked for (the common case), so a list is encoded once.
+pub struct Paged<'a, T> {
+    page: Page<T>,
+    request: &'a ListRequest,
+}
+
+impl<'a, T: Serialize> Paged<'a, T> {
+    /// Wraps a page for rendering.
+    pub fn new(page: Page<T>, request: &'a ListRequest) -> Self {
+        Self { page, request }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MetaOut {
+    total: u64,
+    page: u32,
+    limit: u32,
+    total_pages: u64,
+    has_next: bool,
+    has_prev: bool,
+}
+
+impl<T: Serialize> Serialize for Paged<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let PageRequest {
+            page: number,
+            limit,
+        } = self.request.page;
+        let total_pages = self.page.total.div_ceil(u64::from(limit));
+        let meta = MetaOut {
+            total: self.page.total,
+            page: number,
+            limit,
+            total_pages,
+            has_next: u64::from(number) < total_pages,
+            has_prev: number > 1,
+        };
+        let mut map = serializer.serialize_map(Some(2))?;
+        match &self.request.fields {
+            None => map.serialize_entry("data", &self.page.items)?,
+            Some(fields) => {
+                let data: Vec<Value> = self
+                    .page
+                    .items
+                    .iter()
+                    .map(
+                        |item| match serde_json::to_value(item).unwrap_or(Value::Null) {
+                            Value::Object(object) => Value::Object(
+                                object
+                                    .into_iter()
+                                    .filter(|(k, _)| k == "id" || fields.iter().any(|f| f == k))
+                                    .collect::<Map<_, _>>(),
+                            ),
+                            other => other,
+                        },
+                    )
+                    .collect();
+                map.serialize_entry("data", &data)?;
             }
-        })
-        .collect();
-    json!({
-        "data": data,
-        "meta": {
-            "total": page.total,
-            "page": number,
-            "limit": limit,
-            "totalPages": total_pages,
-            "hasNext": u64::from(number) < total_pages,
-            "hasPrev": number > 1,
         }
-    })
+        map.serialize_entry("meta", &meta)?;
+        map.end()
+    }
+}
+
+/// [`Paged`] as a JSON value, for handlers that return `Json<Value>`.
+pub fn paginated<T: Serialize>(page: Page<T>, request: &ListRequest) -> Value {
+    serde_json::to_value(Paged::new(page, request)).unwrap_or(Value::Null)
 }
 
 impl ListSpec {
@@ -259,6 +297,8 @@ pub struct PageMeta {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     const SPEC: ListSpec = ListSpec {

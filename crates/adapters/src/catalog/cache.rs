@@ -46,7 +46,7 @@ const L1_CAPACITY: u64 = 10_000;
 #[derive(Clone, Serialize, Deserialize)]
 enum Value {
     Product(Option<Product>),
-    Page(Page<Product>),
+    Page(Arc<Page<Product>>),
 }
 
 /// Which epoch guards a key.
@@ -419,8 +419,9 @@ impl CatalogCache for LayeredCatalogCache {
         &'a self,
         key: &'a str,
         load: Load<'a, Page<Product>>,
-    ) -> Result<Page<Product>, StoreError> {
-        let load: Load<'a, Value> = Box::pin(async move { load.await.map(Value::Page) });
+    ) -> Result<Arc<Page<Product>>, StoreError> {
+        let load: Load<'a, Value> =
+            Box::pin(async move { load.await.map(|page| Value::Page(Arc::new(page))) });
         match self
             .get_or_load(Guard::Lists, format!("page:{key}"), load)
             .await?
@@ -462,8 +463,8 @@ impl CatalogCache for NoCatalogCache {
         &'a self,
         _: &'a str,
         load: Load<'a, Page<Product>>,
-    ) -> Result<Page<Product>, StoreError> {
-        load.await
+    ) -> Result<Arc<Page<Product>>, StoreError> {
+        load.await.map(Arc::new)
     }
 
     async fn invalidate_product(&self, _: Uuid) {}

@@ -37,10 +37,15 @@ impl MemoryRateLimiter {
         let mut tats = self.tats.lock().unwrap_or_else(|p| p.into_inner());
         let (decision, tat) = gcra(now, tats.get(key).copied(), quota, cost);
         if store && decision.allowed {
-            if tats.len() >= PRUNE_ABOVE {
-                tats.retain(|_, t| *t > now);
+            // The hot path (a known client) updates in place without allocating a key.
+            if let Some(stored) = tats.get_mut(key) {
+                *stored = tat;
+            } else {
+                if tats.len() >= PRUNE_ABOVE {
+                    tats.retain(|_, t| *t > now);
+                }
+                tats.insert(key.to_owned(), tat);
             }
-            tats.insert(key.to_owned(), tat);
         }
         decision
     }

@@ -67,7 +67,7 @@ impl Catalog {
         &self,
         caller: Option<&Principal>,
         mut query: ProductQuery,
-    ) -> Result<Page<Product>, AppError> {
+    ) -> Result<Arc<Page<Product>>, AppError> {
         if !is_admin(caller) && !query.scopes.contains(&ProductScope::Active) {
             query.scopes.insert(0, ProductScope::Active);
         }

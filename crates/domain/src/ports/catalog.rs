@@ -56,12 +56,13 @@ pub trait CatalogCache: Send + Sync {
         id: Uuid,
         load: Load<'a, Option<Product>>,
     ) -> Result<Option<Product>, StoreError>;
-    /// The list page for `key`, from cache or `load`.
+    /// The list page for `key`, from cache or `load`; shared, since a cached page is read by
+    /// many requests and cloning it per request would cost more than the lookup.
     async fn page<'a>(
         &'a self,
         key: &'a str,
         load: Load<'a, Page<Product>>,
-    ) -> Result<Page<Product>, StoreError>;
+    ) -> Result<std::sync::Arc<Page<Product>>, StoreError>;
     /// Forgets product `id` and every list page, here and on every replica. Call after commit.
     async fn invalidate_product(&self, id: Uuid);
 }

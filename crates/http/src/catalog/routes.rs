@@ -6,6 +6,7 @@ use agora_app::{
 };
 use agora_domain::{
     catalog::{ProductQuery, ProductScope, ProductSort},
+    paging::Page,
     FieldError, ValidationErrors,
 };
 use axum::{
@@ -32,7 +33,7 @@ use crate::{
         BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized,
         UnsupportedMediaType,
     },
-    paging::{paginated, ListSpec, Paginated},
+    paging::{ListSpec, Paged, Paginated},
     route_table::{Route, RouteTable},
     ApiError, ApiJson,
 };
@@ -169,7 +170,7 @@ async fn list(
     State(catalog): State<Catalog>,
     MaybeAuthUser(caller): MaybeAuthUser,
     Query(query): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<axum::response::Response> {
     let request = PRODUCT_LIST.parse(&query)?;
     let scopes = filters(&query)?;
     let searching = scopes.iter().any(|s| matches!(s, ProductScope::Search(_)));
@@ -184,10 +185,11 @@ async fn list(
         .paginate(request.page);
     product_query.scopes = scopes;
     let page = catalog.products(caller.as_ref(), product_query).await?;
-    Ok(Json(paginated(
-        page.map(|p| ProductDto::from(&p)),
-        &request,
-    )))
+    let dtos = Page {
+        items: page.items.iter().map(ProductDto::from).collect(),
+        total: page.total,
+    };
+    Ok(Json(Paged::new(dtos, &request)).into_response())
 }
 
 /// One product (an inactive one only for admins)
