@@ -11,7 +11,7 @@ use agora_domain::{
 };
 use axum::{
     extract::{ConnectInfo, Request, State},
-    http::{HeaderMap, HeaderValue},
+    http::{HeaderMap, HeaderName, HeaderValue},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -70,23 +70,30 @@ impl RateLimitSettings {
     }
 }
 
+const X_LIMIT: HeaderName = HeaderName::from_static("x-ratelimit-limit");
+const X_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+const X_RESET: HeaderName = HeaderName::from_static("x-ratelimit-reset");
+const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+const POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+
+// On every limited response, so written without parsing header names or formatting strings
+// more than needed.
 fn set_headers(headers: &mut HeaderMap, decision: &Decision, quota: Quota) {
-    let reset = decision.reset_ms.div_ceil(1000);
-    let pairs: [(&str, u64); 6] = [
-        ("x-ratelimit-limit", u64::from(decision.limit)),
-        ("x-ratelimit-remaining", u64::from(decision.remaining)),
-        ("x-ratelimit-reset", reset),
-        ("ratelimit-limit", u64::from(decision.limit)),
-        ("ratelimit-remaining", u64::from(decision.remaining)),
-        ("ratelimit-reset", reset),
-    ];
-    for (name, value) in pairs {
-        headers.insert(name, HeaderValue::from(value));
-    }
+    let reset = HeaderValue::from(decision.reset_ms.div_ceil(1000));
+    let limit = HeaderValue::from(decision.limit);
+    let remaining = HeaderValue::from(decision.remaining);
+    headers.insert(X_LIMIT, limit.clone());
+    headers.insert(LIMIT, limit);
+    headers.insert(X_REMAINING, remaining.clone());
+    headers.insert(REMAINING, remaining);
+    headers.insert(X_RESET, reset.clone());
+    headers.insert(RESET, reset);
     if let Ok(policy) =
         HeaderValue::from_str(&format!("{};w={}", quota.count, quota.period.as_secs()))
     {
-        headers.insert("ratelimit-policy", policy);
+        headers.insert(POLICY, policy);
     }
 }
 
