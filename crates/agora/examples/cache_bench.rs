@@ -60,19 +60,23 @@ async fn main() -> anyhow::Result<()> {
         READS / 4
     );
     let dir = tempfile::tempdir()?;
-    let mut sqlite = Config::default();
-    sqlite.data_dir = dir.path().to_path_buf();
+    let sqlite = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
     compare("SQLite (L1)", sqlite).await?;
     if let (Ok(database), Ok(redis)) = (
         std::env::var("BENCH_DATABASE_URL"),
         std::env::var("BENCH_REDIS_URL"),
     ) {
         let pg_dir = tempfile::tempdir()?;
-        let mut postgres = Config::default();
-        postgres.data_dir = pg_dir.path().to_path_buf();
-        postgres.database_url = Some(agora::config::Secret::new(database));
-        postgres.redis_url = Some(agora::config::Secret::new(redis));
-        postgres.redis_prefix = format!("bench-{}:", std::process::id());
+        let postgres = Config {
+            data_dir: pg_dir.path().to_path_buf(),
+            database_url: Some(agora::config::Secret::new(database)),
+            redis_url: Some(agora::config::Secret::new(redis)),
+            redis_prefix: format!("bench-{}:", std::process::id()),
+            ..Config::default()
+        };
         compare("Postgres + Redis (L1+L2)", postgres).await?;
     }
     Ok(())
