@@ -31,6 +31,24 @@ impl SecretTokens for RandomSecretTokens {
     }
 }
 
+/// Deletes the rows of a token table (`table` is a literal from this module, never input) that expired
+/// before `before`.
+async fn purge_expired(
+    tx: &mut Tx,
+    table: &'static str,
+    before: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let sql = format!("DELETE FROM {table} WHERE expires_at < $1");
+    on_tx!(tx, |conn| {
+        let done = sqlx::query(&sql)
+            .bind(before)
+            .execute(conn)
+            .await
+            .map_err(map_sqlx_error)?;
+        Ok(done.rows_affected())
+    })
+}
+
 /// Mailed single-use tokens.
 #[derive(Debug, Default, Clone)]
 pub struct SqlEmailTokenRepository;
@@ -38,14 +56,7 @@ pub struct SqlEmailTokenRepository;
 #[async_trait]
 impl EmailTokenRepository for SqlEmailTokenRepository {
     async fn purge_expired(&self, tx: &mut Tx, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        on_tx!(tx, |conn| {
-            let done = sqlx::query("DELETE FROM email_tokens WHERE expires_at < $1")
-                .bind(before)
-                .execute(conn)
-                .await
-                .map_err(map_sqlx_error)?;
-            Ok(done.rows_affected())
-        })
+        purge_expired(tx, "email_tokens", before).await
     }
 
     async fn insert(
@@ -136,14 +147,7 @@ macro_rules! refresh_from_row {
 #[async_trait]
 impl RefreshTokenRepository for SqlRefreshTokenRepository {
     async fn purge_expired(&self, tx: &mut Tx, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        on_tx!(tx, |conn| {
-            let done = sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
-                .bind(before)
-                .execute(conn)
-                .await
-                .map_err(map_sqlx_error)?;
-            Ok(done.rows_affected())
-        })
+        purge_expired(tx, "refresh_tokens", before).await
     }
 
     async fn insert(

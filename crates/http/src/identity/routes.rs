@@ -7,7 +7,7 @@ use agora_app::{
     },
     AppError,
 };
-use agora_domain::{identity::Role, ports::UserFilter, FieldError};
+use agora_domain::{identity::Role, ports::UserFilter, FieldError, ValidationErrors};
 use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
@@ -463,34 +463,20 @@ async fn list_users(
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<Value>> {
     let request = USER_LIST.parse(&query)?;
-    let mut details = Vec::new();
-    let role = query.get("role").and_then(|r| match r.parse() {
-        Ok(role) => Some(role),
-        Err(_) => {
-            details.push(FieldError::new("role", "role must be one of: user, admin"));
-            None
-        }
+    let mut errors = ValidationErrors::new();
+    let role = query.get("role").and_then(|r| {
+        errors.check(
+            r.parse()
+                .map_err(|_| FieldError::new("role", "role must be one of: user, admin")),
+        )
     });
-    let tier = query.get("tier").and_then(|t| match t.parse() {
-        Ok(tier) => Some(tier),
-        Err(_) => {
-            details.push(FieldError::new(
-                "tier",
-                "tier must be one of: free, pro, enterprise",
-            ));
-            None
-        }
+    let tier = query.get("tier").and_then(|t| {
+        errors.check(
+            t.parse()
+                .map_err(|_| FieldError::new("tier", "tier must be one of: free, pro, enterprise")),
+        )
     });
-    if !details.is_empty() {
-        return Err(AppError::Validation(details.into_iter().fold(
-            Default::default(),
-            |mut all, d| {
-                all.push(d);
-                all
-            },
-        ))
-        .into());
-    }
+    errors.into_result().map_err(AppError::Validation)?;
     let filter = UserFilter {
         q: query.get("q").cloned(),
         role,
