@@ -14,7 +14,7 @@ use agora_domain::{catalog::ProductQuery, paging::PageRequest};
 const READS: u32 = 20_000;
 
 async fn measure(label: &str, mut config: Config, cache: bool) -> anyhow::Result<(f64, f64)> {
-    config.catalog_cache = cache;
+    config.set_section("catalog", serde_json::json!({ "cache": cache }));
     let modules = Application::start_headless(&config, "catalog").await?;
     let catalog: Catalog = modules.registry().get()?;
     seed_catalog(&catalog).await?;
@@ -60,23 +60,19 @@ async fn main() -> anyhow::Result<()> {
         READS / 4
     );
     let dir = tempfile::tempdir()?;
-    let sqlite = Config {
-        data_dir: dir.path().to_path_buf(),
-        ..Config::default()
-    };
+    let mut sqlite = Config::default();
+    sqlite.data_dir = dir.path().to_path_buf();
     compare("SQLite (L1)", sqlite).await?;
     if let (Ok(database), Ok(redis)) = (
         std::env::var("BENCH_DATABASE_URL"),
         std::env::var("BENCH_REDIS_URL"),
     ) {
         let pg_dir = tempfile::tempdir()?;
-        let postgres = Config {
-            data_dir: pg_dir.path().to_path_buf(),
-            database_url: Some(agora::config::Secret::new(database)),
-            redis_url: Some(agora::config::Secret::new(redis)),
-            redis_prefix: format!("bench-{}:", std::process::id()),
-            ..Config::default()
-        };
+        let mut postgres = Config::default();
+        postgres.data_dir = pg_dir.path().to_path_buf();
+        postgres.database_url = Some(agora::config::Secret::new(database));
+        postgres.redis_url = Some(agora::config::Secret::new(redis));
+        postgres.redis_prefix = format!("bench-{}:", std::process::id());
         compare("Postgres + Redis (L1+L2)", postgres).await?;
     }
     Ok(())

@@ -13,7 +13,7 @@ use figment::{
     providers::{Env, Format, Serialized, Toml},
     Figment,
 };
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// Where the process runs; production refuses unsafe conveniences (demo data, generated keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -218,8 +218,13 @@ impl RateLimitConfig {
 
 /// The whole configuration. Every field has a default, so an empty environment runs the embedded
 /// monolith on 127.0.0.1:3000 with SQLite in `./data`.
+///
+/// The fields are the core's keys (and, for compatibility, the keys identity and platform had
+/// before contexts owned sections). A bounded context reads its own section (`[orders]`,
+/// `AGORA_ORDERS__*`) with [`Config::section`]; a top-level key that is neither a field nor a
+/// registered section is rejected at load (ADR 0011).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct Config {
     /// `development` or `production`.
     pub environment: Environment,
@@ -259,10 +264,6 @@ pub struct Config {
     /// How often the outbox relay looks for undelivered mail and events.
     #[serde(with = "humantime_serde")]
     pub outbox_poll_interval: Duration,
-    /// How long a replica may answer feature flags from its in-process cache; a change on this
-    /// replica (and, with Redis, on any replica) drops the cache at once.
-    #[serde(with = "humantime_serde")]
-    pub flag_cache_ttl: Duration,
     /// Rate limits.
     pub rate_limit: RateLimitConfig,
     /// Longest a request may run before it is answered 408.
@@ -272,8 +273,19 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Send `Strict-Transport-Security` (enable when served over TLS).
     pub hsts: bool,
-    /// Cache catalog reads (L1 in process, L2 in Redis when configured).
-    pub catalog_cache: bool,
+    /// The assembled layers, from which contexts extract their sections.
+    #[serde(skip)]
+    layers: Layers,
+}
+
+/// The layers behind a [`Config`]; they hold secrets, so they never print.
+#[derive(Clone, Default)]
+struct Layers(Figment);
+
+impl fmt::Debug for Layers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Layers([redacted])")
+    }
 }
 
 impl Default for Config {
@@ -297,12 +309,11 @@ impl Default for Config {
             redis_url: None,
             redis_prefix: "agora:".to_owned(),
             outbox_poll_interval: Duration::from_millis(250),
-            flag_cache_ttl: Duration::from_secs(5),
             rate_limit: RateLimitConfig::default(),
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
             hsts: false,
-            catalog_cache: true,
+            layers: Layers::default(),
         }
     }
 }
@@ -332,10 +343,39 @@ pub enum ConfigError {
 impl Config {
     /// Assembles the layers. `file` is `--config`; without it `./agora.toml` is read if present.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
-        Self::figment(file, overrides)?
-            .extract::<Config>()
-            .map_err(describe)
-            .and_then(Config::validate)
+        let layers = Self::figment(file, overrides)?;
+        let mut config = layers.extract::<Config>().map_err(describe)?;
+        reject_unknown_keys(&layers)?;
+        config.layers = Layers(layers);
+        let config = config.validate()?;
+        for context in crate::modules::CONTEXTS {
+            context.check_config(&config)?;
+        }
+        Ok(config)
+    }
+
+    /// A context's section (`[name]` in the file, `AGORA_NAME__KEY` in the environment), its
+    /// defaults where nothing is set. Errors name the key and where the bad value came from.
+    pub fn section<T: DeserializeOwned + Default>(&self, name: &str) -> Result<T, ConfigError> {
+        if self.layers.0.find_value(name).is_err() {
+            return Ok(T::default());
+        }
+        self.layers.0.extract_inner::<T>(name).map_err(|mut error| {
+            // figment appends the section after the field (`cache_ttl.flags`); operators
+            // write it first (`flags.cache_ttl`, AGORA_FLAGS__CACHE_TTL).
+            if error.path.last().is_some_and(|last| last == name) {
+                error.path.pop();
+                error.path.insert(0, name.to_owned());
+            }
+            describe(error)
+        })
+    }
+
+    /// Sets a context's section as a whole (tests and embedders; the file and environment are
+    /// the usual way).
+    pub fn set_section<T: Serialize>(&mut self, name: &str, value: T) {
+        let layers = std::mem::take(&mut self.layers.0);
+        self.layers.0 = layers.merge(Serialized::global(name, value));
     }
 
     fn figment(file: Option<&Path>, overrides: &Overrides) -> Result<Figment, ConfigError> {
@@ -491,6 +531,74 @@ fn describe(error: figment::Error) -> ConfigError {
     ConfigError::Invalid(lines.join("\n  "))
 }
 
+/// Top-level keys are the core's fields and the registered contexts' sections; anything else is
+/// a typo or a stale setting, and silently ignoring it would hide the mistake.
+fn reject_unknown_keys(layers: &Figment) -> Result<(), ConfigError> {
+    let present: std::collections::BTreeMap<String, figment::value::Value> =
+        layers.extract().map_err(describe)?;
+    let fields = core_keys();
+    let sections: Vec<&str> = crate::modules::CONTEXTS
+        .iter()
+        .filter_map(|c| c.config_section())
+        .collect();
+    let unknown: Vec<String> = present
+        .keys()
+        .filter(|key| !fields.contains(&key.as_str()) && !sections.contains(&key.as_str()))
+        .map(|key| {
+            let origin = match layers.find_metadata(key).and_then(|m| m.source.as_ref()) {
+                Some(figment::Source::File(path)) => format!("in {}", path.display()),
+                _ => format!("environment variable AGORA_{}?", key.to_uppercase()),
+            };
+            format!("`{key}`: unknown key ({origin})")
+        })
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = fields.iter().copied().chain(sections).collect();
+    known.sort_unstable();
+    Err(ConfigError::Invalid(format!(
+        "{}\n  known keys: {}",
+        unknown.join("\n  "),
+        known.join(", ")
+    )))
+}
+
+/// The names of [`Config`]'s fields, as serde sees them.
+fn core_keys() -> &'static [&'static str] {
+    /// Answers `deserialize_struct` by remembering the field list, then stops.
+    struct Fields(Option<&'static [&'static str]>);
+    impl<'de> serde::Deserializer<'de> for &mut Fields {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: serde::de::Visitor<'de>>(
+            self,
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("fields only"))
+        }
+        fn deserialize_struct<V: serde::de::Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = Some(fields);
+            Err(serde::de::Error::custom("fields only"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    static FIELDS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| {
+        let mut fields = Fields(None);
+        let _ = Config::deserialize(&mut fields);
+        fields.0.expect("Config is a struct")
+    })
+}
+
 /// The forms whose type name alone would not tell an operator what to write.
 fn expected_form(key: &str) -> Option<&'static str> {
     match key {
@@ -498,7 +606,7 @@ fn expected_form(key: &str) -> Option<&'static str> {
         "shutdown_timeout"
         | "request_timeout"
         | "outbox_poll_interval"
-        | "flag_cache_ttl"
+        | "flags.cache_ttl"
         | "database.connect_timeout"
         | "database.busy_timeout"
         | "jwt.access_ttl"
@@ -613,6 +721,70 @@ mod tests {
             );
             Ok(())
         });
+    }
+
+    #[test]
+    fn a_context_reads_its_own_section_from_file_and_environment() {
+        Jail::expect_with(|jail| {
+            jail.create_file("agora.toml", "[catalog]\ncache = false\n")?;
+            jail.set_env("AGORA_FLAGS__CACHE_TTL", "2s");
+            let config = load().unwrap();
+            let catalog: serde_json::Value = config.section("catalog").unwrap();
+            assert_eq!(catalog["cache"], false);
+            #[derive(Deserialize, Default)]
+            #[serde(default)]
+            struct Flags {
+                #[serde(with = "humantime_serde")]
+                cache_ttl: Duration,
+            }
+            assert_eq!(
+                config.section::<Flags>("flags").unwrap().cache_ttl,
+                Duration::from_secs(2)
+            );
+            // Absent sections are their defaults.
+            assert_eq!(
+                config.section::<Flags>("nothing").unwrap().cache_ttl,
+                Duration::ZERO
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_section_value_names_its_key_and_variable() {
+        Jail::expect_with(|jail| {
+            jail.set_env("AGORA_FLAGS__CACHE_TTL", "soon");
+            let message = load().unwrap_err().to_string();
+            assert!(message.contains("`flags.cache_ttl`"), "{message}");
+            assert!(message.contains("AGORA_FLAGS__CACHE_TTL"), "{message}");
+            jail.set_env("AGORA_FLAGS__CACHE_TTL", "1s");
+            jail.set_env("AGORA_CATALOG__CAHCE", "false");
+            let message = load().unwrap_err().to_string();
+            assert!(message.contains("cahce"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_section_or_key_lists_the_known_ones() {
+        Jail::expect_with(|jail| {
+            jail.set_env("AGORA_CATLOG__CACHE", "false");
+            let message = load().unwrap_err().to_string();
+            assert!(message.contains("`catlog`: unknown key"), "{message}");
+            assert!(
+                message.contains("catalog") && message.contains("bind"),
+                "{message}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_section_set_in_code_is_read_back() {
+        let mut config = Config::default();
+        config.set_section("flags", serde_json::json!({ "cache_ttl": "1h" }));
+        let flags: serde_json::Value = config.section("flags").unwrap();
+        assert_eq!(flags["cache_ttl"], "1h");
     }
 
     #[test]

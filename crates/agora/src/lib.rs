@@ -16,8 +16,8 @@ use axum::Router;
 use crate::{
     config::Config,
     modules::{
-        resolve, FlagsModule, HttpModule, HttpStopped, IdentityModule, LocalAddr, MailerOverride,
-        Module, ModuleManager, PlatformModule, Registry, StoreModule,
+        context, resolve, HttpModule, HttpStopped, LocalAddr, MailerOverride, Module,
+        ModuleManager, Registry, StoreModule, HTTP, STORE,
     },
 };
 
@@ -48,27 +48,28 @@ pub struct Application {
     local_addr: SocketAddr,
 }
 
-fn instantiate(name: &str, config: &Config, target_modules: &[&'static str]) -> Arc<dyn Module> {
-    match name {
-        "store" => Arc::new(StoreModule::new(config, target_modules.to_vec())),
-        "platform" => Arc::new(PlatformModule::new(config)),
-        "identity" => Arc::new(IdentityModule::new(config)),
-        "flags" => Arc::new(FlagsModule::new(config)),
-        "catalog" => Arc::new(modules::CatalogModule::new(config)),
-        "http" => Arc::new(HttpModule::new(config)),
-        other => unreachable!("module `{other}` is declared in MODULES but not instantiated"),
-    }
+/// The core's two modules by name, every other one from its context.
+fn instantiate(
+    config: &Config,
+    target_modules: &[&'static str],
+) -> anyhow::Result<Vec<Arc<dyn Module>>> {
+    target_modules
+        .iter()
+        .map(|name| -> anyhow::Result<Arc<dyn Module>> {
+            Ok(match *name {
+                STORE => Arc::new(StoreModule::new(config, target_modules.to_vec())),
+                HTTP => Arc::new(HttpModule::new(config)),
+                other => context(other).module(config)?,
+            })
+        })
+        .collect()
 }
 
 impl Application {
     /// Starts the modules of `target` in dependency order. On error nothing is left running.
     pub async fn start(config: &Config, target: &str, wiring: Wiring) -> anyhow::Result<Self> {
         let order = resolve(target)?;
-        let modules = order
-            .iter()
-            .map(|name| instantiate(name, config, &order))
-            .collect();
-        let mut manager = ModuleManager::new(modules);
+        let mut manager = ModuleManager::new(instantiate(config, &order)?);
         let mut registry = Registry::default();
         registry.provide(manager.readiness());
         if let Some(mailer) = wiring.mailer {
@@ -76,7 +77,7 @@ impl Application {
         }
         registry.provide(wiring.bus);
         for router in wiring.extra_routes {
-            registry.append(router);
+            registry.routes(router.into());
         }
         manager.start_all(&mut registry).await?;
         let LocalAddr(local_addr) = registry.get()?;
@@ -92,12 +93,8 @@ impl Application {
     /// (a running server's relay does that), for CLI commands that use the use cases directly.
     pub async fn start_headless(config: &Config, target: &str) -> anyhow::Result<Headless> {
         let mut order = resolve(target)?;
-        order.retain(|name| *name != "http");
-        let modules = order
-            .iter()
-            .map(|name| instantiate(name, config, &order))
-            .collect();
-        let mut manager = ModuleManager::new(modules);
+        order.retain(|name| *name != HTTP);
+        let mut manager = ModuleManager::new(instantiate(config, &order)?);
         let mut registry = Registry::default();
         registry.provide(manager.readiness());
         registry.provide(Arc::new(MemoryBus::new()) as Arc<dyn EventPublisher>);

@@ -76,29 +76,47 @@ impl From<FieldError> for AppError {
 impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Constraint { constraint } => from_constraint(&constraint),
             StoreError::Unavailable(message) => Self::Unavailable(message),
+            // A constraint the writing use case did not claim with `on_constraint` is a bug (a
+            // missing check or mapping), not something the client can fix.
             other => Self::Unexpected(other.into()),
         }
     }
 }
 
-/// The single table from constraint names (as declared in migrations) to client-facing errors, so
-/// a unique index turns into the same 409 whichever use case tripped it.
-fn from_constraint(constraint: &str) -> AppError {
-    match constraint {
-        "users_email_key" => AppError::EmailTaken,
-        "products_sku_key" => AppError::Conflict {
+/// Maps a named constraint violation to what the owning module means by it, where the module
+/// writes (like realworld-axum-sqlx's `on_constraint`): `users.insert(..).await
+/// .on_constraint("users_email_key", || AppError::EmailTaken)?`. No central table names every
+/// module's indexes; an unclaimed violation stays an opaque 500.
+pub trait OnConstraint<T> {
+    /// `to()` when the failure is a violation of `constraint`; any other result unchanged.
+    fn on_constraint(self, constraint: &str, to: impl FnOnce() -> AppError) -> Result<T, AppError>;
+}
+
+impl<T, E: Into<AppError>> OnConstraint<T> for Result<T, E> {
+    fn on_constraint(self, constraint: &str, to: impl FnOnce() -> AppError) -> Result<T, AppError> {
+        self.map_err(|error| match error.into() {
+            AppError::Unexpected(inner)
+                if matches!(
+                    inner.downcast_ref::<StoreError>(),
+                    Some(StoreError::Constraint { constraint: c }) if c == constraint
+                ) =>
+            {
+                to()
+            }
+            other => other,
+        })
+    }
+}
+
+impl AppError {
+    /// A 409 `conflict` on one field, e.g. a unique key that is taken.
+    pub fn taken(field: &str, message: &str) -> Self {
+        Self::Conflict {
             code: "conflict",
-            message: "SKU already exists".into(),
-            details: vec![FieldError::new("sku", "SKU already exists")],
-        },
-        "feature_flags_key_key" => AppError::Conflict {
-            code: "conflict",
-            message: "A flag with this key already exists".into(),
-            details: vec![FieldError::new("key", "Key already exists")],
-        },
-        other => AppError::Unexpected(anyhow::anyhow!("unmapped constraint violation: {other}")),
+            message: message.to_owned(),
+            details: vec![FieldError::new(field, message)],
+        }
     }
 }
 
@@ -118,21 +136,42 @@ impl From<MailError> for AppError {
 mod tests {
     use super::*;
 
+    fn violation(constraint: &str) -> Result<(), StoreError> {
+        Err(StoreError::Constraint {
+            constraint: constraint.into(),
+        })
+    }
+
     #[test]
-    fn the_email_unique_index_means_email_taken() {
-        let error: AppError = StoreError::Constraint {
-            constraint: "users_email_key".into(),
-        }
-        .into();
+    fn a_claimed_constraint_becomes_the_module_s_error() {
+        let error = violation("users_email_key")
+            .on_constraint("users_email_key", || AppError::EmailTaken)
+            .unwrap_err();
         assert!(matches!(error, AppError::EmailTaken));
     }
 
     #[test]
-    fn an_unknown_constraint_is_a_bug_not_a_client_error() {
-        let error: AppError = StoreError::Constraint {
-            constraint: "mystery".into(),
-        }
-        .into();
+    fn claims_chain_and_only_the_named_one_matches() {
+        let error = violation("b_key")
+            .on_constraint("a_key", || AppError::EmailTaken)
+            .on_constraint("b_key", || AppError::taken("b", "B is taken"))
+            .unwrap_err();
+        assert!(matches!(error, AppError::Conflict { ref details, .. } if details[0].field == "b"));
+    }
+
+    #[test]
+    fn an_unclaimed_constraint_is_a_bug_not_a_client_error() {
+        let error: AppError = violation("mystery").unwrap_err().into();
         assert!(matches!(error, AppError::Unexpected(_)));
+        let error = violation("mystery")
+            .on_constraint("other", || AppError::EmailTaken)
+            .unwrap_err();
+        assert!(matches!(error, AppError::Unexpected(_)));
+    }
+
+    #[test]
+    fn an_unavailable_store_is_503_material() {
+        let error: AppError = StoreError::Unavailable("down".into()).into();
+        assert!(matches!(error, AppError::Unavailable(_)));
     }
 }

@@ -8,16 +8,15 @@ use axum::{
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    Json, Router,
+    Json,
 };
 use serde::Serialize;
 use serde_json::json;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
-use crate::{
-    error::ErrorPayload,
-    route_table::{Route, RouteTable},
-};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::error::ErrorPayload;
 
 /// Outcome of one readiness check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -53,25 +52,12 @@ pub trait ReadinessProbe: Send + Sync {
     async fn checks(&self) -> Vec<Check>;
 }
 
-fn table() -> RouteTable<Arc<dyn ReadinessProbe>> {
-    RouteTable::new()
-        .get("/health", health)
-        .get("/ready", ready)
+/// `/health` and `/ready`, with their OpenAPI operations.
+pub(crate) fn api() -> OpenApiRouter<Arc<dyn ReadinessProbe>> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(ready))
 }
-
-pub(crate) fn routes(probe: Arc<dyn ReadinessProbe>) -> Router {
-    table().into_router().with_state(probe)
-}
-
-/// The routes of this module (see [`crate::openapi::routed`]).
-pub(crate) fn routed() -> Vec<Route> {
-    table().routes().to_vec()
-}
-
-/// This module's part of the OpenAPI document.
-#[derive(OpenApi)]
-#[openapi(paths(health, ready))]
-pub(crate) struct HealthApi;
 
 /// `{"status": "ok"}`.
 #[derive(ToSchema)]

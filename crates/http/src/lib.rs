@@ -16,7 +16,6 @@ pub mod paging;
 pub mod platform;
 pub mod rate_limit;
 mod request_id;
-pub mod route_table;
 pub mod security;
 mod trace;
 
@@ -31,6 +30,7 @@ pub use error::{ApiError, ErrorPayload};
 pub use extract::ApiJson;
 pub use health::{Check, CheckStatus, ReadinessProbe};
 pub use metrics::MetricsSource;
+pub use openapi::RestApi;
 pub use rate_limit::RateLimitSettings;
 pub use request_id::RequestId;
 pub use security::SecuritySettings;
@@ -51,8 +51,8 @@ pub struct HttpSettings {
 
 /// What the started modules contribute to the HTTP edge.
 pub struct AppParts {
-    /// Every module's routes.
-    pub modules: Vec<Router>,
+    /// Every module's routes with their OpenAPI operations.
+    pub modules: Vec<RestApi>,
     /// Readiness of all modules.
     pub readiness: Arc<dyn ReadinessProbe>,
     /// Token verification (present when a module that verifies tokens runs); what the auth
@@ -62,6 +62,26 @@ pub struct AppParts {
     pub rate_limiter: Option<Arc<dyn RateLimiter>>,
     /// Gauges refreshed when `/metrics` is scraped.
     pub metrics: Vec<Arc<dyn MetricsSource>>,
+}
+
+/// Every route the app serves — the modules' and the core's (`/health`, `/ready`, `/metrics`,
+/// the document and its viewer) — without the cross-cutting layers, and the OpenAPI document of
+/// exactly those routes. [`app_router`] serves this; the completeness test reads it.
+pub fn served_routes(
+    modules: Vec<RestApi>,
+    readiness: Arc<dyn ReadinessProbe>,
+    metrics_sources: Vec<Arc<dyn MetricsSource>>,
+) -> (Router, openapi::Document) {
+    let (routers, documents): (Vec<Router>, Vec<_>) =
+        modules.into_iter().map(RestApi::split_for_parts).unzip();
+    let document = openapi::document(documents);
+    let router = routers
+        .into_iter()
+        .fold(Router::new(), Router::merge)
+        .merge(health::api().split_for_parts().0.with_state(readiness))
+        .merge(openapi::routes(&document))
+        .merge(metrics::routes(metrics_sources));
+    (router, document)
 }
 
 /// Builds the whole application router from the modules' contributions.
@@ -78,13 +98,9 @@ pub fn app_router(parts: AppParts, settings: &HttpSettings) -> Router {
         settings: Arc::new(settings.rate_limit.clone()),
         authenticator: authenticator.clone(),
     };
-    let api = modules.into_iter().fold(Router::new(), Router::merge);
-    let mut router = api
-        .merge(health::routes(readiness))
-        .merge(openapi::routes())
-        .merge(metrics::routes(metrics_sources))
-        .fallback(|| async { ApiError::from(agora_app::AppError::NotFound) });
-    router = router
+    let (router, _) = served_routes(modules, readiness, metrics_sources);
+    let mut router = router
+        .fallback(|| async { ApiError::from(agora_app::AppError::NotFound) })
         .layer(DefaultBodyLimit::max(settings.body_limit))
         .layer(middleware::from_fn_with_state(limits, rate_limit::enforce));
     if let Some(authenticator) = authenticator {

@@ -16,7 +16,7 @@ use axum::{
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::route_table::{Route, RouteTable};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// Something that updates gauges right before a scrape.
 #[async_trait]
@@ -115,8 +115,14 @@ struct Scrape {
     process: Arc<metrics_process::Collector>,
 }
 
-fn table() -> RouteTable<Scrape> {
-    RouteTable::new().get("/metrics", render)
+/// `GET /metrics` with its OpenAPI operation (state: what a scrape reads).
+fn api() -> OpenApiRouter<Scrape> {
+    OpenApiRouter::new().routes(routes!(render))
+}
+
+/// The `/metrics` operation, for the document.
+pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
 }
 
 /// `GET /metrics` in the Prometheus text format.
@@ -126,18 +132,8 @@ pub(crate) fn routes(sources: Vec<Arc<dyn MetricsSource>>) -> Router {
         sources: Arc::new(sources),
         process: Arc::default(),
     };
-    table().into_router().with_state(scrape)
+    api().split_for_parts().0.with_state(scrape)
 }
-
-/// The routes of this module (see [`crate::openapi::routed`]).
-pub(crate) fn routed() -> Vec<Route> {
-    table().routes().to_vec()
-}
-
-/// This module's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(render))]
-pub(crate) struct MetricsApi;
 
 /// Prometheus metrics (text exposition format; never rate limited)
 #[utoipa::path(

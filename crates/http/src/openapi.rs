@@ -1,28 +1,27 @@
 //! The OpenAPI 3.1 document of every REST endpoint, generated from the code (`utoipa`): handlers
-//! carry `#[utoipa::path]`, DTOs derive `ToSchema`, and each module lists its handlers in its own
-//! `#[derive(OpenApi)]` which [`openapi`] merges with the shared parts below (error envelope,
-//! reusable error responses, the bearer scheme).
+//! carry `#[utoipa::path]`, DTOs derive `ToSchema`, and each module builds its router as a
+//! [`RestApi`] (`routes!(handler)` routes the handler and records its operation in one call).
+//! [`document`] merges the modules' parts with the shared ones below (error envelope, reusable
+//! error responses, the bearer scheme).
 //!
 //! Served as `GET /api/openapi.json`, browsable at `/api/docs` (Swagger UI whose assets are
 //! compiled into the binary, so the page works without internet), printed by `agora openapi`.
 //!
-//! Completeness: a router built through a [`RouteTable`] records what it serves, and [`routed`]
-//! lists the union of those tables. The contract test `openapi` in the `agora` crate
-//! compares the document with that list and with the routers the started modules registered
-//! (read from axum's `Debug` output, so a route added with plain `Router::route` is caught too),
-//! in both directions, and probes the running app. The only paths deliberately left out of the
-//! document are [`UNDOCUMENTED`].
+//! Completeness: the contract test `openapi` in the `agora` crate compares the document with the
+//! routers the started modules registered (read from axum's `Debug` output, so a route added with
+//! plain `OpenApiRouter::route`, which bypasses the document, is caught), in both directions, and
+//! probes the running app. The only paths deliberately left out of the document are
+//! [`UNDOCUMENTED`].
 
-use std::sync::LazyLock;
-
-use axum::{http::header, response::IntoResponse, Router};
+use axum::{
+    body::Bytes, extract::State, http::header, response::IntoResponse, routing::get, Router,
+};
 use utoipa::{
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
     Modify, OpenApi, ToResponse, ToSchema,
 };
+use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::{Config, SwaggerUi};
-
-use crate::route_table::{Route, RouteTable};
 
 /// Where the document is served.
 pub const DOCUMENT_PATH: &str = "/api/openapi.json";
@@ -217,59 +216,44 @@ impl Modify for BearerAuth {
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "service", description = "Liveness, readiness and this document."),
-        (name = "identity", description = "Accounts, sessions, passwords, profiles and their administration."),
-        (name = "platform", description = "Platform services: the embedded mailbox."),
-        (name = "flags", description = "Feature flags: the caller's evaluated flags, and their administration."),
-        (name = "catalog", description = "Products and categories: listing, search, administration.")
+        (name = "service", description = "Liveness, readiness and this document.")
     )
 )]
 struct ApiDoc;
 
-/// The whole document: the shared parts and every module's operations.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+/// An OpenAPI document (or a module's part of one).
+pub type Document = utoipa::openapi::OpenApi;
+
+/// A module's REST contribution: its routes and their OpenAPI operations, declared together
+/// (`OpenApiRouter::routes(routes!(handler))`), so a route cannot be served undocumented or
+/// documented unserved.
+pub type RestApi = OpenApiRouter;
+
+/// The whole document of an app serving `modules` (each module's `api().into_openapi()`): the
+/// shared parts (errors, bearer scheme, service endpoints) and every module's operations.
+pub fn document(
+    modules: impl IntoIterator<Item = utoipa::openapi::OpenApi>,
+) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    doc.merge(crate::health::HealthApi::openapi());
-    doc.merge(crate::identity::IdentityApi::openapi());
-    doc.merge(crate::flags::FlagsApi::openapi());
-    doc.merge(crate::platform::PlatformApi::openapi());
-    doc.merge(crate::catalog::CatalogApi::openapi());
-    doc.merge(crate::metrics::MetricsApi::openapi());
+    doc.merge(crate::health::api().into_openapi());
+    doc.merge(crate::metrics::openapi());
+    for module in modules {
+        doc.merge(module);
+    }
     doc
 }
 
-/// Every `(method, path)` that the modules' routers serve, from their [`RouteTable`]s. A module
-/// whose router is merged into the app must add its table here.
-pub fn routed() -> Vec<Route> {
-    let mut routes = table().routes().to_vec();
-    routes.extend(crate::health::routed());
-    routes.extend(crate::identity::routed());
-    routes.extend(crate::flags::routed());
-    routes.extend(crate::platform::routed());
-    routes.extend(crate::catalog::routed());
-    routes.extend(crate::metrics::routed());
-    routes
-}
-
-/// The document (built once) as JSON.
-static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    openapi()
-        .to_json()
-        .expect("the OpenAPI document serialises")
-});
-
-fn table() -> RouteTable {
-    RouteTable::new().get(DOCUMENT_PATH, openapi_json)
-}
-
-/// `GET /api/openapi.json` and the Swagger UI at `/api/docs`.
-pub fn routes() -> Router {
+/// `GET /api/openapi.json` serving `document` (serialised once, here) and the Swagger UI at
+/// `/api/docs`.
+pub(crate) fn routes(document: &utoipa::openapi::OpenApi) -> Router {
+    let json = Bytes::from(document.to_json().expect("the OpenAPI document serialises"));
     let config = Config::new([DOCUMENT_PATH])
         // Swagger UI would otherwise load a validity badge from validator.swagger.io.
         .validator_url("none")
         .persist_authorization(true);
-    table()
-        .into_router()
+    Router::new()
+        .route(DOCUMENT_PATH, get(openapi_json))
+        .with_state(json)
         .merge(SwaggerUi::new(DOCS_PATH).config(config))
 }
 
@@ -283,11 +267,8 @@ pub fn routes() -> Router {
         (status = 429, response = TooManyRequests)
     )
 )]
-async fn openapi_json() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        DOCUMENT.as_str(),
-    )
+async fn openapi_json(State(document): State<Bytes>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], document)
 }
 
 #[cfg(test)]
@@ -296,7 +277,7 @@ mod tests {
 
     #[test]
     fn the_document_is_openapi_3_1_with_the_bearer_scheme() {
-        let doc: serde_json::Value = serde_json::from_str(&DOCUMENT).unwrap();
+        let doc = serde_json::to_value(document([])).unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         assert_eq!(
             doc["components"]["securitySchemes"]["bearerAuth"]["scheme"],

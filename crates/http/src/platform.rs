@@ -6,7 +6,7 @@ use agora_app::platform::Mailbox;
 use agora_domain::ports::StoredMail;
 use axum::{
     extract::{Query, State},
-    Json, Router,
+    Json,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -15,12 +15,12 @@ use utoipa::{
     openapi::path::{Parameter, ParameterIn},
     IntoParams, OpenApi, ToSchema,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
     auth::AdminUser,
     paging::{paginated, ListSpec, Paginated},
-    route_table::{Route, RouteTable},
     ApiError,
 };
 
@@ -57,24 +57,15 @@ const MAILBOX_LIST: ListSpec = ListSpec {
     fields: &["id", "to", "subject", "text", "html", "sentAt"],
 };
 
-fn mailbox_table() -> RouteTable<Mailbox> {
-    RouteTable::new().get("/api/admin/mailbox", list_mailbox)
+/// `GET /api/admin/mailbox` (contributed only when mail goes to the embedded mailbox).
+pub fn mailbox_api() -> OpenApiRouter<Mailbox> {
+    OpenApiRouter::with_openapi(PlatformApi::openapi()).routes(routes!(list_mailbox))
 }
 
-/// `GET /api/admin/mailbox` (present only when mail goes to the embedded mailbox).
-pub fn mailbox_routes(mailbox: Mailbox) -> Router {
-    mailbox_table().into_router().with_state(mailbox)
-}
-
-/// The routes of this module (see [`crate::openapi::routed`]).
-pub(crate) fn routed() -> Vec<Route> {
-    mailbox_table().routes().to_vec()
-}
-
-/// This module's part of the OpenAPI document.
+/// This module's tag in the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(list_mailbox))]
-pub(crate) struct PlatformApi;
+#[openapi(tags((name = "platform", description = "Platform services: the embedded mailbox.")))]
+struct PlatformApi;
 
 /// `page`, `limit`, `sort`, `fields` of the mailbox, from [`MAILBOX_LIST`].
 struct MailboxListParams;

@@ -53,11 +53,14 @@ pub struct RateLimitState {
     pub authenticator: Option<SharedAuthenticator>,
 }
 
-/// Probes and the metrics scrape are never limited: orchestrators must always reach them. The
-/// API docs viewer is static and loads several assets per view, which would eat a visitor's quota.
+/// Only the API is limited: `/api/…`, `/graphql` and `/.well-known/…` (the public keys). Probes
+/// and the metrics scrape must always reach the process, and static files (the API docs viewer,
+/// the web app) load several assets per view, which would eat a visitor's quota for nothing the
+/// database serves.
 fn exempt(path: &str) -> bool {
-    matches!(path, "/health" | "/ready" | "/metrics" | "/api/docs")
-        || path.starts_with("/api/docs/")
+    let docs = path == "/api/docs" || path.starts_with("/api/docs/");
+    let api = path.starts_with("/api/") || path == "/graphql" || path.starts_with("/.well-known/");
+    docs || !api
 }
 
 impl RateLimitSettings {

@@ -9,3 +9,8 @@ mod scopes;
 pub use cache::{LayeredCatalogCache, NoCatalogCache, L1_TTL, L2_TTL};
 pub use categories::SqlCategoryRepository;
 pub use products::SqlProductRepository;
+
+use crate::store::migrations::{migration, Migration};
+
+/// The catalog context's schema, oldest first (`migrations/catalog/`).
+pub static MIGRATIONS: &[Migration] = &[migration!("catalog", 1, "0001_create_catalog")];

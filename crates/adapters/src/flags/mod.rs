@@ -5,3 +5,8 @@ mod repository;
 
 pub use notifier::{LocalFlagChangeNotifier, RedisFlagChangeNotifier};
 pub use repository::SqlFlagRepository;
+
+use crate::store::migrations::{migration, Migration};
+
+/// The flags context's schema, oldest first (`migrations/flags/`).
+pub static MIGRATIONS: &[Migration] = &[migration!("flags", 1, "0001_create_feature_flags")];

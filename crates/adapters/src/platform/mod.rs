@@ -7,3 +7,8 @@ mod smtp;
 pub use mailbox::SqlMailbox;
 pub use outbox::SqlOutbox;
 pub use smtp::SmtpMailer;
+
+use crate::store::migrations::{migration, Migration};
+
+/// The platform context's schema, oldest first (`migrations/platform/`).
+pub static MIGRATIONS: &[Migration] = &[migration!("platform", 1, "0001_create_outbox")];

@@ -6,7 +6,7 @@ use agora_adapters::store::{
 use crate::{
     cli::{MigrateAction, MigrateArgs},
     config::Config,
-    modules::{db_options, resolve},
+    modules::{db_options, migrations_of, resolve},
 };
 
 /// Connects to the configured database, naming it (without password) when that fails.
@@ -17,7 +17,7 @@ pub(super) async fn connect(config: &Config) -> anyhow::Result<Database> {
 pub(super) async fn run(config: &Config, args: &MigrateArgs) -> anyhow::Result<()> {
     let modules = resolve(&args.target)?;
     let db = connect(config).await?;
-    let migrator = Migrator::new(&db);
+    let migrator = Migrator::new(&db, migrations_of(&modules));
     let result = match args.action {
         MigrateAction::Up => up(&migrator, &modules).await,
         MigrateAction::Down { steps } => {

@@ -26,7 +26,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     // Like `targets`, the document is static: no configuration, database or modules needed.
     if let Command::Openapi = cli.command {
-        println!("{}", agora_http::openapi::openapi().to_pretty_json()?);
+        println!("{}", crate::modules::openapi("all")?.to_pretty_json()?);
         return Ok(());
     }
     let config = Config::load(cli.config.as_deref(), &overrides)?;

@@ -1,8 +1,8 @@
-use crate::modules::{resolve, MODULES, TARGETS};
+use crate::modules::{resolve, targets, CONTEXTS};
 
 pub(super) fn print() {
     println!("Targets (agora serve --target NAME):");
-    for target in TARGETS {
+    for target in targets() {
         let order = resolve(target.name)
             .map(|o| o.join(" → "))
             .unwrap_or_default();
@@ -10,15 +10,22 @@ pub(super) fn print() {
         println!("  {:<10} starts: {order}", "");
     }
     println!("\nModules:");
-    for module in MODULES {
-        let deps = if module.name == "http" {
-            "every other module of the target".to_owned()
-        } else if module.dependencies.is_empty() {
-            "none".to_owned()
-        } else {
-            module.dependencies.join(", ")
+    println!(
+        "  {:<10} relational store (SQLite or PostgreSQL): pool, the target's migrations",
+        "store"
+    );
+    println!("  {:<10} depends on: none", "");
+    for context in CONTEXTS {
+        let deps = match context.dependencies() {
+            [] => "store".to_owned(),
+            deps => format!("store, {}", deps.join(", ")),
         };
-        println!("  {:<10} {}", module.name, module.description);
+        println!("  {:<10} {}", context.name(), context.description());
         println!("  {:<10} depends on: {deps}", "");
     }
+    println!(
+        "  {:<10} HTTP server: module routes, /health, /ready, graceful drain",
+        "http"
+    );
+    println!("  {:<10} depends on: every other module of the target", "");
 }

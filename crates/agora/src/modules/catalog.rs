@@ -9,8 +9,60 @@ use agora_domain::ports::{CatalogCache, UnitOfWork};
 use agora_http::{Check, CheckStatus};
 use async_trait::async_trait;
 
-use super::{connect_redis, Module, Registry};
-use crate::config::{Config, Secret};
+use super::{connect_redis, Context, Module, Registry, SeedStep};
+use crate::config::{Config, ConfigError, Secret};
+
+/// The catalog context: products and categories, search, the layered cache.
+pub struct CatalogContext;
+
+/// `[catalog]` (`AGORA_CATALOG__*`).
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CatalogSettings {
+    /// Cache catalog reads (L1 in process, L2 in Redis when `redis_url` is set); `false` sends
+    /// every read to the database (benchmarks).
+    pub cache: bool,
+}
+
+impl Default for CatalogSettings {
+    fn default() -> Self {
+        Self { cache: true }
+    }
+}
+
+impl Context for CatalogContext {
+    fn name(&self) -> &'static str {
+        "catalog"
+    }
+
+    fn description(&self) -> &'static str {
+        "products and categories, full-text search, L1/L2 cache"
+    }
+
+    fn standalone(&self) -> bool {
+        true
+    }
+
+    fn migrations(&self) -> &'static [agora_adapters::store::migrations::Migration] {
+        agora_adapters::catalog::MIGRATIONS
+    }
+
+    fn openapi(&self) -> agora_http::openapi::Document {
+        agora_http::catalog::api().into_openapi()
+    }
+
+    fn config_section(&self) -> Option<&'static str> {
+        Some("catalog")
+    }
+
+    fn check_config(&self, config: &Config) -> Result<(), ConfigError> {
+        config.section::<CatalogSettings>("catalog").map(drop)
+    }
+
+    fn module(&self, config: &Config) -> anyhow::Result<Arc<dyn Module>> {
+        Ok(Arc::new(CatalogModule::new(config)?))
+    }
+}
 
 /// Products and categories. Owns `products`, `categories` (and SQLite's `products_fts`).
 pub struct CatalogModule {
@@ -22,13 +74,14 @@ pub struct CatalogModule {
 
 impl CatalogModule {
     /// The module for this configuration.
-    pub fn new(config: &Config) -> Self {
-        Self {
-            enabled: config.catalog_cache,
+    pub fn new(config: &Config) -> Result<Self, ConfigError> {
+        let settings: CatalogSettings = config.section("catalog")?;
+        Ok(Self {
+            enabled: settings.cache,
             redis_url: config.redis_url.clone(),
             redis_prefix: config.redis_prefix.clone(),
             cache: Mutex::new(None),
-        }
+        })
     }
 }
 
@@ -43,7 +96,7 @@ impl Module for CatalogModule {
         let uow: Arc<dyn UnitOfWork> = registry.get()?;
         let cache: Arc<dyn CatalogCache> = if !self.enabled {
             tracing::warn!(
-                "catalog cache disabled (catalog_cache = false): every read hits the database"
+                "catalog cache disabled (catalog.cache = false): every read hits the database"
             );
             Arc::new(NoCatalogCache)
         } else {
@@ -65,7 +118,8 @@ impl Module for CatalogModule {
             categories: Arc::new(SqlCategoryRepository::new(db)),
             cache,
         });
-        registry.append(agora_http::catalog::routes(catalog.clone()));
+        registry.routes(agora_http::catalog::api().with_state(catalog.clone()));
+        registry.seed(CatalogSeed(catalog.clone()));
         registry.provide(catalog);
         Ok(())
     }
@@ -93,5 +147,24 @@ impl Module for CatalogModule {
             latency_ms: None,
             reason,
         }]
+    }
+}
+
+/// Demo categories and products.
+struct CatalogSeed(Catalog);
+
+#[async_trait]
+impl SeedStep for CatalogSeed {
+    fn name(&self) -> &'static str {
+        "catalog"
+    }
+
+    async fn run(&self) -> anyhow::Result<Vec<String>> {
+        let (categories, products) = agora_app::catalog::seed_catalog(&self.0).await?;
+        Ok(vec![if products == 0 {
+            format!("exists  ({categories} categories; products already present)")
+        } else {
+            format!("created {categories} categories and {products} demo products")
+        }])
     }
 }

@@ -1,11 +1,10 @@
 use std::{net::SocketAddr, sync::Mutex, time::Duration};
 
 use agora_http::{
-    app_router, AppParts, HttpSettings, RateLimitSettings, ReadinessProbe, SecuritySettings,
-    SharedAuthenticator,
+    app_router, AppParts, HttpSettings, RateLimitSettings, ReadinessProbe, RestApi,
+    SecuritySettings, SharedAuthenticator,
 };
 use async_trait::async_trait;
-use axum::Router;
 use std::sync::Arc;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
@@ -74,7 +73,7 @@ impl Module for HttpModule {
     }
 
     async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
-        let routes: Vec<Router> = registry.get().unwrap_or_default();
+        let routes: Vec<RestApi> = registry.get().unwrap_or_default();
         let readiness: Arc<dyn ReadinessProbe> = registry.get()?;
         let authenticator: Option<SharedAuthenticator> = registry.get().ok();
         let rate_limiter = super::rate_limiter(self.redis_url.as_ref(), &self.redis_prefix).await?;

@@ -11,14 +11,49 @@ use agora_adapters::{
     password::{Argon2Hasher, Argon2Params},
     store::Database,
 };
-use agora_app::identity::{Identity, IdentityDeps, IdentitySettings};
+use agora_app::identity::{
+    Identity, IdentityDeps, IdentitySettings, SeedDemoAccounts, SeedOutcome,
+};
 use agora_domain::ports::{Outbox, PasswordHasher, TokenDenylist, UnitOfWork, UserRepository};
 use agora_http::{Check, CheckStatus, SharedAuthenticator};
 use async_trait::async_trait;
 use tokio::{sync::watch, task::JoinHandle};
 
-use super::{Module, Registry};
+use super::{Context, Module, Registry, SeedStep};
 use crate::config::{Config, Environment};
+
+/// The identity context.
+pub struct IdentityContext;
+
+impl Context for IdentityContext {
+    fn name(&self) -> &'static str {
+        "identity"
+    }
+
+    fn description(&self) -> &'static str {
+        "users, email verification, login, JWT sessions, roles and tiers, audit"
+    }
+
+    fn dependencies(&self) -> &'static [&'static str] {
+        &["platform"]
+    }
+
+    fn standalone(&self) -> bool {
+        true
+    }
+
+    fn migrations(&self) -> &'static [agora_adapters::store::migrations::Migration] {
+        agora_adapters::identity::MIGRATIONS
+    }
+
+    fn openapi(&self) -> agora_http::openapi::Document {
+        agora_http::identity::api().into_openapi()
+    }
+
+    fn module(&self, config: &Config) -> anyhow::Result<Arc<dyn Module>> {
+        Ok(Arc::new(IdentityModule::new(config)))
+    }
+}
 
 /// The ports of the identity context that CLI commands use without a server.
 #[derive(Clone)]
@@ -201,7 +236,12 @@ impl Module for IdentityModule {
             ..IdentitySettings::default()
         };
         let identity = Identity::new(deps, settings).await?;
-        registry.append(agora_http::identity::routes(identity.clone()));
+        registry.routes(agora_http::identity::api().with_state(identity.clone()));
+        registry.seed(DemoAccounts(SeedDemoAccounts::new(
+            registry.get()?,
+            services.users.clone(),
+            services.hasher.clone(),
+        )));
         registry.provide(Arc::new(identity.clone()) as SharedAuthenticator);
         registry.provide(identity.clone());
         if registry.get::<super::Headless>().is_err() {
@@ -257,5 +297,34 @@ impl Module for IdentityModule {
                 reason,
             },
         ]
+    }
+}
+
+/// The demo accounts (development only: their passwords are published in the README).
+struct DemoAccounts(SeedDemoAccounts);
+
+#[async_trait]
+impl SeedStep for DemoAccounts {
+    fn name(&self) -> &'static str {
+        "demo accounts (development only)"
+    }
+
+    async fn run(&self) -> anyhow::Result<Vec<String>> {
+        Ok(self
+            .0
+            .execute()
+            .await?
+            .into_iter()
+            .map(|(account, outcome)| {
+                let what = match outcome {
+                    SeedOutcome::Created => "created",
+                    SeedOutcome::AlreadyPresent => "exists ",
+                };
+                format!(
+                    "{what} {:<24} password {:<12} role {:<5} tier {}",
+                    account.email, account.password, account.role, account.tier
+                )
+            })
+            .collect())
     }
 }

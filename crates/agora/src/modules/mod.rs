@@ -1,8 +1,13 @@
-//! The module manager (modelled on dskit's): modules declare dependencies, start in dependency
-//! order, stop in reverse, and together decide readiness. A target names the modules one process
-//! runs; `all` is the monolith.
+//! The module manager (modelled on dskit's) and the bounded contexts it runs. Contexts declare
+//! dependencies, start in dependency order, stop in reverse, and together decide readiness. A
+//! target names the contexts one process runs; `all` is the monolith.
+//!
+//! Adding a bounded context: its folders (`domain/`, `app/`, `adapters/` with its migrations,
+//! `http/`, and `modules/<context>.rs` implementing [`Context`]) plus one line in [`CONTEXTS`].
+//! See `docs/how-to-add-a-module.md`.
 
 mod catalog;
+mod context;
 mod flags;
 mod http;
 mod identity;
@@ -12,20 +17,53 @@ mod registry;
 mod store;
 mod targets;
 
-pub use catalog::CatalogModule;
-pub use flags::FlagsModule;
+pub use context::{Context, SeedStep};
 pub use http::{HttpModule, HttpStopped, LocalAddr};
-pub use identity::{
-    argon2_params, connect_redis, identity_services, IdentityModule, IdentityServices,
-};
+pub use identity::{argon2_params, connect_redis, identity_services, IdentityServices};
 pub use manager::{ModuleManager, StartError};
-pub use platform::{MailerOverride, PlatformModule};
+pub use platform::MailerOverride;
 pub use registry::Registry;
 pub use store::{db_options, StoreModule};
-pub use targets::{resolve, Target, UnknownTarget, MODULES, TARGETS};
+pub use targets::{context, resolve, targets, Target, UnknownTarget, HTTP, STORE};
 
 use agora_http::Check;
 use async_trait::async_trait;
+
+/// Every bounded context of the binary, in the monolith's start order (dependencies still come
+/// first). The one registration line of a new context goes here.
+pub static CONTEXTS: &[&dyn Context] = &[
+    &flags::FlagsContext,
+    &catalog::CatalogContext,
+    &platform::PlatformContext,
+    &identity::IdentityContext,
+];
+
+/// The migrations of the contexts in `modules` (a target's start order), in that order.
+pub fn migrations_of(
+    modules: &[&str],
+) -> Vec<&'static agora_adapters::store::migrations::Migration> {
+    modules
+        .iter()
+        .filter(|name| ![STORE, HTTP].contains(name))
+        .flat_map(|name| context(name).migrations())
+        .collect()
+}
+
+/// Every context's migrations, in the monolith's order.
+pub fn all_migrations() -> Vec<&'static agora_adapters::store::migrations::Migration> {
+    migrations_of(&resolve("all").expect("`all` is always a target"))
+}
+
+/// The OpenAPI document of everything `target` serves (`all`: the whole API).
+pub fn openapi(target: &str) -> Result<agora_http::openapi::Document, UnknownTarget> {
+    let modules = resolve(target)?;
+    Ok(agora_http::openapi::document(
+        modules
+            .iter()
+            .filter(|name| ![STORE, HTTP].contains(name))
+            .map(|name| context(name).openapi()),
+    ))
+}
 
 /// The rate-limit counter: Redis when configured (shared by replicas), otherwise in-process.
 pub async fn rate_limiter(
@@ -68,5 +106,44 @@ pub trait Module: Send + Sync {
             latency_ms: None,
             reason: None,
         }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeSet, HashMap};
+
+    use agora_adapters::store::migrations::migrations_dir;
+
+    use super::*;
+
+    /// A migration directory that no context contributes would silently never run.
+    #[test]
+    fn every_migration_directory_is_contributed_by_its_context() {
+        let mut on_disk = BTreeSet::new();
+        for module in std::fs::read_dir(migrations_dir()).unwrap() {
+            let module = module.unwrap();
+            for step in std::fs::read_dir(module.path()).unwrap() {
+                let step = step.unwrap().file_name().into_string().unwrap();
+                on_disk.insert(format!("{}/{}", module.file_name().to_string_lossy(), step));
+            }
+        }
+        let contributed: BTreeSet<String> = all_migrations().iter().map(|m| m.id()).collect();
+        assert_eq!(on_disk, contributed);
+    }
+
+    #[test]
+    fn each_context_migrates_only_its_own_tables_with_gapless_versions() {
+        let mut expected: HashMap<&str, i64> = HashMap::new();
+        for context in CONTEXTS {
+            for migration in context.migrations() {
+                assert_eq!(migration.module, context.name(), "{}", migration.id());
+                let prefix: i64 = migration.name[..4].parse().unwrap();
+                assert_eq!(prefix, migration.version, "{}", migration.id());
+                let next = expected.entry(migration.module).or_insert(1);
+                assert_eq!(migration.version, *next, "{}", migration.id());
+                *next += 1;
+            }
+        }
     }
 }

@@ -13,8 +13,35 @@ use agora_http::{Check, CheckStatus, MetricsSource};
 use async_trait::async_trait;
 use tokio::{sync::watch, task::JoinHandle};
 
-use super::{Module, Registry};
+use super::{Context, Module, Registry};
 use crate::config::{Config, Secret};
+
+/// The platform context: the transactional outbox, its relay, and mail.
+pub struct PlatformContext;
+
+impl Context for PlatformContext {
+    fn name(&self) -> &'static str {
+        "platform"
+    }
+
+    fn description(&self) -> &'static str {
+        "transactional outbox and its relay, mail (SMTP or embedded mailbox)"
+    }
+
+    fn migrations(&self) -> &'static [agora_adapters::store::migrations::Migration] {
+        agora_adapters::platform::MIGRATIONS
+    }
+
+    fn openapi(&self) -> agora_http::openapi::Document {
+        // The static document describes the embedded default; a server sending through SMTP
+        // contributes no mailbox route, and its served document leaves it out likewise.
+        agora_http::platform::mailbox_api().into_openapi()
+    }
+
+    fn module(&self, config: &Config) -> anyhow::Result<Arc<dyn Module>> {
+        Ok(Arc::new(PlatformModule::new(config)))
+    }
+}
 
 /// Mail and event delivery: owns the outbox and the embedded mailbox, and runs the relay that
 /// delivers committed messages (SMTP when configured, otherwise the mailbox; events to the bus).
@@ -107,9 +134,10 @@ impl Module for PlatformModule {
                 tracing::info!(
                     "outgoing mail goes to the embedded mailbox (GET /api/admin/mailbox)"
                 );
-                registry.append(agora_http::platform::mailbox_routes(Mailbox::new(
-                    Arc::new(mailbox.clone()),
-                )));
+                registry.routes(
+                    agora_http::platform::mailbox_api()
+                        .with_state(Mailbox::new(Arc::new(mailbox.clone()))),
+                );
                 Arc::new(mailbox)
             }
         };

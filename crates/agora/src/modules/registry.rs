@@ -1,20 +1,22 @@
 use std::{
     any::{type_name, Any, TypeId},
     collections::HashMap,
+    sync::Arc,
 };
 
 /// Services published by started modules for the modules that depend on them, keyed by type.
 /// Dependency order guarantees a provider started before its consumers, so a missing entry is a
-/// wiring bug and reported as such.
-#[derive(Default)]
+/// wiring bug and reported as such. Cloning is cheap and shares the services (tests and commands
+/// keep a clone after the app moved into its serve loop).
+#[derive(Default, Clone)]
 pub struct Registry {
-    services: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+    services: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
 }
 
 impl Registry {
     /// Publishes a service (replacing one of the same type).
     pub fn provide<T: Any + Send + Sync + Clone>(&mut self, service: T) {
-        self.services.insert(TypeId::of::<T>(), Box::new(service));
+        self.services.insert(TypeId::of::<T>(), Arc::new(service));
     }
 
     /// A clone of a published service.

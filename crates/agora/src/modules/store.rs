@@ -55,7 +55,7 @@ impl Module for StoreModule {
         let db = Database::connect(self.url.expose(), &self.options).await?;
         tracing::info!(backend = %db.backend(), "database connected");
         if self.auto_migrate {
-            let applied = Migrator::new(&db)
+            let applied = Migrator::new(&db, super::migrations_of(&self.modules))
                 .up(
                     &self.modules,
                     &mut |m| tracing::info!(migration = %m.id(), "migration applied"),

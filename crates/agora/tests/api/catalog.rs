@@ -497,7 +497,7 @@ async fn with_redis_down_reads_fall_back_to_the_database_and_stay_fresh() {
         name: Some("Fresh Lamp".into()),
         ..Default::default()
     };
-    app.catalog
+    app.service::<agora_app::catalog::Catalog>()
         .update(&operator, id, change)
         .await
         .expect("the write itself needs only the database");

@@ -103,7 +103,9 @@ fn an_unknown_target_fails_with_the_known_ones() {
     assert!(!output.status.success());
     let text = stderr(&output);
     assert!(
-        text.contains("unknown target `billing`") && text.contains("all, identity"),
+        text.contains("unknown target `billing`")
+            && text.contains("all, ")
+            && text.contains("identity"),
         "{text}"
     );
 }

@@ -500,7 +500,7 @@ fn long_cache(spawn: Spawn) -> Spawn {
             if let Some(previous) = previous {
                 previous(config);
             }
-            config.flag_cache_ttl = Duration::from_secs(3600);
+            config.set_section("flags", serde_json::json!({ "cache_ttl": "1h" }));
         })),
         ..spawn
     }
@@ -624,7 +624,7 @@ async fn a_change_on_one_replica_reaches_another_through_redis() {
 async fn without_redis_another_replica_converges_within_the_cache_ttl() {
     let short_cache = || Spawn {
         configure: Some(Box::new(|config| {
-            config.flag_cache_ttl = Duration::from_millis(300);
+            config.set_section("flags", serde_json::json!({ "cache_ttl": "300ms" }));
         })),
         ..Spawn::default()
     };

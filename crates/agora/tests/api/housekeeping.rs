@@ -1,6 +1,7 @@
 //! Tables that grow with use are pruned: expired tokens, long-delivered outbox messages.
 
 use agora_adapters::{platform::SqlOutbox, store::Database};
+use agora_app::identity::Identity;
 use agora_domain::ports::Outbox;
 use chrono::{Duration, Utc};
 use serde_json::json;
@@ -29,7 +30,13 @@ async fn expired_tokens_and_old_deliveries_are_purged(app: TestApp) {
     assert_eq!(app.count("email_tokens").await, 1);
 
     // Nothing is old enough yet.
-    assert_eq!(app.identity.purge_expired_tokens().await.unwrap(), 0);
+    assert_eq!(
+        app.service::<Identity>()
+            .purge_expired_tokens()
+            .await
+            .unwrap(),
+        0
+    );
     let outbox = SqlOutbox::new(app.db.clone());
     assert_eq!(
         outbox
@@ -48,7 +55,13 @@ async fn expired_tokens_and_old_deliveries_are_purged(app: TestApp) {
     .await;
     execute(&app.db, "UPDATE email_tokens SET expires_at = $1", long_ago).await;
     execute(&app.db, "UPDATE outbox SET sent_at = $1", long_ago).await;
-    assert_eq!(app.identity.purge_expired_tokens().await.unwrap(), 3);
+    assert_eq!(
+        app.service::<Identity>()
+            .purge_expired_tokens()
+            .await
+            .unwrap(),
+        3
+    );
     assert_eq!(
         app.count("refresh_tokens").await + app.count("email_tokens").await,
         0

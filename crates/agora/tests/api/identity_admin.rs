@@ -2,6 +2,7 @@
 //! mailbox: who may call them, how lists page, sort and filter, and what a role, tier or
 //! disabled change does to the account's sessions.
 
+use agora_app::identity::Identity;
 use std::time::{Duration, Instant};
 
 use agora_app::identity::CreateUserInput;
@@ -95,7 +96,11 @@ async fn fixture(app: &TestApp, email: &str, name: &str, role: Role, tier: Tier)
         role,
         tier,
     };
-    let user = app.identity.create_user(input).await.expect("fixture user");
+    let user = app
+        .service::<Identity>()
+        .create_user(input)
+        .await
+        .expect("fixture user");
     user.id.to_string()
 }
 

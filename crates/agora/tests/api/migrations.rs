@@ -34,7 +34,7 @@ fn no_progress() -> impl FnMut(&Migration) + Send {
 }
 
 async fn down_one_step_then_up_round_trips(db: Database) {
-    let migrator = Migrator::new(&db);
+    let migrator = Migrator::new(&db, agora::modules::all_migrations());
     let modules = ["platform", "identity"];
     let all = migrator.up(&modules, &mut no_progress()).await.unwrap();
     assert!(all >= 3, "platform and identity migrations applied");
@@ -102,7 +102,7 @@ static HALF_BROKEN: &[Migration] = &[
 ];
 
 async fn a_migration_failing_half_way_leaves_nothing_of_itself(db: Database) {
-    let migrator = Migrator::with_registry(&db, HALF_BROKEN);
+    let migrator = Migrator::new(&db, HALF_BROKEN);
     let error = migrator
         .up(&["demo"], &mut no_progress())
         .await
@@ -147,11 +147,11 @@ static EDITED: &[Migration] = &[Migration::new(
 )];
 
 async fn an_edited_landed_migration_is_refused(db: Database) {
-    Migrator::with_registry(&db, ORIGINAL)
+    Migrator::new(&db, ORIGINAL)
         .up(&["edit"], &mut no_progress())
         .await
         .unwrap();
-    let edited = Migrator::with_registry(&db, EDITED);
+    let edited = Migrator::new(&db, EDITED);
     assert!(matches!(
         edited.status(&["edit"]).await.unwrap()[0].state,
         MigrationState::Modified(_)
@@ -161,11 +161,11 @@ async fn an_edited_landed_migration_is_refused(db: Database) {
 }
 
 async fn a_migration_unknown_to_this_binary_is_reported(db: Database) {
-    Migrator::with_registry(&db, ORIGINAL)
+    Migrator::new(&db, ORIGINAL)
         .up(&["edit"], &mut no_progress())
         .await
         .unwrap();
-    let error = Migrator::with_registry(&db, &[])
+    let error = Migrator::new(&db, [])
         .down(&["edit"], 1, &mut no_progress())
         .await
         .unwrap_err();

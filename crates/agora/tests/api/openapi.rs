@@ -3,18 +3,14 @@
 //!
 //! # How completeness is checked
 //!
-//! axum has no API that lists a router's routes, so the routed operations are gathered from two
-//! independent sources and compared with the document in both directions (routed but not
-//! documented fails; documented but not routed fails too):
-//!
-//! 1. The `RouteTable`s through which the http crate's routers are built
-//!    (`agora_http::openapi::routed()`): the call that routes a handler also records its method
-//!    and path, so this list cannot drift from what those routers serve.
-//! 2. The routers the started modules really registered — what the HTTP module serves — read from
-//!    axum's `Debug` output, which shows each route's path and `Allow` methods. This catches a
-//!    module that routes with plain `Router::route` and never heard of `RouteTable`. The parser
-//!    is first checked against routes known to exist, so if an axum upgrade changes that output
-//!    the test fails loudly instead of passing on an empty list.
+//! Modules declare each route together with its operation (`OpenApiRouter::routes(routes!(h))`),
+//! but a route added with plain `.route(…)` bypasses the document. So the routes the started
+//! modules really contributed, composed with the core's exactly as the server composes them
+//! (`agora_http::served_routes`), are read from axum's `Debug` output — each route's path and
+//! `Allow` methods — and compared with the document in both directions (routed but not
+//! documented fails; documented but not routed fails too). The parser is first checked against
+//! routes known to exist, so if an axum upgrade changes that output the test fails loudly
+//! instead of passing on an empty list.
 //!
 //! Then the running app is probed: every documented path must answer 405 to a method it does not
 //! document, which shows that the composed app serves the path. The paths deliberately left out
@@ -23,11 +19,24 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::sync::Arc;
+
 use agora::{config::Config, Application, Wiring};
+use agora_http::{Check, ReadinessProbe, RestApi};
 use axum::Router;
 use serde_json::Value;
 
 use crate::support::{spawn_app, test_config, Backend, TestStore};
+
+/// Readiness is not under test here; the probe only completes the router.
+struct NoChecks;
+
+#[async_trait::async_trait]
+impl ReadinessProbe for NoChecks {
+    async fn checks(&self) -> Vec<Check> {
+        Vec::new()
+    }
+}
 
 /// `(METHOD, path)`.
 type Operation = (String, String);
@@ -118,7 +127,7 @@ fn concrete(template: &str) -> String {
 
 #[tokio::test]
 async fn every_routed_operation_is_documented_and_every_documented_one_is_routed() {
-    let doc = serde_json::to_value(agora_http::openapi::openapi()).unwrap();
+    let doc = serde_json::to_value(agora::modules::openapi("all").unwrap()).unwrap();
     let documented = documented(&doc);
 
     let store = TestStore::create(Backend::Sqlite)
@@ -129,8 +138,14 @@ async fn every_routed_operation_is_documented_and_every_documented_one_is_routed
         .await
         .expect("application starts");
 
-    let registered: Vec<Router> = app.registry().get().unwrap_or_default();
-    let parsed: BTreeSet<Operation> = registered.iter().flat_map(routes_of).collect();
+    let contributed: Vec<RestApi> = app.registry().get().unwrap_or_default();
+    let (served, served_doc) = agora_http::served_routes(contributed, Arc::new(NoChecks), vec![]);
+    assert_eq!(
+        serde_json::to_value(served_doc).unwrap(),
+        doc,
+        "the monolith serves the document `agora openapi` prints"
+    );
+    let parsed: BTreeSet<Operation> = routes_of(&served);
     for known in [("POST", "/api/users"), ("PATCH", "/api/admin/users/{id}")] {
         let known = (known.0.to_owned(), known.1.to_owned());
         assert!(
@@ -140,12 +155,8 @@ async fn every_routed_operation_is_documented_and_every_documented_one_is_routed
             list(&parsed)
         );
     }
-    let tables: BTreeSet<Operation> = agora_http::openapi::routed()
-        .into_iter()
-        .map(|route| (route.method.to_owned(), route.path.to_owned()))
-        .collect();
-    let routed: BTreeSet<Operation> = tables
-        .union(&parsed)
+    let routed: BTreeSet<Operation> = parsed
+        .iter()
         .filter(|(_, path)| !agora_http::openapi::UNDOCUMENTED.contains(&path.as_str()))
         .cloned()
         .collect();
@@ -153,8 +164,8 @@ async fn every_routed_operation_is_documented_and_every_documented_one_is_routed
     let undocumented: BTreeSet<Operation> = routed.difference(&documented).cloned().collect();
     assert!(
         undocumented.is_empty(),
-        "routed but missing from the OpenAPI document (give the handler #[utoipa::path] and list it \
-         in its module's #[derive(OpenApi)], merged by agora_http::openapi::openapi()):{}",
+        "routed but missing from the OpenAPI document (give the handler #[utoipa::path] and route \
+         it with `.routes(routes!(handler))` in its module's `api()`):{}",
         list(&undocumented)
     );
     let phantom: BTreeSet<Operation> = documented.difference(&routed).cloned().collect();
@@ -222,7 +233,7 @@ async fn the_document_is_served_as_openapi_3_1() {
     );
     assert_eq!(
         served,
-        serde_json::to_value(agora_http::openapi::openapi()).unwrap()
+        serde_json::to_value(agora::modules::openapi("all").unwrap()).unwrap()
     );
     // What clients rely on to authenticate and to read errors.
     let bearer = &served["components"]["securitySchemes"]["bearerAuth"];
@@ -311,7 +322,7 @@ fn agora_openapi_prints_the_document() {
     assert!(!printed["paths"].as_object().unwrap().is_empty());
     assert_eq!(
         printed,
-        serde_json::to_value(agora_http::openapi::openapi()).unwrap()
+        serde_json::to_value(agora::modules::openapi("all").unwrap()).unwrap()
     );
     // Static: it needs no configuration and touches no database.
     assert!(!dir.path().join("data").exists());

@@ -9,7 +9,7 @@
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
-use agora::{config::Config, Application, Wiring};
+use agora::{config::Config, modules::Registry, Application, Wiring};
 use agora_adapters::platform::SqlMailbox;
 use agora_adapters::{
     memory::MemoryBus,
@@ -39,10 +39,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub bus: MemoryBus,
     pub db: Database,
-    /// The identity use cases of the running app (to create fixtures without HTTP).
-    pub identity: Identity,
-    /// The catalog use cases of the running app.
-    pub catalog: agora_app::catalog::Catalog,
+    /// What the running app's modules published (their use cases, ports, the database); read
+    /// with [`TestApp::service`].
+    registry: Registry,
     /// The app's data directory (holds the development JWT key `jwt-ed25519.pem`).
     pub data_dir: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
@@ -51,6 +50,14 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// A service a module of the running app published, e.g. `app.service::<Identity>()` to
+    /// create fixtures through a use case instead of HTTP.
+    pub fn service<T: std::any::Any + Send + Sync + Clone>(&self) -> T {
+        self.registry
+            .get()
+            .unwrap_or_else(|error| panic!("{error:#}"))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
@@ -137,14 +144,7 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
         .registry()
         .get()
         .expect("store module publishes the database");
-    let identity: Identity = app
-        .registry()
-        .get()
-        .expect("identity module publishes its service");
-    let catalog = app
-        .registry()
-        .get()
-        .expect("catalog module publishes its service");
+    let registry = app.registry().clone();
     let (shutdown, rx) = oneshot::channel();
     let server = tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -154,8 +154,7 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
         client: reqwest::Client::new(),
         bus,
         db,
-        identity,
-        catalog,
+        registry,
         data_dir: store.data_dir.clone(),
         shutdown: Some(shutdown),
         server: Some(server),
@@ -420,7 +419,7 @@ impl TestApp {
             role,
             tier,
         };
-        self.identity
+        self.service::<Identity>()
             .create_user(input)
             .await
             .expect("fixture user");

@@ -17,7 +17,14 @@ use uuid::Uuid;
 pub use inputs::{NewProductInput, ProductChange};
 pub use seed::seed_catalog;
 
-use crate::{require_admin, AppError};
+use crate::{require_admin, AppError, OnConstraint};
+
+/// The unique index on `products.sku` (catalog's migration 0001).
+const SKU_KEY: &str = "products_sku_key";
+
+fn sku_taken() -> AppError {
+    AppError::taken("sku", "SKU already exists")
+}
 
 /// The ports the catalog needs.
 #[derive(Clone)]
@@ -98,7 +105,11 @@ impl Catalog {
             self.require_category(category).await?;
         }
         let mut tx = self.deps.uow.begin().await?;
-        self.deps.products.insert(&mut tx, &product).await?;
+        self.deps
+            .products
+            .insert(&mut tx, &product)
+            .await
+            .on_constraint(SKU_KEY, sku_taken)?;
         tx.commit().await?;
         self.deps.cache.invalidate_product(product.id).await;
         Ok(product)
@@ -130,7 +141,8 @@ impl Catalog {
                 .deps
                 .products
                 .update(&mut tx, &updated, expected)
-                .await?
+                .await
+                .on_constraint(SKU_KEY, sku_taken)?
         {
             return Err(stale(current.version));
         }

@@ -11,7 +11,7 @@ use chrono::Utc;
 use uuid::Uuid;
 
 use super::Flags;
-use crate::{require_admin, AppError};
+use crate::{require_admin, AppError, OnConstraint};
 
 /// `POST /api/admin/flags`. Fields are optional so a missing one gets its own message.
 #[derive(Debug, Clone, Default)]
@@ -174,7 +174,14 @@ impl Flags {
         flag.user_ids = parsed.user_ids.unwrap_or_default();
 
         let mut tx = self.deps.uow.begin().await?;
-        self.deps.flags.insert(&mut tx, &flag).await?;
+        self.deps.flags.insert(&mut tx, &flag).await.on_constraint(
+            "feature_flags_key_key",
+            || AppError::Conflict {
+                code: "conflict",
+                message: "A flag with this key already exists".into(),
+                details: vec![FieldError::new("key", "Key already exists")],
+            },
+        )?;
         tx.commit().await?;
         self.changed().await;
         tracing::info!(key = %flag.key, actor = %principal.user_id, "flag created");

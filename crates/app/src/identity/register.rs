@@ -10,7 +10,10 @@ use chrono::Utc;
 use serde_json::json;
 
 use super::{chrono_duration, mails, Identity};
-use crate::AppError;
+use crate::{AppError, OnConstraint};
+
+/// The unique index on `users.email` (identity's migration 0001).
+pub(crate) const EMAIL_KEY: &str = "users_email_key";
 
 /// A mail template: (to, name, public URL, token) → mail.
 type RenderMail = fn(&str, &str, &str, &str) -> agora_domain::mail::OutgoingMail;
@@ -96,7 +99,11 @@ impl Identity {
         user.age = age;
 
         let mut tx = self.deps.uow.begin().await?;
-        self.deps.users.insert(&mut tx, &user).await?;
+        self.deps
+            .users
+            .insert(&mut tx, &user)
+            .await
+            .on_constraint(EMAIL_KEY, || AppError::EmailTaken)?;
         self.send_verification(&mut tx, &user).await?;
         let event = EventEnvelope::new(
             "user.created",
@@ -133,7 +140,11 @@ impl Identity {
         }
         .into_user(agora_domain::timestamp_now());
         let mut tx = self.deps.uow.begin().await?;
-        self.deps.users.insert(&mut tx, &user).await?;
+        self.deps
+            .users
+            .insert(&mut tx, &user)
+            .await
+            .on_constraint(EMAIL_KEY, || AppError::EmailTaken)?;
         let event = EventEnvelope::new(
             "user.created",
             user.id,

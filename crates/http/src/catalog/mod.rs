@@ -4,5 +4,4 @@ mod dto;
 mod routes;
 
 pub use dto::ProductDto;
-pub use routes::routes;
-pub(crate) use routes::{routed, CatalogApi};
+pub use routes::api;

@@ -13,18 +13,19 @@ use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
     response::IntoResponse,
-    Json, Router,
+    Json,
 };
 use serde_json::Value;
 use utoipa::{
     openapi::path::{Parameter, ParameterIn},
     IntoParams, OpenApi,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::dto::{
-    CategoryDto, CategoryList, MoneyDto, NewProductBody, PriceBody, ProductDto,
-    ProductFilterParams, ProductPatchBody, PRODUCT_FIELDS,
+    CategoryDto, CategoryList, NewProductBody, ProductDto, ProductFilterParams, ProductPatchBody,
+    PRODUCT_FIELDS,
 };
 use crate::{
     auth::{AdminUser, MaybeAuthUser},
@@ -34,48 +35,28 @@ use crate::{
         UnsupportedMediaType,
     },
     paging::{ListSpec, Paged, Paginated},
-    route_table::{Route, RouteTable},
     ApiError, ApiJson,
 };
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// Every catalog route; each handler is also listed in [`CatalogApi`].
-fn table() -> RouteTable<Catalog> {
-    RouteTable::new()
-        .get("/api/products", list)
-        .post("/api/products", create)
-        .get("/api/products/{id}", one)
-        .patch("/api/products/{id}", update)
-        .delete("/api/products/{id}", deactivate)
-        .get("/api/categories", categories)
+/// Every catalog route, each declared once with its OpenAPI operation (`#[utoipa::path]`).
+pub fn api() -> OpenApiRouter<Catalog> {
+    OpenApiRouter::with_openapi(CatalogApi::openapi())
+        .routes(routes!(list))
+        .routes(routes!(create))
+        .routes(routes!(one))
+        .routes(routes!(update))
+        .routes(routes!(deactivate))
+        .routes(routes!(categories))
 }
 
-/// The catalog router.
-pub fn routes(catalog: Catalog) -> Router {
-    table().into_router().with_state(catalog)
-}
-
-/// The routes of this module (see [`crate::openapi::routed`]).
-pub(crate) fn routed() -> Vec<Route> {
-    table().routes().to_vec()
-}
-
-/// This module's part of the OpenAPI document.
+/// This module's tag in the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(
-    paths(list, create, one, update, deactivate, categories),
-    components(schemas(
-        ProductDto,
-        MoneyDto,
-        CategoryDto,
-        NewProductBody,
-        ProductPatchBody,
-        PriceBody,
-        CategoryList
-    ))
-)]
-pub(crate) struct CatalogApi;
+#[openapi(tags(
+    (name = "catalog", description = "Products and categories: listing, search, administration.")
+))]
+struct CatalogApi;
 
 /// `page`, `limit`, `sort`, `fields` of the product list, from [`PRODUCT_LIST`].
 struct ProductListParams;

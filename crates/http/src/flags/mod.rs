@@ -5,5 +5,4 @@ mod dto;
 mod routes;
 
 pub use dto::FlagDto;
-pub(crate) use routes::{routed, FlagsApi};
-pub use routes::{routes, VISITOR_COOKIE};
+pub use routes::{api, VISITOR_COOKIE};

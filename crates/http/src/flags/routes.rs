@@ -9,13 +9,14 @@ use axum::{
         HeaderMap, HeaderValue, StatusCode,
     },
     response::{IntoResponse, Response},
-    Json, Router,
+    Json,
 };
 use serde_json::Value;
 use utoipa::{
     openapi::path::{Parameter, ParameterIn},
     IntoParams, OpenApi,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::dto::{EvaluatedFlags, FlagChangeBody, FlagDto, NewFlagBody, FLAG_FIELDS};
@@ -26,7 +27,6 @@ use crate::{
         Unauthorized, UnsupportedMediaType,
     },
     paging::{paginated, ListSpec, Paginated},
-    route_table::{Route, RouteTable},
     ApiError, ApiJson,
 };
 
@@ -39,32 +39,23 @@ pub const VISITOR_COOKIE: &str = "agora_vid";
 /// A year: long enough that a returning visitor keeps their bucket.
 const VISITOR_COOKIE_MAX_AGE: u32 = 365 * 24 * 3600;
 
-/// Every flags route. A handler routed here must also be listed in [`FlagsApi`] (the OpenAPI
-/// completeness test fails otherwise).
-fn table() -> RouteTable<Flags> {
-    RouteTable::new()
-        .get("/api/flags", evaluate)
-        .get("/api/admin/flags", list_flags)
-        .post("/api/admin/flags", create_flag)
-        .get("/api/admin/flags/{key}", get_flag)
-        .patch("/api/admin/flags/{key}", update_flag)
-        .delete("/api/admin/flags/{key}", delete_flag)
+/// Every flags route, each declared once with its OpenAPI operation (`#[utoipa::path]`).
+pub fn api() -> OpenApiRouter<Flags> {
+    OpenApiRouter::with_openapi(FlagsApi::openapi())
+        .routes(routes!(evaluate))
+        .routes(routes!(list_flags))
+        .routes(routes!(create_flag))
+        .routes(routes!(get_flag))
+        .routes(routes!(update_flag))
+        .routes(routes!(delete_flag))
 }
 
-/// The flags router.
-pub fn routes(flags: Flags) -> Router {
-    table().into_router().with_state(flags)
-}
-
-/// The routes of this module (see [`crate::openapi::routed`]).
-pub(crate) fn routed() -> Vec<Route> {
-    table().routes().to_vec()
-}
-
-/// This module's part of the OpenAPI document.
+/// This module's tag in the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(evaluate, list_flags, get_flag, create_flag, update_flag, delete_flag))]
-pub(crate) struct FlagsApi;
+#[openapi(tags(
+    (name = "flags", description = "Feature flags: the caller's evaluated flags, and their administration.")
+))]
+struct FlagsApi;
 
 /// The visitor id from the `agora_vid` cookie, if present and a UUID.
 fn visitor_id(headers: &HeaderMap) -> Option<Uuid> {

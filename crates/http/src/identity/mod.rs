@@ -4,6 +4,5 @@ mod dto;
 mod routes;
 
 pub use dto::UserDto;
+pub use routes::api;
 pub(crate) use routes::path_id;
-pub use routes::routes;
-pub(crate) use routes::{routed, IdentityApi};

@@ -12,13 +12,14 @@ use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
     response::IntoResponse,
-    Json, Router,
+    Json,
 };
 use serde_json::{json, Value};
 use utoipa::{
     openapi::path::{Parameter, ParameterIn},
     IntoParams, OpenApi,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::dto::{
@@ -34,65 +35,38 @@ use crate::{
         UnsupportedMediaType,
     },
     paging::{paginated, ListSpec, Paginated},
-    route_table::{Route, RouteTable},
     ApiError, ApiJson,
 };
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// Every identity route. A handler routed here must also be listed in [`IdentityApi`] (the
-/// OpenAPI completeness test fails otherwise).
-fn table() -> RouteTable<Identity> {
-    RouteTable::new()
-        .post("/api/users", register)
-        .get("/api/users/me", me)
-        .patch("/api/users/me", update_me)
-        .post("/api/users/me/password", change_password)
-        .post("/api/auth/verify-email", verify_email)
-        .post("/api/auth/resend-verification", resend_verification)
-        .post("/api/auth/login", login)
-        .post("/api/auth/refresh", refresh)
-        .post("/api/auth/logout", logout)
-        .post("/api/auth/forgot-password", forgot_password)
-        .post("/api/auth/reset-password", reset_password)
-        .get("/api/admin/users", list_users)
-        .get("/api/admin/users/{id}", get_user)
-        .patch("/api/admin/users/{id}", update_user)
-        .get("/api/admin/audit", audit)
-        .get("/.well-known/jwks.json", jwks)
+/// Every identity route, each declared once with its OpenAPI operation (`#[utoipa::path]`).
+pub fn api() -> OpenApiRouter<Identity> {
+    OpenApiRouter::with_openapi(IdentityApi::openapi())
+        .routes(routes!(register))
+        .routes(routes!(me))
+        .routes(routes!(update_me))
+        .routes(routes!(change_password))
+        .routes(routes!(verify_email))
+        .routes(routes!(resend_verification))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(forgot_password))
+        .routes(routes!(reset_password))
+        .routes(routes!(list_users))
+        .routes(routes!(get_user))
+        .routes(routes!(update_user))
+        .routes(routes!(audit))
+        .routes(routes!(jwks))
 }
 
-/// The identity router.
-pub fn routes(identity: Identity) -> Router {
-    table().into_router().with_state(identity)
-}
-
-/// The routes of this module (see [`crate::openapi::routed`]).
-pub(crate) fn routed() -> Vec<Route> {
-    table().routes().to_vec()
-}
-
-/// This module's part of the OpenAPI document.
+/// This module's tag in the OpenAPI document.
 #[derive(OpenApi)]
-#[openapi(paths(
-    register,
-    me,
-    update_me,
-    change_password,
-    verify_email,
-    resend_verification,
-    login,
-    refresh,
-    logout,
-    forgot_password,
-    reset_password,
-    list_users,
-    get_user,
-    update_user,
-    audit,
-    jwks
+#[openapi(tags(
+    (name = "identity", description = "Accounts, sessions, passwords, profiles and their administration.")
 ))]
-pub(crate) struct IdentityApi;
+struct IdentityApi;
 
 /// An id in a path that is not a UUID names nothing: 404, like an unknown id.
 pub(crate) fn path_id(raw: &str) -> ApiResult<Uuid> {

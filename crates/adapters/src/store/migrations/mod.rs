@@ -2,12 +2,13 @@
 //!
 //! Each migration lives in `migrations/<module>/<NNNN>_<name>/` as four files
 //! (`sqlite.up.sql`, `sqlite.down.sql`, `postgres.up.sql`, `postgres.down.sql`) and is registered
-//! in [`REGISTRY`]. Each step runs in its own transaction together with its bookkeeping row, so a
+//! in its context's adapters (e.g. `catalog::MIGRATIONS`, declared with `migration!`). Each step runs in its own transaction together with its bookkeeping row, so a
 //! step that fails half-way leaves neither schema changes nor a record behind. Landed migrations
 //! are never edited: a checksum catches it.
 
 mod registry;
 mod runner;
 
-pub use registry::{Migration, REGISTRY};
+pub(crate) use registry::migration;
+pub use registry::{migrations_dir, Migration};
 pub use runner::{MigrationError, MigrationState, MigrationStatus, Migrator};

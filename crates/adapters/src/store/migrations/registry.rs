@@ -57,86 +57,59 @@ impl Migration {
     }
 }
 
+/// A migration of this crate's `migrations/<module>/<name>/` directory, its four SQL files
+/// compiled in. Each context's adapters declare their own list with it (e.g.
+/// `catalog::MIGRATIONS`); the binary's module contract hands those lists to the [`Migrator`].
+///
+/// [`Migrator`]: super::Migrator
 macro_rules! migration {
     ($module:literal, $version:literal, $name:literal) => {
-        Migration {
-            module: $module,
-            version: $version,
-            name: $name,
-            sqlite_up: include_str!(concat!(
-                "../../../migrations/",
-                $module,
-                "/",
-                $name,
-                "/sqlite.up.sql"
-            )),
-            sqlite_down: include_str!(concat!(
-                "../../../migrations/",
-                $module,
-                "/",
-                $name,
-                "/sqlite.down.sql"
-            )),
-            postgres_up: include_str!(concat!(
-                "../../../migrations/",
-                $module,
-                "/",
-                $name,
-                "/postgres.up.sql"
-            )),
-            postgres_down: include_str!(concat!(
-                "../../../migrations/",
-                $module,
-                "/",
-                $name,
-                "/postgres.down.sql"
-            )),
-        }
+        $crate::store::migrations::Migration::new(
+            $module,
+            $version,
+            $name,
+            (
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/migrations/",
+                    $module,
+                    "/",
+                    $name,
+                    "/sqlite.up.sql"
+                )),
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/migrations/",
+                    $module,
+                    "/",
+                    $name,
+                    "/sqlite.down.sql"
+                )),
+            ),
+            (
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/migrations/",
+                    $module,
+                    "/",
+                    $name,
+                    "/postgres.up.sql"
+                )),
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/migrations/",
+                    $module,
+                    "/",
+                    $name,
+                    "/postgres.down.sql"
+                )),
+            ),
+        )
     };
 }
+pub(crate) use migration;
 
-/// Every migration the binary knows, grouped by module, ascending version within a module.
-pub static REGISTRY: &[Migration] = &[
-    migration!("platform", 1, "0001_create_outbox"),
-    migration!("identity", 1, "0001_create_users"),
-    migration!("identity", 2, "0002_create_sessions"),
-    migration!("catalog", 1, "0001_create_catalog"),
-    migration!("flags", 1, "0001_create_feature_flags"),
-];
-
-#[cfg(test)]
-mod tests {
-    use std::{collections::BTreeSet, path::Path};
-
-    use super::*;
-
-    /// A migration directory that is not registered would silently never run.
-    #[test]
-    fn every_migration_directory_is_registered_with_its_version() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let mut on_disk = BTreeSet::new();
-        for module in std::fs::read_dir(&root).unwrap() {
-            let module = module.unwrap();
-            for step in std::fs::read_dir(module.path()).unwrap() {
-                let step = step.unwrap().file_name().into_string().unwrap();
-                on_disk.insert(format!("{}/{}", module.file_name().to_string_lossy(), step));
-            }
-        }
-        let registered: BTreeSet<String> = REGISTRY.iter().map(Migration::id).collect();
-        assert_eq!(on_disk, registered);
-        for migration in REGISTRY {
-            let prefix: i64 = migration.name[..4].parse().unwrap();
-            assert_eq!(prefix, migration.version, "{}", migration.id());
-        }
-    }
-
-    #[test]
-    fn versions_ascend_without_gaps_per_module() {
-        let mut expected = std::collections::HashMap::new();
-        for migration in REGISTRY {
-            let next = expected.entry(migration.module).or_insert(1);
-            assert_eq!(migration.version, *next, "{}", migration.id());
-            *next += 1;
-        }
-    }
+/// Where a context's migrations live on disk, for the test that every directory is registered.
+pub fn migrations_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations")
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::{pool::PoolConnection, Connection, Executor, Postgres, Sqlite};
 
-use super::registry::{Migration, REGISTRY};
+use super::registry::Migration;
 use crate::store::{Backend, Database};
 
 /// Where one known migration stands on this database.
@@ -53,11 +53,12 @@ pub enum MigrationError {
     Store(#[from] sqlx::Error),
 }
 
-/// Applies and reverts the registered migrations of a set of modules.
+/// Applies and reverts the migrations it is given (the bounded contexts' contributions, in
+/// dependency order), restricted per call to a set of modules.
 #[derive(Debug)]
 pub struct Migrator<'a> {
     db: &'a Database,
-    registry: &'static [Migration],
+    registry: Vec<&'static Migration>,
 }
 
 struct Record {
@@ -75,14 +76,12 @@ fn checksum(sql: &str) -> String {
 }
 
 impl<'a> Migrator<'a> {
-    /// A migrator over `db`.
-    pub fn new(db: &'a Database) -> Self {
-        Self::with_registry(db, REGISTRY)
-    }
-
-    /// A migrator over another set of migrations (tests of the runner itself).
-    pub fn with_registry(db: &'a Database, registry: &'static [Migration]) -> Self {
-        Self { db, registry }
+    /// A migrator over `db` that knows `migrations` (each module's in ascending version).
+    pub fn new(db: &'a Database, migrations: impl IntoIterator<Item = &'static Migration>) -> Self {
+        Self {
+            db,
+            registry: migrations.into_iter().collect(),
+        }
     }
 
     /// Every known migration of `modules` with its state.
@@ -96,7 +95,7 @@ impl<'a> Migrator<'a> {
             .iter()
             .map(|r| ((r.module.as_str(), r.version), r))
             .collect();
-        Ok(known(self.registry, modules)
+        Ok(known(&self.registry, modules)
             .into_iter()
             .map(|m| {
                 let state = match by_key.get(&(m.module, m.version)) {
@@ -120,7 +119,7 @@ impl<'a> Migrator<'a> {
         let mut session = self.lock().await?;
         let result = apply_pending(
             session.conn(),
-            self.registry,
+            &self.registry,
             self.db.backend(),
             modules,
             on_step,
@@ -140,7 +139,7 @@ impl<'a> Migrator<'a> {
         let mut session = self.lock().await?;
         let result = revert_latest(
             session.conn(),
-            self.registry,
+            &self.registry,
             self.db.backend(),
             modules,
             steps,
@@ -176,16 +175,21 @@ impl<'a> Migrator<'a> {
 
 /// Module order is the caller's (dependency order), so a module's tables exist before a dependent
 /// module's migrations could reference them.
-fn known(registry: &'static [Migration], modules: &[&str]) -> Vec<&'static Migration> {
+fn known(registry: &[&'static Migration], modules: &[&str]) -> Vec<&'static Migration> {
     modules
         .iter()
-        .flat_map(|module| registry.iter().filter(move |m| m.module == *module))
+        .flat_map(|module| {
+            registry
+                .iter()
+                .copied()
+                .filter(move |m| m.module == *module)
+        })
         .collect()
 }
 
 async fn apply_pending(
     conn: &mut dyn MigrationConn,
-    registry: &'static [Migration],
+    registry: &[&'static Migration],
     backend: Backend,
     modules: &[&str],
     on_step: &mut (dyn FnMut(&Migration) + Send),
@@ -214,7 +218,7 @@ async fn apply_pending(
 
 async fn revert_latest(
     conn: &mut dyn MigrationConn,
-    registry: &'static [Migration],
+    registry: &[&'static Migration],
     backend: Backend,
     modules: &[&str],
     steps: usize,
@@ -272,14 +276,15 @@ impl Session {
 /// Arbitrary but fixed key for `pg_advisory_lock`: "agora" in ASCII.
 const MIGRATION_LOCK: i64 = 0x61_676f_7261;
 
-fn find(registry: &'static [Migration], module: &str, version: i64) -> Option<&'static Migration> {
+fn find(registry: &[&'static Migration], module: &str, version: i64) -> Option<&'static Migration> {
     registry
         .iter()
+        .copied()
         .find(|m| m.module == module && m.version == version)
 }
 
 fn check_known(
-    registry: &'static [Migration],
+    registry: &[&'static Migration],
     applied: &[Record],
     modules: &[&str],
 ) -> Result<(), MigrationError> {
