@@ -7,7 +7,7 @@ pub mod flags;
 pub mod identity;
 pub mod platform;
 
-pub use error::AppError;
+pub use error::{AppError, ErrorKind};
 
 /// Admin-only actions: 403 `insufficient_permissions` for everyone else.
 pub(crate) fn require_admin(principal: &agora_domain::identity::Principal) -> Result<(), AppError> {

@@ -2,6 +2,7 @@
 //! concurrency, categories, demo data.
 
 mod inputs;
+mod list;
 mod seed;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use agora_domain::{
 use uuid::Uuid;
 
 pub use inputs::{NewProductInput, ProductChange};
+pub use list::{ProductListInput, DEFAULT_PRODUCT_SORT, MAX_SEARCH_CHARS, PRODUCT_SORT_FIELDS};
 pub use seed::seed_catalog;
 
 use crate::{require_admin, AppError};
@@ -49,6 +51,7 @@ impl Catalog {
     }
 
     /// One product; inactive ones exist only for admins.
+    #[tracing::instrument(skip_all, fields(product_id = %id))]
     pub async fn product(&self, caller: Option<&Principal>, id: Uuid) -> Result<Product, AppError> {
         let products = self.deps.products.clone();
         let product = self
@@ -62,7 +65,20 @@ impl Catalog {
         }
     }
 
-    /// A page of products. Non-admins only ever see active products, whatever they ask for.
+    /// A page of products as a client asks for it (`GET /api/products`, GraphQL `products`): the
+    /// catalog's list rules applied (see [`ProductListInput`]), then [`Catalog::products`].
+    #[tracing::instrument(skip_all)]
+    pub async fn list(
+        &self,
+        caller: Option<&Principal>,
+        input: ProductListInput,
+    ) -> Result<Arc<Page<Product>>, AppError> {
+        let query = input.into_query()?;
+        self.products(caller, query).await
+    }
+
+    /// A page of products for an already-built query. Non-admins only ever see active products,
+    /// whatever they ask for.
     pub async fn products(
         &self,
         caller: Option<&Principal>,
@@ -87,6 +103,7 @@ impl Catalog {
     }
 
     /// Creates a product (admin); version 1.
+    #[tracing::instrument(skip_all, fields(admin_id = %caller.user_id))]
     pub async fn create(
         &self,
         caller: &Principal,
@@ -105,6 +122,7 @@ impl Catalog {
     }
 
     /// Applies `change` (admin) if `change.version` is still current; otherwise 409.
+    #[tracing::instrument(skip_all, fields(admin_id = %caller.user_id, product_id = %id))]
     pub async fn update(
         &self,
         caller: &Principal,
@@ -140,6 +158,7 @@ impl Catalog {
     }
 
     /// Soft-deletes a product (admin): it becomes inactive, hidden from non-admins.
+    #[tracing::instrument(skip_all, fields(admin_id = %caller.user_id, product_id = %id))]
     pub async fn deactivate(&self, caller: &Principal, id: Uuid) -> Result<(), AppError> {
         require_admin(caller)?;
         let mut tx = self.deps.uow.begin().await?;
