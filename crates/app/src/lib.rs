@@ -6,6 +6,8 @@ pub mod error;
 pub mod flags;
 pub mod identity;
 pub mod platform;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use error::{AppError, ErrorKind};
 

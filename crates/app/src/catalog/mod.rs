@@ -213,3 +213,6 @@ fn stale(current: i64) -> AppError {
         )],
     }
 }
+
+#[cfg(test)]
+mod tests;
