@@ -167,3 +167,6 @@ impl Identity {
 pub(crate) fn chrono_duration(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }
+
+#[cfg(test)]
+mod tests;
