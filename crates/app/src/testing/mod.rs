@@ -3,6 +3,7 @@
 //! back, so "all or nothing" is testable without a database.
 
 mod catalog;
+mod flags;
 mod identity;
 mod store;
 
@@ -17,6 +18,7 @@ use uuid::Uuid;
 
 pub use self::{
     catalog::RecordingCache,
+    flags::flags_service,
     identity::{FakeAccessTokens, FakeDenylist, FakeHasher, FakeSecrets, FrozenLimiter},
     store::{EmailTokenRow, MemoryDb},
 };
