@@ -51,7 +51,8 @@ impl Catalog {
     }
 
     /// One product; inactive ones exist only for admins.
-    #[tracing::instrument(skip_all, fields(product_id = %id))]
+    // Reads are the hot path (see bench/): their spans are debug level, free at the default level.
+    #[tracing::instrument(level = "debug", skip_all, fields(product_id = %id))]
     pub async fn product(&self, caller: Option<&Principal>, id: Uuid) -> Result<Product, AppError> {
         let products = self.deps.products.clone();
         let product = self
@@ -67,7 +68,7 @@ impl Catalog {
 
     /// A page of products as a client asks for it (`GET /api/products`, GraphQL `products`): the
     /// catalog's list rules applied (see [`ProductListInput`]), then [`Catalog::products`].
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     pub async fn list(
         &self,
         caller: Option<&Principal>,
@@ -103,7 +104,10 @@ impl Catalog {
     }
 
     /// Creates a product (admin); version 1.
-    #[tracing::instrument(skip_all, fields(admin_id = %caller.user_id))]
+    #[tracing::instrument(
+        skip_all,
+        fields(admin_id = %caller.user_id, product_id = tracing::field::Empty)
+    )]
     pub async fn create(
         &self,
         caller: &Principal,
@@ -111,6 +115,7 @@ impl Catalog {
     ) -> Result<Product, AppError> {
         require_admin(caller)?;
         let product = input.validate()?;
+        tracing::Span::current().record("product_id", tracing::field::display(product.id));
         if let Some(category) = product.category_id {
             self.require_category(category).await?;
         }
