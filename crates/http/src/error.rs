@@ -213,3 +213,49 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use agora_domain::FieldError;
+
+    use super::*;
+
+    #[test]
+    fn each_kind_of_application_error_has_its_documented_status() {
+        let cases = [
+            (AppError::from(FieldError::new("q", "too long")), 400),
+            (AppError::NotAuthenticated, 401),
+            (AppError::AuthenticationFailed, 401),
+            (AppError::TokenRevoked, 401),
+            (AppError::InsufficientPermissions, 403),
+            (AppError::EmailNotVerified, 403),
+            (AppError::NotFound, 404),
+            (AppError::EmailTaken, 409),
+            (AppError::Unavailable("down".into()), 503),
+            (AppError::Unexpected(anyhow::anyhow!("boom")), 500),
+        ];
+        for (error, status) in cases {
+            let code = error.code();
+            let api = ApiError::from(error);
+            assert_eq!((api.status().as_u16(), api.payload.code), (status, code));
+        }
+    }
+
+    #[test]
+    fn a_400_always_lists_details_and_other_errors_only_when_they_have_some() {
+        let validation = ApiError::from(AppError::from(FieldError::new("q", "too long")));
+        assert_eq!(validation.payload.details.as_ref().map(Vec::len), Some(1));
+        assert!(ApiError::from(AppError::NotFound).payload.details.is_none());
+        let conflict = ApiError::from(AppError::Conflict {
+            code: "conflict",
+            message: "Product was changed by someone else".into(),
+            details: vec![FieldError::new("version", "Current version is 2")],
+        });
+        assert_eq!(conflict.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            conflict.payload.error,
+            "Product was changed by someone else"
+        );
+        assert_eq!(conflict.payload.details.as_ref().map(Vec::len), Some(1));
+    }
+}

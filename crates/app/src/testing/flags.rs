@@ -21,8 +21,11 @@ use crate::flags::{Flags, FlagsDeps, FlagsSettings};
 /// Flags in a map; counts reads of the whole list (what the cache saves).
 #[derive(Default)]
 pub struct MemoryFlags {
+    /// The stored flags by key.
     pub flags: Mutex<BTreeMap<String, FeatureFlag>>,
+    /// Reads of the whole list.
     pub lists: AtomicUsize,
+    /// While set, listing fails as if the store were down.
     pub fail: AtomicBool,
 }
 
@@ -65,6 +68,7 @@ impl FlagRepository for MemoryFlags {
 /// Counts publications.
 #[derive(Default)]
 pub struct CountingNotifier {
+    /// Announcements made.
     pub published: AtomicUsize,
 }
 
