@@ -61,6 +61,93 @@ pub enum AppError {
     Unexpected(#[from] anyhow::Error),
 }
 
+/// What kind of failure an [`AppError`] is, for a transport to choose its status (HTTP) or
+/// category (GraphQL) without matching on every variant. The mapping to statuses lives at the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The input broke rules; the caller can fix it.
+    Validation,
+    /// No credentials, or credentials that do not hold.
+    Unauthenticated,
+    /// Authenticated, but not allowed.
+    Forbidden,
+    /// Nothing there (or nothing the caller may see).
+    NotFound,
+    /// The current state does not allow it.
+    Conflict,
+    /// Too many requests.
+    RateLimited,
+    /// A dependency is down; retrying later may work.
+    Unavailable,
+    /// A bug; nothing the caller can do.
+    Internal,
+}
+
+impl AppError {
+    /// The machine-readable code every API reports (REST `code`, GraphQL `extensions.code`), as
+    /// listed in API.md "Errors".
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation_failed",
+            Self::NotFound => "not_found",
+            Self::EmailTaken => "email_taken",
+            Self::Conflict { code, .. } => code,
+            Self::NotAuthenticated => "not_authenticated",
+            Self::AuthenticationFailed => "authentication_failed",
+            Self::TokenRevoked => "token_revoked",
+            Self::InsufficientPermissions => "insufficient_permissions",
+            Self::EmailNotVerified => "email_not_verified",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable(_) => "unavailable",
+            Self::Unexpected(_) => "internal",
+        }
+    }
+
+    /// The message safe to show a client: the exact texts of API.md "Errors", or a conflict's
+    /// specific message. Never internal detail (that is in [`std::fmt::Display`], for logs).
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Validation(_) => "Validation failed",
+            Self::NotFound => "Not found",
+            Self::EmailTaken => "Email already registered",
+            Self::Conflict { message, .. } => message,
+            Self::NotAuthenticated => "Not authenticated",
+            Self::AuthenticationFailed => "Authentication failed",
+            Self::TokenRevoked => "Token revoked",
+            Self::InsufficientPermissions => "Insufficient permissions",
+            Self::EmailNotVerified => "Email not verified",
+            Self::RateLimited { .. } => "Rate limit exceeded",
+            Self::Unavailable(_) => "Service unavailable",
+            Self::Unexpected(_) => "Internal server error",
+        }
+    }
+
+    /// The category of the failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Validation(_) => ErrorKind::Validation,
+            Self::NotFound => ErrorKind::NotFound,
+            Self::EmailTaken | Self::Conflict { .. } => ErrorKind::Conflict,
+            Self::NotAuthenticated | Self::AuthenticationFailed | Self::TokenRevoked => {
+                ErrorKind::Unauthenticated
+            }
+            Self::InsufficientPermissions | Self::EmailNotVerified => ErrorKind::Forbidden,
+            Self::RateLimited { .. } => ErrorKind::RateLimited,
+            Self::Unavailable(_) => ErrorKind::Unavailable,
+            Self::Unexpected(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// The offending fields: every broken rule of a validation error, or a conflict's fields.
+    pub fn details(&self) -> &[FieldError] {
+        match self {
+            Self::Validation(errors) => errors.errors(),
+            Self::Conflict { details, .. } => details,
+            _ => &[],
+        }
+    }
+}
+
 impl From<ValidationErrors> for AppError {
     fn from(errors: ValidationErrors) -> Self {
         Self::Validation(errors)
@@ -140,6 +227,98 @@ mod tests {
         Err(StoreError::Constraint {
             constraint: constraint.into(),
         })
+    }
+
+    #[test]
+    fn every_error_carries_the_documented_code_message_and_kind() {
+        let cases = [
+            (
+                AppError::Validation(FieldError::new("f", "m").into()),
+                "validation_failed",
+                "Validation failed",
+                ErrorKind::Validation,
+            ),
+            (
+                AppError::NotFound,
+                "not_found",
+                "Not found",
+                ErrorKind::NotFound,
+            ),
+            (
+                AppError::EmailTaken,
+                "email_taken",
+                "Email already registered",
+                ErrorKind::Conflict,
+            ),
+            (
+                AppError::NotAuthenticated,
+                "not_authenticated",
+                "Not authenticated",
+                ErrorKind::Unauthenticated,
+            ),
+            (
+                AppError::AuthenticationFailed,
+                "authentication_failed",
+                "Authentication failed",
+                ErrorKind::Unauthenticated,
+            ),
+            (
+                AppError::TokenRevoked,
+                "token_revoked",
+                "Token revoked",
+                ErrorKind::Unauthenticated,
+            ),
+            (
+                AppError::InsufficientPermissions,
+                "insufficient_permissions",
+                "Insufficient permissions",
+                ErrorKind::Forbidden,
+            ),
+            (
+                AppError::EmailNotVerified,
+                "email_not_verified",
+                "Email not verified",
+                ErrorKind::Forbidden,
+            ),
+            (
+                AppError::RateLimited {
+                    retry_after_secs: 3,
+                    limit: None,
+                    reset_secs: None,
+                },
+                "rate_limited",
+                "Rate limit exceeded",
+                ErrorKind::RateLimited,
+            ),
+            (
+                AppError::Unavailable("db down at 10.0.0.3".into()),
+                "unavailable",
+                "Service unavailable",
+                ErrorKind::Unavailable,
+            ),
+            (
+                AppError::Unexpected(anyhow::anyhow!("SELECT secret FROM users")),
+                "internal",
+                "Internal server error",
+                ErrorKind::Internal,
+            ),
+        ];
+        for (error, code, message, kind) in cases {
+            assert_eq!(
+                (error.code(), error.message(), error.kind()),
+                (code, message, kind)
+            );
+        }
+    }
+
+    #[test]
+    fn a_conflict_reports_its_own_code_message_and_fields() {
+        let error = AppError::taken("sku", "SKU already exists");
+        assert_eq!(
+            (error.code(), error.message(), error.kind()),
+            ("conflict", "SKU already exists", ErrorKind::Conflict)
+        );
+        assert_eq!(error.details()[0].field, "sku");
     }
 
     #[test]

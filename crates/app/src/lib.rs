@@ -6,8 +6,10 @@ pub mod error;
 pub mod flags;
 pub mod identity;
 pub mod platform;
+#[cfg(test)]
+pub(crate) mod testing;
 
-pub use error::{AppError, OnConstraint};
+pub use error::{AppError, ErrorKind, OnConstraint};
 
 /// Admin-only actions: 403 `insufficient_permissions` for everyone else.
 pub(crate) fn require_admin(principal: &agora_domain::identity::Principal) -> Result<(), AppError> {

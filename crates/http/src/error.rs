@@ -5,7 +5,7 @@
 //! the JSON body. So the shape is produced in one place even for errors raised by axum itself
 //! (unknown route, wrong method) and by layers.
 
-use agora_app::AppError;
+use agora_app::{AppError, ErrorKind};
 use agora_domain::FieldError;
 use axum::{
     http::StatusCode,
@@ -146,64 +146,48 @@ impl ApiError {
     }
 }
 
+/// The status of each kind of application failure: the only HTTP knowledge about errors. Codes
+/// and messages come from the application ([`AppError::code`], [`AppError::message`]), so every
+/// API reports the same ones.
+fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Validation => StatusCode::BAD_REQUEST,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 impl From<AppError> for ApiError {
     fn from(error: AppError) -> Self {
-        use StatusCode as S;
-        let simple = |status, code, text: &str| Self::new(status, ErrorPayload::new(code, text));
-        match error {
-            AppError::Validation(errors) => {
-                Self::validation(errors.errors().iter().map(Detail::from).collect())
-            }
-            AppError::NotFound => simple(S::NOT_FOUND, "not_found", "Not found"),
-            AppError::EmailTaken => simple(S::CONFLICT, "email_taken", "Email already registered"),
-            AppError::Conflict {
-                code,
-                message,
-                details,
-            } => {
-                let mut payload = ErrorPayload::new(code, message);
-                if !details.is_empty() {
-                    payload.details = Some(details.iter().map(Detail::from).collect());
-                }
-                Self::new(S::CONFLICT, payload)
-            }
-            AppError::NotAuthenticated => {
-                simple(S::UNAUTHORIZED, "not_authenticated", "Not authenticated")
-            }
-            AppError::AuthenticationFailed => simple(
-                S::UNAUTHORIZED,
-                "authentication_failed",
-                "Authentication failed",
-            ),
-            AppError::TokenRevoked => simple(S::UNAUTHORIZED, "token_revoked", "Token revoked"),
-            AppError::InsufficientPermissions => simple(
-                S::FORBIDDEN,
-                "insufficient_permissions",
-                "Insufficient permissions",
-            ),
-            AppError::EmailNotVerified => {
-                simple(S::FORBIDDEN, "email_not_verified", "Email not verified")
-            }
+        match &error {
             AppError::RateLimited {
                 retry_after_secs,
                 limit,
                 reset_secs,
-            } => Self::rate_limited(retry_after_secs, limit.zip(reset_secs)),
+            } => return Self::rate_limited(*retry_after_secs, limit.zip(*reset_secs)),
             AppError::Unavailable(reason) => {
                 tracing::error!(%reason, "dependency unavailable");
-                simple(S::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable")
             }
             AppError::Unexpected(error) => {
                 // The only place internal detail goes: the log, inside the request's span (which
                 // carries the request id). The client gets an opaque 500.
                 tracing::error!(error = format!("{error:#}"), "unexpected error");
-                simple(
-                    S::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "Internal server error",
-                )
             }
+            _ => {}
         }
+        let status = status_of(error.kind());
+        let mut payload = ErrorPayload::new(error.code(), error.message());
+        let details: Vec<Detail> = error.details().iter().map(Detail::from).collect();
+        // A 400 always lists its details (maybe none); other statuses only when there are some.
+        if status == StatusCode::BAD_REQUEST || !details.is_empty() {
+            payload.details = Some(details);
+        }
+        Self::new(status, payload)
     }
 }
 
@@ -227,5 +211,51 @@ impl IntoResponse for ApiError {
             }
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use agora_domain::FieldError;
+
+    use super::*;
+
+    #[test]
+    fn each_kind_of_application_error_has_its_documented_status() {
+        let cases = [
+            (AppError::from(FieldError::new("q", "too long")), 400),
+            (AppError::NotAuthenticated, 401),
+            (AppError::AuthenticationFailed, 401),
+            (AppError::TokenRevoked, 401),
+            (AppError::InsufficientPermissions, 403),
+            (AppError::EmailNotVerified, 403),
+            (AppError::NotFound, 404),
+            (AppError::EmailTaken, 409),
+            (AppError::Unavailable("down".into()), 503),
+            (AppError::Unexpected(anyhow::anyhow!("boom")), 500),
+        ];
+        for (error, status) in cases {
+            let code = error.code();
+            let api = ApiError::from(error);
+            assert_eq!((api.status().as_u16(), api.payload.code), (status, code));
+        }
+    }
+
+    #[test]
+    fn a_400_always_lists_details_and_other_errors_only_when_they_have_some() {
+        let validation = ApiError::from(AppError::from(FieldError::new("q", "too long")));
+        assert_eq!(validation.payload.details.as_ref().map(Vec::len), Some(1));
+        assert!(ApiError::from(AppError::NotFound).payload.details.is_none());
+        let conflict = ApiError::from(AppError::Conflict {
+            code: "conflict",
+            message: "Product was changed by someone else".into(),
+            details: vec![FieldError::new("version", "Current version is 2")],
+        });
+        assert_eq!(conflict.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            conflict.payload.error,
+            "Product was changed by someone else"
+        );
+        assert_eq!(conflict.payload.details.as_ref().map(Vec::len), Some(1));
     }
 }

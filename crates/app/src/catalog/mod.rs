@@ -2,6 +2,7 @@
 //! concurrency, categories, demo data.
 
 mod inputs;
+mod list;
 mod seed;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use agora_domain::{
 use uuid::Uuid;
 
 pub use inputs::{NewProductInput, ProductChange};
+pub use list::{ProductListInput, DEFAULT_PRODUCT_SORT, MAX_SEARCH_CHARS, PRODUCT_SORT_FIELDS};
 pub use seed::seed_catalog;
 
 use crate::{require_admin, AppError, OnConstraint};
@@ -56,6 +58,8 @@ impl Catalog {
     }
 
     /// One product; inactive ones exist only for admins.
+    // Reads are the hot path (see bench/): their spans are debug level, free at the default level.
+    #[tracing::instrument(level = "debug", skip_all, fields(product_id = %id))]
     pub async fn product(&self, caller: Option<&Principal>, id: Uuid) -> Result<Product, AppError> {
         let products = self.deps.products.clone();
         let product = self
@@ -69,7 +73,20 @@ impl Catalog {
         }
     }
 
-    /// A page of products. Non-admins only ever see active products, whatever they ask for.
+    /// A page of products as a client asks for it (`GET /api/products`, GraphQL `products`): the
+    /// catalog's list rules applied (see [`ProductListInput`]), then [`Catalog::products`].
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn list(
+        &self,
+        caller: Option<&Principal>,
+        input: ProductListInput,
+    ) -> Result<Arc<Page<Product>>, AppError> {
+        let query = input.into_query()?;
+        self.products(caller, query).await
+    }
+
+    /// A page of products for an already-built query. Non-admins only ever see active products,
+    /// whatever they ask for.
     pub async fn products(
         &self,
         caller: Option<&Principal>,
@@ -94,6 +111,10 @@ impl Catalog {
     }
 
     /// Creates a product (admin); version 1.
+    #[tracing::instrument(
+        skip_all,
+        fields(admin_id = %caller.user_id, product_id = tracing::field::Empty)
+    )]
     pub async fn create(
         &self,
         caller: &Principal,
@@ -101,6 +122,7 @@ impl Catalog {
     ) -> Result<Product, AppError> {
         require_admin(caller)?;
         let product = input.validate()?;
+        tracing::Span::current().record("product_id", tracing::field::display(product.id));
         if let Some(category) = product.category_id {
             self.require_category(category).await?;
         }
@@ -116,6 +138,7 @@ impl Catalog {
     }
 
     /// Applies `change` (admin) if `change.version` is still current; otherwise 409.
+    #[tracing::instrument(skip_all, fields(admin_id = %caller.user_id, product_id = %id))]
     pub async fn update(
         &self,
         caller: &Principal,
@@ -152,6 +175,7 @@ impl Catalog {
     }
 
     /// Soft-deletes a product (admin): it becomes inactive, hidden from non-admins.
+    #[tracing::instrument(skip_all, fields(admin_id = %caller.user_id, product_id = %id))]
     pub async fn deactivate(&self, caller: &Principal, id: Uuid) -> Result<(), AppError> {
         require_admin(caller)?;
         let mut tx = self.deps.uow.begin().await?;
@@ -206,3 +230,6 @@ fn stale(current: i64) -> AppError {
         )],
     }
 }
+
+#[cfg(test)]
+mod tests;

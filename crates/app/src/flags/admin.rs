@@ -275,7 +275,7 @@ mod tests {
     use agora_domain::flags::Subject;
 
     use super::*;
-    use crate::flags::fakes::service;
+    use crate::testing::flags_service as service;
 
     fn principal(role: Role) -> Principal {
         Principal {

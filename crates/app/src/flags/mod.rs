@@ -142,121 +142,6 @@ impl FlagChangeListener for Flags {
 }
 
 #[cfg(test)]
-pub(crate) mod fakes {
-    //! An in-memory repository and notifier for unit tests of the service.
-
-    use std::sync::{
-        atomic::{AtomicUsize, Ordering},
-        Mutex,
-    };
-
-    use agora_domain::{
-        flags::FlagKey,
-        ports::{NotifyError, StoreError, Tx, TxBackend},
-    };
-    use async_trait::async_trait;
-
-    use super::*;
-
-    /// A transaction that holds nothing: the fake repository writes straight through.
-    pub struct NoTx;
-
-    #[async_trait]
-    impl TxBackend for NoTx {
-        async fn commit(self: Box<Self>) -> Result<(), StoreError> {
-            Ok(())
-        }
-        async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
-            Ok(())
-        }
-        fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
-            self
-        }
-    }
-
-    #[async_trait]
-    impl UnitOfWork for NoTx {
-        async fn begin(&self) -> Result<Tx, StoreError> {
-            Ok(Tx::new(NoTx))
-        }
-    }
-
-    /// Flags in a map; counts reads of the whole list (what the cache saves).
-    #[derive(Default)]
-    pub struct MemoryFlags {
-        pub flags: Mutex<BTreeMap<String, FeatureFlag>>,
-        pub lists: AtomicUsize,
-        pub fail: std::sync::atomic::AtomicBool,
-    }
-
-    #[async_trait]
-    impl FlagRepository for MemoryFlags {
-        async fn list(&self) -> Result<Vec<FeatureFlag>, StoreError> {
-            self.lists.fetch_add(1, Ordering::SeqCst);
-            if self.fail.load(Ordering::SeqCst) {
-                return Err(StoreError::Unavailable("down".into()));
-            }
-            Ok(self.flags.lock().unwrap().values().cloned().collect())
-        }
-        async fn get(&self, key: &FlagKey) -> Result<Option<FeatureFlag>, StoreError> {
-            Ok(self.flags.lock().unwrap().get(key.as_str()).cloned())
-        }
-        async fn find(&self, _: &mut Tx, key: &FlagKey) -> Result<Option<FeatureFlag>, StoreError> {
-            self.get(key).await
-        }
-        async fn insert(&self, _: &mut Tx, flag: &FeatureFlag) -> Result<(), StoreError> {
-            let mut flags = self.flags.lock().unwrap();
-            if flags.contains_key(flag.key.as_str()) {
-                return Err(StoreError::Constraint {
-                    constraint: "feature_flags_key_key".into(),
-                });
-            }
-            flags.insert(flag.key.as_str().to_owned(), flag.clone());
-            Ok(())
-        }
-        async fn update(&self, _: &mut Tx, flag: &FeatureFlag) -> Result<bool, StoreError> {
-            let mut flags = self.flags.lock().unwrap();
-            Ok(flags
-                .insert(flag.key.as_str().to_owned(), flag.clone())
-                .is_some())
-        }
-        async fn delete(&self, _: &mut Tx, key: &FlagKey) -> Result<bool, StoreError> {
-            Ok(self.flags.lock().unwrap().remove(key.as_str()).is_some())
-        }
-    }
-
-    /// Counts publications.
-    #[derive(Default)]
-    pub struct CountingNotifier {
-        pub published: AtomicUsize,
-    }
-
-    #[async_trait]
-    impl FlagChangeNotifier for CountingNotifier {
-        async fn publish(&self) -> Result<(), NotifyError> {
-            self.published.fetch_add(1, Ordering::SeqCst);
-            Ok(())
-        }
-        async fn subscribe(&self, _: Arc<dyn FlagChangeListener>) -> Result<(), NotifyError> {
-            Ok(())
-        }
-    }
-
-    /// A service over fresh fakes, with the given cache TTL.
-    pub fn service(ttl: Duration) -> (Flags, Arc<MemoryFlags>, Arc<CountingNotifier>) {
-        let repo = Arc::new(MemoryFlags::default());
-        let notifier = Arc::new(CountingNotifier::default());
-        let deps = FlagsDeps {
-            uow: Arc::new(NoTx),
-            flags: repo.clone(),
-            notifier: notifier.clone(),
-        };
-        let flags = Flags::new(deps, FlagsSettings { cache_ttl: ttl });
-        (flags, repo, notifier)
-    }
-}
-
-#[cfg(test)]
 mod tests {
     use std::sync::atomic::Ordering;
 
@@ -267,7 +152,8 @@ mod tests {
     use chrono::Utc;
     use uuid::Uuid;
 
-    use super::{fakes::service, *};
+    use super::*;
+    use crate::testing::flags_service as service;
 
     fn everyone(key: &str) -> FeatureFlag {
         FeatureFlag::new(

@@ -80,7 +80,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::flags::fakes::service;
+    use crate::testing::flags_service as service;
 
     #[tokio::test]
     async fn seeding_is_idempotent() {

@@ -34,6 +34,7 @@ pub struct AdminUserChange {
 
 impl Identity {
     /// A page of accounts (admin).
+    #[tracing::instrument(skip_all, fields(admin_id = %principal.user_id))]
     pub async fn list_users(
         &self,
         principal: &Principal,
@@ -48,6 +49,7 @@ impl Identity {
     }
 
     /// One account (admin).
+    #[tracing::instrument(skip_all, fields(admin_id = %principal.user_id, user_id = %id))]
     pub async fn get_user(&self, principal: &Principal, id: Uuid) -> Result<User, AppError> {
         require_admin(principal)?;
         self.deps.users.get(id).await?.ok_or(AppError::NotFound)
@@ -55,6 +57,7 @@ impl Identity {
 
     /// Changes role, tier or disabled state (admin). Any change ends the account's sessions, so
     /// new permissions (or the lock-out) apply at once instead of when access tokens expire.
+    #[tracing::instrument(skip_all, fields(admin_id = %principal.user_id, user_id = %id))]
     pub async fn update_user(
         &self,
         principal: &Principal,
@@ -135,6 +138,7 @@ impl Identity {
     }
 
     /// The audit trail, newest first (admin).
+    #[tracing::instrument(skip_all, fields(admin_id = %principal.user_id))]
     pub async fn audit_log(
         &self,
         principal: &Principal,

@@ -12,6 +12,8 @@ mod sessions;
 
 use std::{sync::Arc, time::Duration};
 
+use anyhow::Context as _;
+
 use crate::AppError;
 use agora_domain::{
     ports::{
@@ -106,7 +108,12 @@ impl Identity {
         settings: IdentitySettings,
     ) -> Result<Self, crate::AppError> {
         let dummy = deps.secrets.generate();
-        let dummy_hash = Arc::new(deps.hasher.hash(dummy).await?);
+        let dummy_hash = Arc::new(
+            deps.hasher
+                .hash(dummy)
+                .await
+                .context("hashing the timing-equaliser password")?,
+        );
         Ok(Self {
             deps,
             settings,
@@ -167,3 +174,6 @@ impl Identity {
 pub(crate) fn chrono_duration(duration: Duration) -> chrono::Duration {
     chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
 }
+
+#[cfg(test)]
+mod tests;

@@ -31,6 +31,7 @@ pub struct ChangePasswordInput {
 impl Identity {
     /// Mails a reset link if the address belongs to an active account. The caller always gets the
     /// same answer, so the endpoint cannot be used to discover accounts.
+    #[tracing::instrument(skip_all)]
     pub async fn forgot_password(
         &self,
         email: Option<String>,
@@ -67,6 +68,7 @@ impl Identity {
     }
 
     /// Sets a new password with a mailed token and ends every session of the account.
+    #[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
     pub async fn reset_password(&self, input: ResetPasswordInput) -> Result<(), AppError> {
         let mut errors = agora_domain::ValidationErrors::new();
         let token = input.token.filter(|t| !t.is_empty());
@@ -96,6 +98,7 @@ impl Identity {
             )
             .await?;
         let user_id = redeemed(redemption, "Reset link")?;
+        tracing::Span::current().record("user_id", tracing::field::display(user_id));
         let mut user = self
             .deps
             .users
@@ -124,6 +127,7 @@ impl Identity {
 
     /// Changes the caller's password after checking the current one; other sessions end, the
     /// current one stays.
+    #[tracing::instrument(skip_all, fields(user_id = %principal.user_id, session_id = %principal.session_id))]
     pub async fn change_password(
         &self,
         principal: &Principal,

@@ -22,6 +22,7 @@ const MAX_PROFILE_BYTES: usize = 16 * 1024;
 
 impl Identity {
     /// The caller's account.
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %principal.user_id))]
     pub async fn me(&self, principal: &Principal) -> Result<User, AppError> {
         self.deps
             .users
@@ -31,6 +32,7 @@ impl Identity {
     }
 
     /// Updates the caller's name, age and profile.
+    #[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
     pub async fn update_me(
         &self,
         principal: &Principal,

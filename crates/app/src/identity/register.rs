@@ -66,6 +66,7 @@ fn required<'a>(
 impl Identity {
     /// Registers a visitor. In one transaction: the user (unverified), a verification token, the
     /// verification mail and `user.created` — all or nothing; mail and event go out after commit.
+    #[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
     pub async fn register(&self, input: RegisterInput) -> Result<User, AppError> {
         let mut errors = ValidationErrors::new();
         let email = required(&input.email, "email", "Email is required", &mut errors)
@@ -97,6 +98,7 @@ impl Identity {
         }
         .into_user(agora_domain::timestamp_now());
         user.age = age;
+        tracing::Span::current().record("user_id", tracing::field::display(user.id));
 
         let mut tx = self.deps.uow.begin().await?;
         self.deps
@@ -120,6 +122,7 @@ impl Identity {
     }
 
     /// Creates a verified account on an operator's behalf.
+    #[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
     pub async fn create_user(&self, input: CreateUserInput) -> Result<User, AppError> {
         let mut errors = ValidationErrors::new();
         let email = errors.check(Email::parse(&input.email));
@@ -139,6 +142,7 @@ impl Identity {
             is_verified: true,
         }
         .into_user(agora_domain::timestamp_now());
+        tracing::Span::current().record("user_id", tracing::field::display(user.id));
         let mut tx = self.deps.uow.begin().await?;
         self.deps
             .users

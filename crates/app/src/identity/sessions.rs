@@ -7,6 +7,7 @@ use agora_domain::{
     ports::{OutboxMessage, Tx},
     FieldError, ValidationErrors,
 };
+use anyhow::Context as _;
 use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
@@ -49,6 +50,7 @@ pub(super) fn token_key(token_id: &str) -> String {
 impl Identity {
     /// Checks credentials and opens a session. Unknown email, wrong password and disabled account
     /// are indistinguishable to the caller (same error, a hash verified either way).
+    #[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
     pub async fn login(&self, input: LoginInput) -> Result<SessionTokens, AppError> {
         let mut errors = ValidationErrors::new();
         if input.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
@@ -95,6 +97,7 @@ impl Identity {
             }
         };
 
+        tracing::Span::current().record("user_id", tracing::field::display(user.id));
         // Only failures count against the budget: a user's own logins never lock them out.
         if reserved {
             self.refund_attempt(&attempts_key).await;
@@ -139,7 +142,7 @@ impl Identity {
             .deps
             .access_tokens
             .issue(&grant)
-            .map_err(|e| AppError::Unexpected(e.into()))?;
+            .context("signing an access token")?;
         Ok(SessionTokens {
             access_token,
             refresh_token,
@@ -150,6 +153,7 @@ impl Identity {
 
     /// Exchanges a refresh token for a new pair. The presented token is spent; presenting a spent
     /// token again means it was stolen or replayed, so the whole family is revoked.
+    #[tracing::instrument(skip_all, fields(session_id = tracing::field::Empty))]
     pub async fn refresh(&self, refresh_token: Option<String>) -> Result<SessionTokens, AppError> {
         let presented = refresh_token
             .filter(|t| !t.is_empty())
@@ -162,6 +166,7 @@ impl Identity {
             .find_by_hash(&mut tx, &self.deps.secrets.hash(&presented))
             .await?
             .ok_or(AppError::AuthenticationFailed)?;
+        tracing::Span::current().record("session_id", tracing::field::display(record.family_id));
         if record.revoked_at.is_some() {
             return Err(AppError::TokenRevoked);
         }
@@ -214,6 +219,7 @@ impl Identity {
     }
 
     /// Ends the caller's session: the access token and its refresh family stop working now.
+    #[tracing::instrument(skip_all, fields(user_id = %principal.user_id, session_id = %principal.session_id))]
     pub async fn logout(&self, principal: &Principal) -> Result<(), AppError> {
         let now = Utc::now();
         let mut tx = self.deps.uow.begin().await?;
@@ -261,6 +267,7 @@ impl Identity {
 
     /// Deletes refresh and mail tokens that expired more than a day ago (they can no longer be
     /// used, and the day keeps recent ones for support questions). Returns how many.
+    #[tracing::instrument(skip_all)]
     pub async fn purge_expired_tokens(&self) -> Result<u64, AppError> {
         let before = Utc::now() - chrono::Duration::days(1);
         let mut tx = self.deps.uow.begin().await?;
@@ -279,6 +286,7 @@ impl Identity {
     }
 
     /// Confirms an email address with the mailed token (single use, 24 h).
+    #[tracing::instrument(skip_all, fields(user_id = tracing::field::Empty))]
     pub async fn verify_email(&self, token: Option<String>) -> Result<(), AppError> {
         let token = token
             .filter(|t| !t.is_empty())
@@ -295,6 +303,7 @@ impl Identity {
             )
             .await?;
         let user_id = redeemed(redemption, "Verification link")?;
+        tracing::Span::current().record("user_id", tracing::field::display(user_id));
         let mut user = self
             .deps
             .users
@@ -316,6 +325,7 @@ impl Identity {
     }
 
     /// Sends a new verification mail to the caller, unless already verified.
+    #[tracing::instrument(skip_all, fields(user_id = %principal.user_id))]
     pub async fn resend_verification(&self, principal: &Principal) -> Result<(), AppError> {
         let mut tx = self.deps.uow.begin().await?;
         let user = self

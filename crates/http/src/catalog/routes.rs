@@ -1,14 +1,10 @@
 use std::collections::HashMap;
 
-use agora_app::{
-    catalog::{Catalog, NewProductInput, ProductChange},
-    AppError,
+use agora_app::catalog::{
+    Catalog, NewProductInput, ProductChange, ProductListInput, DEFAULT_PRODUCT_SORT,
+    PRODUCT_SORT_FIELDS,
 };
-use agora_domain::{
-    catalog::{ProductQuery, ProductScope, ProductSort},
-    paging::Page,
-    FieldError, ValidationErrors,
-};
+use agora_domain::paging::Page;
 use axum::{
     extract::{Path, Query, State},
     http::StatusCode,
@@ -21,7 +17,6 @@ use utoipa::{
     IntoParams, OpenApi,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
-use uuid::Uuid;
 
 use super::dto::{
     CategoryDto, CategoryList, NewProductBody, ProductDto, ProductFilterParams, ProductPatchBody,
@@ -68,70 +63,22 @@ impl IntoParams for ProductListParams {
 }
 
 const PRODUCT_LIST: ListSpec = ListSpec {
-    sortable: &[
-        ("createdAt", "created_at"),
-        ("name", "name"),
-        ("price", "price_amount"),
-        ("stock", "stock"),
-    ],
-    default_sort: "-createdAt",
+    sortable: &SORTABLE,
+    default_sort: DEFAULT_PRODUCT_SORT,
     fields: PRODUCT_FIELDS,
 };
 
-fn sort_of(column: &str) -> ProductSort {
-    match column {
-        "name" => ProductSort::Name,
-        "price_amount" => ProductSort::Price,
-        "stock" => ProductSort::Stock,
-        _ => ProductSort::CreatedAt,
+/// The catalog's sortable fields as [`ListSpec`] wants them. The "column" is the API name again:
+/// the catalog validates and maps `sort` itself, the spec only documents and pre-checks it.
+const SORTABLE: [(&str, &str); PRODUCT_SORT_FIELDS.len()] = {
+    let mut pairs = [("", ""); PRODUCT_SORT_FIELDS.len()];
+    let mut i = 0;
+    while i < pairs.len() {
+        pairs[i] = (PRODUCT_SORT_FIELDS[i], PRODUCT_SORT_FIELDS[i]);
+        i += 1;
     }
-}
-
-/// Filters (`q`, `category`, `minPrice`, `maxPrice`, `inStock`) as scopes; every bad value reported.
-fn filters(query: &HashMap<String, String>) -> Result<Vec<ProductScope>, AppError> {
-    let mut errors = ValidationErrors::new();
-    let mut scopes = Vec::new();
-    if let Some(q) = query.get("q").map(|q| q.trim()).filter(|q| !q.is_empty()) {
-        if q.chars().count() > 200 {
-            errors.push(FieldError::new("q", "q must be at most 200 characters"));
-        } else {
-            scopes.push(ProductScope::Search(q.to_owned()));
-        }
-    }
-    if let Some(raw) = query.get("category") {
-        match Uuid::parse_str(raw) {
-            Ok(id) => scopes.push(ProductScope::InCategory(id)),
-            Err(_) => errors.push(FieldError::new(
-                "category",
-                "category must be a category id (UUID)",
-            )),
-        }
-    }
-    for (name, at_least) in [("minPrice", true), ("maxPrice", false)] {
-        if let Some(raw) = query.get(name) {
-            match raw.parse::<i64>() {
-                Ok(amount) if amount >= 0 => scopes.push(if at_least {
-                    ProductScope::PriceAtLeast(amount)
-                } else {
-                    ProductScope::PriceAtMost(amount)
-                }),
-                _ => errors.push(FieldError::new(
-                    name,
-                    format!("{name} must be a non-negative integer (minor units)"),
-                )),
-            }
-        }
-    }
-    if let Some(raw) = query.get("inStock") {
-        match raw.as_str() {
-            "true" => scopes.push(ProductScope::InStock(true)),
-            "false" => scopes.push(ProductScope::InStock(false)),
-            _ => errors.push(FieldError::new("inStock", "inStock must be true or false")),
-        }
-    }
-    errors.into_result()?;
-    Ok(scopes)
-}
+    pairs
+};
 
 /// List products (inactive ones only for admins)
 #[utoipa::path(
@@ -153,19 +100,17 @@ async fn list(
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<axum::response::Response> {
     let request = PRODUCT_LIST.parse(&query)?;
-    let scopes = filters(&query)?;
-    let searching = scopes.iter().any(|s| matches!(s, ProductScope::Search(_)));
-    // With a search term and no explicit order, the best matches come first.
-    let (sort, descending) = if searching && !query.contains_key("sort") {
-        (ProductSort::Relevance, false)
-    } else {
-        (sort_of(request.sort.column), request.sort.descending)
+    let raw = |name: &str| query.get(name).cloned();
+    let input = ProductListInput {
+        page: request.page,
+        sort: raw("sort"),
+        q: raw("q"),
+        category: raw("category"),
+        min_price: raw("minPrice"),
+        max_price: raw("maxPrice"),
+        in_stock: raw("inStock"),
     };
-    let mut product_query = ProductQuery::new()
-        .sorted(sort, descending)
-        .paginate(request.page);
-    product_query.scopes = scopes;
-    let page = catalog.products(caller.as_ref(), product_query).await?;
+    let page = catalog.list(caller.as_ref(), input).await?;
     let dtos = Page {
         items: page.items.iter().map(ProductDto::from).collect(),
         total: page.total,

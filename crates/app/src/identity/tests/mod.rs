@@ -1,0 +1,84 @@
+//! Identity use cases against in-memory fakes of their ports.
+
+mod admin;
+mod passwords;
+mod register;
+mod sessions;
+
+use agora_domain::{
+    identity::{Role, Tier, User},
+    mail::OutgoingMail,
+};
+
+use super::{CreateUserInput, LoginInput, RegisterInput, SessionTokens};
+use crate::{testing::IdentityHarness, AppError};
+
+/// A password every rule accepts.
+const PASSWORD: &str = "Correct1horse";
+
+fn registration(email: &str) -> RegisterInput {
+    RegisterInput {
+        email: Some(email.into()),
+        password: Some(PASSWORD.into()),
+        name: Some("Ada Lovelace".into()),
+        age: Some(36),
+        role: Role::User,
+    }
+}
+
+fn credentials(email: &str, password: &str) -> LoginInput {
+    LoginInput {
+        email: Some(email.into()),
+        password: Some(password.into()),
+        ip: Some("192.0.2.7".into()),
+    }
+}
+
+/// A verified account with [`PASSWORD`], as `agora user create` makes it.
+async fn account(t: &IdentityHarness, email: &str, role: Role) -> User {
+    t.identity
+        .create_user(CreateUserInput {
+            email: email.into(),
+            name: "Grace Hopper".into(),
+            password: PASSWORD.into(),
+            role,
+            tier: Tier::Free,
+        })
+        .await
+        .unwrap()
+}
+
+async fn login(t: &IdentityHarness, email: &str) -> SessionTokens {
+    t.identity
+        .login(credentials(email, PASSWORD))
+        .await
+        .unwrap()
+}
+
+/// The token of a mailed link (`…?token=…`).
+fn token_in(mail: &OutgoingMail) -> String {
+    let start = mail.text.find("token=").expect("a link with a token") + "token=".len();
+    mail.text[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// The last mail sent to `to`.
+fn last_mail_to(t: &IdentityHarness, to: &str) -> OutgoingMail {
+    t.db.committed()
+        .mails()
+        .into_iter()
+        .rev()
+        .find(|m| m.to == to)
+        .cloned()
+        .expect("a mail")
+}
+
+/// The fields a validation error names, in order.
+fn fields(error: AppError) -> Vec<String> {
+    match error {
+        AppError::Validation(errors) => errors.errors().iter().map(|e| e.field.clone()).collect(),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}

@@ -1,0 +1,203 @@
+//! Login, refresh rotation with reuse detection, logout, authentication.
+
+use std::{sync::atomic::Ordering, time::Duration};
+
+use agora_domain::{identity::Role, ratelimit::Quota};
+
+use super::{account, credentials, login, PASSWORD};
+use crate::{identity::IdentitySettings, testing, AppError};
+
+#[tokio::test]
+async fn a_wrong_email_and_a_wrong_password_fail_the_same_way_at_the_same_cost() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+
+    let unknown = t
+        .identity
+        .login(credentials("nobody@example.com", PASSWORD))
+        .await
+        .unwrap_err();
+    let wrong = t
+        .identity
+        .login(credentials("grace@example.com", "Wrong1password"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (unknown.code(), unknown.message()),
+        (wrong.code(), wrong.message())
+    );
+    assert!(matches!(wrong, AppError::AuthenticationFailed));
+    // One hash verification each: an unknown email is checked against the dummy hash.
+    assert_eq!(t.hasher.verifications.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        t.db.committed().audit_actions(),
+        ["auth.login_failed", "auth.login_failed"]
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_use_up_the_budget_and_then_even_the_right_password_waits() {
+    let t = testing::identity_with(IdentitySettings {
+        auth_failures: Some(Quota {
+            count: 3,
+            period: Duration::from_secs(900),
+        }),
+        ..IdentitySettings::default()
+    })
+    .await;
+    account(&t, "grace@example.com", Role::User).await;
+    for _ in 0..3 {
+        assert!(matches!(
+            t.identity
+                .login(credentials("grace@example.com", "Wrong1password"))
+                .await,
+            Err(AppError::AuthenticationFailed)
+        ));
+    }
+    match t
+        .identity
+        .login(credentials("grace@example.com", PASSWORD))
+        .await
+    {
+        Err(AppError::RateLimited {
+            retry_after_secs,
+            limit,
+            ..
+        }) => {
+            assert!(retry_after_secs >= 1);
+            assert_eq!(limit, Some(3));
+        }
+        other => panic!("expected rate limiting, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn successful_logins_do_not_count_against_the_budget() {
+    let t = testing::identity_with(IdentitySettings {
+        auth_failures: Some(Quota {
+            count: 2,
+            period: Duration::from_secs(900),
+        }),
+        ..IdentitySettings::default()
+    })
+    .await;
+    account(&t, "grace@example.com", Role::User).await;
+    for _ in 0..5 {
+        login(&t, "grace@example.com").await;
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_account_cannot_log_in() {
+    let t = testing::identity().await;
+    let user = account(&t, "grace@example.com", Role::User).await;
+    t.db.committed().users[0].disabled = true;
+    assert!(matches!(
+        t.identity
+            .login(credentials("grace@example.com", PASSWORD))
+            .await,
+        Err(AppError::AuthenticationFailed)
+    ));
+    assert_eq!(t.db.committed().audit[0].subject_id, Some(user.id));
+}
+
+#[tokio::test]
+async fn refreshing_spends_the_token_and_continues_the_session() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+    let first = login(&t, "grace@example.com").await;
+    let second = t
+        .identity
+        .refresh(Some(first.refresh_token.clone()))
+        .await
+        .unwrap();
+    assert_ne!(second.refresh_token, first.refresh_token);
+    let before = t.identity.authenticate(&first.access_token).await.unwrap();
+    let after = t.identity.authenticate(&second.access_token).await.unwrap();
+    assert_eq!(before.session_id, after.session_id, "one family per login");
+    let tokens = &t.db.committed().refresh_tokens;
+    assert_eq!(tokens.len(), 2);
+    assert!(tokens[0].1.used_at.is_some() && tokens[1].1.used_at.is_none());
+}
+
+#[tokio::test]
+async fn presenting_a_spent_refresh_token_revokes_the_whole_family() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+    let stolen = login(&t, "grace@example.com").await;
+    let rotated = t
+        .identity
+        .refresh(Some(stolen.refresh_token.clone()))
+        .await
+        .unwrap();
+
+    assert!(matches!(
+        t.identity.refresh(Some(stolen.refresh_token)).await,
+        Err(AppError::TokenRevoked)
+    ));
+    assert!(matches!(
+        t.identity.refresh(Some(rotated.refresh_token)).await,
+        Err(AppError::TokenRevoked)
+    ));
+    assert!(matches!(
+        t.identity.authenticate(&rotated.access_token).await,
+        Err(AppError::TokenRevoked)
+    ));
+    let db = t.db.committed();
+    assert!(db
+        .refresh_tokens
+        .iter()
+        .all(|(_, r)| r.revoked_at.is_some()));
+    assert!(db.audit_actions().contains(&"auth.refresh_reuse_detected"));
+}
+
+#[tokio::test]
+async fn an_unknown_or_missing_refresh_token_is_refused() {
+    let t = testing::identity().await;
+    assert!(matches!(
+        t.identity.refresh(Some("made-up".into())).await,
+        Err(AppError::AuthenticationFailed)
+    ));
+    assert_eq!(
+        super::fields(t.identity.refresh(None).await.unwrap_err()),
+        ["refreshToken"]
+    );
+}
+
+#[tokio::test]
+async fn logging_out_denies_the_access_token_and_revokes_the_refresh_family() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+    let session = login(&t, "grace@example.com").await;
+    let other = login(&t, "grace@example.com").await;
+    let caller = t
+        .identity
+        .authenticate(&session.access_token)
+        .await
+        .unwrap();
+
+    t.identity.logout(&caller).await.unwrap();
+    assert!(matches!(
+        t.identity.authenticate(&session.access_token).await,
+        Err(AppError::TokenRevoked)
+    ));
+    assert!(matches!(
+        t.identity.refresh(Some(session.refresh_token)).await,
+        Err(AppError::TokenRevoked)
+    ));
+    let denied = t.denylist.denied.lock().unwrap().clone();
+    assert!(denied.contains_key(&format!("jti:{}", caller.token_id)));
+    assert!(denied.contains_key(&format!("sid:{}", caller.session_id)));
+    // Another device's session is untouched.
+    t.identity.authenticate(&other.access_token).await.unwrap();
+    t.identity.refresh(Some(other.refresh_token)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_forged_access_token_fails_authentication() {
+    let t = testing::identity().await;
+    assert!(matches!(
+        t.identity.authenticate("forged").await,
+        Err(AppError::AuthenticationFailed)
+    ));
+}

@@ -1,0 +1,169 @@
+//! Fakes of the catalog ports: repositories over [`MemoryDb`] and a pass-through cache that
+//! records its invalidations.
+
+use std::sync::{Arc, Mutex};
+
+use agora_domain::{
+    catalog::{Category, Product, ProductQuery, ProductScope},
+    paging::Page,
+    ports::{CatalogCache, CategoryRepository, Load, ProductRepository, StoreError, Tx},
+};
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::{page_of, MemoryDb};
+
+fn matches(product: &Product, scope: &ProductScope) -> bool {
+    match scope {
+        ProductScope::Active => product.active,
+        ProductScope::InCategory(id) => product.category_id == Some(*id),
+        ProductScope::PriceAtLeast(amount) => product.price.amount >= *amount,
+        ProductScope::PriceAtMost(amount) => product.price.amount <= *amount,
+        ProductScope::InStock(yes) => (product.stock > 0) == *yes,
+        ProductScope::CreatedAfter(at) => product.created_at > *at,
+        ProductScope::Search(text) => {
+            let text = text.to_lowercase();
+            product.name.as_str().to_lowercase().contains(&text)
+                || product.description.as_str().to_lowercase().contains(&text)
+        }
+    }
+}
+
+#[async_trait]
+impl ProductRepository for MemoryDb {
+    async fn insert(&self, tx: &mut Tx, product: &Product) -> Result<(), StoreError> {
+        let tables = self.write(tx, "products.insert")?;
+        if tables.products.iter().any(|p| p.sku == product.sku) {
+            return Err(StoreError::Constraint {
+                constraint: "products_sku_key".into(),
+            });
+        }
+        tables.products.push(product.clone());
+        Ok(())
+    }
+    async fn update(
+        &self,
+        tx: &mut Tx,
+        product: &Product,
+        expected_version: i64,
+    ) -> Result<bool, StoreError> {
+        let tables = self.write(tx, "products.update")?;
+        if tables
+            .products
+            .iter()
+            .any(|p| p.id != product.id && p.sku == product.sku)
+        {
+            return Err(StoreError::Constraint {
+                constraint: "products_sku_key".into(),
+            });
+        }
+        match tables
+            .products
+            .iter_mut()
+            .find(|p| p.id == product.id && p.version == expected_version)
+        {
+            Some(stored) => {
+                *stored = product.clone();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+    async fn find(&self, tx: &mut Tx, id: Uuid) -> Result<Option<Product>, StoreError> {
+        let tables = self.write(tx, "products.find")?;
+        Ok(tables.products.iter().find(|p| p.id == id).cloned())
+    }
+    async fn get(&self, id: Uuid) -> Result<Option<Product>, StoreError> {
+        Ok(self
+            .committed()
+            .products
+            .iter()
+            .find(|p| p.id == id)
+            .cloned())
+    }
+    // Order is the adapters' business (and their contract suite's); the fake keeps insertion order.
+    async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, StoreError> {
+        let products = self.committed().products.clone();
+        let matching = products
+            .into_iter()
+            .filter(|p| query.scopes.iter().all(|scope| matches(p, scope)))
+            .collect();
+        Ok(page_of(matching, query.page))
+    }
+    async fn count(&self) -> Result<u64, StoreError> {
+        Ok(self.committed().products.len() as u64)
+    }
+}
+
+#[async_trait]
+impl CategoryRepository for MemoryDb {
+    async fn list(&self) -> Result<Vec<Category>, StoreError> {
+        Ok(self.committed().categories.clone())
+    }
+    async fn ensure(&self, tx: &mut Tx, category: &Category) -> Result<Category, StoreError> {
+        let tables = self.write(tx, "categories.ensure")?;
+        if let Some(existing) = tables.categories.iter().find(|c| c.slug == category.slug) {
+            return Ok(existing.clone());
+        }
+        tables.categories.push(category.clone());
+        Ok(category.clone())
+    }
+    async fn exists(&self, id: Uuid) -> Result<bool, StoreError> {
+        Ok(self.committed().categories.iter().any(|c| c.id == id))
+    }
+}
+
+/// Never caches (every read loads), and records each invalidation together with the version the
+/// store had committed at that moment — so a test sees whether it came after the commit.
+pub struct RecordingCache {
+    db: MemoryDb,
+    /// `(product id, committed version when invalidated)`.
+    pub invalidations: Mutex<Vec<(Uuid, Option<i64>)>>,
+    /// The last list query that reached the cache.
+    pub last_query_key: Mutex<Option<String>>,
+}
+
+impl RecordingCache {
+    /// A cache in front of `db`.
+    pub fn new(db: MemoryDb) -> Arc<Self> {
+        Arc::new(Self {
+            db,
+            invalidations: Mutex::default(),
+            last_query_key: Mutex::default(),
+        })
+    }
+
+    /// The recorded invalidations.
+    pub fn invalidated(&self) -> Vec<(Uuid, Option<i64>)> {
+        self.invalidations.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl CatalogCache for RecordingCache {
+    async fn product<'a>(
+        &'a self,
+        _: Uuid,
+        load: Load<'a, Option<Product>>,
+    ) -> Result<Option<Product>, StoreError> {
+        load.await
+    }
+    async fn page<'a>(
+        &'a self,
+        key: &'a str,
+        load: Load<'a, Page<Product>>,
+    ) -> Result<Arc<Page<Product>>, StoreError> {
+        *self.last_query_key.lock().unwrap() = Some(key.to_owned());
+        Ok(Arc::new(load.await?))
+    }
+    async fn invalidate_product(&self, id: Uuid) {
+        let version = self
+            .db
+            .committed()
+            .products
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.version);
+        self.invalidations.lock().unwrap().push((id, version));
+    }
+}

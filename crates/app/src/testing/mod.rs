@@ -1,0 +1,121 @@
+//! In-memory fakes of every port the use cases need, shared by the unit tests of all modules
+//! (compiled for tests only). Repositories share one [`MemoryDb`] whose transactions really roll
+//! back, so "all or nothing" is testable without a database.
+
+mod catalog;
+mod flags;
+mod identity;
+mod store;
+
+use std::sync::Arc;
+
+use agora_domain::{
+    identity::{Principal, Role, Tier},
+    paging::{Page, PageRequest},
+};
+use chrono::Utc;
+use uuid::Uuid;
+
+pub use self::{
+    catalog::RecordingCache,
+    flags::flags_service,
+    identity::{FakeAccessTokens, FakeDenylist, FakeHasher, FakeSecrets, FrozenLimiter},
+    store::{EmailTokenRow, MemoryDb},
+};
+use crate::{
+    catalog::{Catalog, CatalogDeps},
+    identity::{Identity, IdentityDeps, IdentitySettings},
+};
+
+/// One page of `items`, as a repository would cut it.
+pub fn page_of<T>(items: Vec<T>, page: PageRequest) -> Page<T> {
+    let total = items.len() as u64;
+    let items = items
+        .into_iter()
+        .skip(usize::try_from(page.offset()).unwrap_or(usize::MAX))
+        .take(page.limit as usize)
+        .collect();
+    Page { items, total }
+}
+
+/// A signed-in caller with `role`.
+pub fn principal(role: Role) -> Principal {
+    Principal {
+        user_id: Uuid::now_v7(),
+        role,
+        tier: Tier::Free,
+        email_verified: true,
+        token_id: format!("jti-{}", Uuid::now_v7()),
+        session_id: Uuid::now_v7(),
+        expires_at: Utc::now() + chrono::Duration::minutes(15),
+    }
+}
+
+/// The identity service over fakes, with handles on the fakes a test inspects.
+pub struct IdentityHarness {
+    /// The service under test.
+    pub identity: Identity,
+    /// Its store.
+    pub db: MemoryDb,
+    /// Its password hasher.
+    pub hasher: Arc<FakeHasher>,
+    /// Its denylist.
+    pub denylist: Arc<FakeDenylist>,
+}
+
+/// [`IdentityHarness`] with the given settings.
+pub async fn identity_with(settings: IdentitySettings) -> IdentityHarness {
+    let db = MemoryDb::default();
+    let hasher = Arc::new(FakeHasher::default());
+    let denylist = Arc::new(FakeDenylist::default());
+    let deps = IdentityDeps {
+        uow: Arc::new(db.clone()),
+        users: Arc::new(db.clone()),
+        email_tokens: Arc::new(db.clone()),
+        refresh_tokens: Arc::new(db.clone()),
+        denylist: denylist.clone(),
+        access_tokens: Arc::new(FakeAccessTokens::default()),
+        secrets: Arc::new(FakeSecrets::default()),
+        hasher: hasher.clone(),
+        outbox: Arc::new(db.clone()),
+        audit: Arc::new(db.clone()),
+        auth_limiter: Arc::new(FrozenLimiter::default()),
+    };
+    let identity = Identity::new(deps, settings)
+        .await
+        .expect("the fakes never fail to hash");
+    IdentityHarness {
+        identity,
+        db,
+        hasher,
+        denylist,
+    }
+}
+
+/// [`IdentityHarness`] with default settings.
+pub async fn identity() -> IdentityHarness {
+    identity_with(IdentitySettings::default()).await
+}
+
+/// The catalog service over fakes.
+pub struct CatalogHarness {
+    /// The service under test.
+    pub catalog: Catalog,
+    /// Its store.
+    pub db: MemoryDb,
+    /// Its cache.
+    pub cache: Arc<RecordingCache>,
+}
+
+/// [`CatalogHarness`] over an empty store.
+pub fn catalog() -> CatalogHarness {
+    let db = MemoryDb::default();
+    let cache = RecordingCache::new(db.clone());
+    let catalog = Catalog::new(CatalogDeps {
+        uow: Arc::new(db.clone()),
+        products: Arc::new(db.clone()),
+        categories: Arc::new(db.clone()),
+        cache: cache.clone(),
+    });
+    CatalogHarness { catalog, db, cache }
+}
