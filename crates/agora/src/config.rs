@@ -222,7 +222,7 @@ impl RateLimitConfig {
 /// The fields are the core's keys (and, for compatibility, the keys identity and platform had
 /// before contexts owned sections). A bounded context reads its own section (`[orders]`,
 /// `AGORA_ORDERS__*`) with [`Config::section`]; a top-level key that is neither a field nor a
-/// registered section is rejected at load (ADR 0011).
+/// registered section is rejected at load (ADR 0012).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct Config {

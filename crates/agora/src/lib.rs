@@ -16,7 +16,7 @@ use axum::Router;
 use crate::{
     config::Config,
     modules::{
-        context, resolve, HttpModule, HttpStopped, LocalAddr, MailerOverride, Module,
+        Context, Contexts, HttpModule, HttpStopped, LocalAddr, MailerOverride, Module,
         ModuleManager, Registry, StoreModule, HTTP, STORE,
     },
 };
@@ -29,6 +29,9 @@ pub struct Wiring {
     pub bus: Arc<dyn EventPublisher>,
     /// Routes merged beside the modules' own.
     pub extra_routes: Vec<Router>,
+    /// Bounded contexts beyond the binary's own (embedders and the contract test of the module
+    /// contract itself); they join `all` after the built-in ones.
+    pub contexts: Vec<&'static dyn Context>,
 }
 
 impl Default for Wiring {
@@ -37,6 +40,7 @@ impl Default for Wiring {
             mailer: None,
             bus: Arc::new(MemoryBus::new()),
             extra_routes: Vec::new(),
+            contexts: Vec::new(),
         }
     }
 }
@@ -51,15 +55,20 @@ pub struct Application {
 /// The core's two modules by name, every other one from its context.
 fn instantiate(
     config: &Config,
+    contexts: &Contexts,
     target_modules: &[&'static str],
 ) -> anyhow::Result<Vec<Arc<dyn Module>>> {
     target_modules
         .iter()
         .map(|name| -> anyhow::Result<Arc<dyn Module>> {
             Ok(match *name {
-                STORE => Arc::new(StoreModule::new(config, target_modules.to_vec())),
+                STORE => Arc::new(StoreModule::new(
+                    config,
+                    target_modules.to_vec(),
+                    contexts.migrations_of(target_modules),
+                )),
                 HTTP => Arc::new(HttpModule::new(config)),
-                other => context(other).module(config)?,
+                other => contexts.get(other).module(config)?,
             })
         })
         .collect()
@@ -68,8 +77,9 @@ fn instantiate(
 impl Application {
     /// Starts the modules of `target` in dependency order. On error nothing is left running.
     pub async fn start(config: &Config, target: &str, wiring: Wiring) -> anyhow::Result<Self> {
-        let order = resolve(target)?;
-        let mut manager = ModuleManager::new(instantiate(config, &order)?);
+        let contexts = Contexts::builtin().with(wiring.contexts);
+        let order = contexts.resolve(target)?;
+        let mut manager = ModuleManager::new(instantiate(config, &contexts, &order)?);
         let mut registry = Registry::default();
         registry.provide(manager.readiness());
         if let Some(mailer) = wiring.mailer {
@@ -92,9 +102,10 @@ impl Application {
     /// Starts the modules of `target` without the HTTP server and without delivering the outbox
     /// (a running server's relay does that), for CLI commands that use the use cases directly.
     pub async fn start_headless(config: &Config, target: &str) -> anyhow::Result<Headless> {
-        let mut order = resolve(target)?;
+        let contexts = Contexts::builtin();
+        let mut order = contexts.resolve(target)?;
         order.retain(|name| *name != HTTP);
-        let mut manager = ModuleManager::new(instantiate(config, &order)?);
+        let mut manager = ModuleManager::new(instantiate(config, &contexts, &order)?);
         let mut registry = Registry::default();
         registry.provide(manager.readiness());
         registry.provide(Arc::new(MemoryBus::new()) as Arc<dyn EventPublisher>);

@@ -3,7 +3,7 @@ use agora_domain::ports::StoreError;
 /// Classifies a driver error. Constraint names are normalised across backends: Postgres reports
 /// the declared name; SQLite only reports `UNIQUE constraint failed: users.email`, which maps to
 /// the project's naming convention `<table>_<columns>_key` (see docs/adr/0003).
-pub(crate) fn map_sqlx_error(error: sqlx::Error) -> StoreError {
+pub fn map_sqlx_error(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) => {
             if let Some(name) = db.constraint() {

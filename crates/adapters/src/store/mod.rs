@@ -11,7 +11,9 @@ pub mod migrations;
 mod sqlite;
 
 pub use database::{redact_url, Backend, Database, DbOptions, SqlTx};
-pub(crate) use errors::map_sqlx_error;
+/// Classifies driver errors (constraint names normalised across backends); public so every
+/// context's adapters — in this crate or beside it — report violations the same way.
+pub use errors::map_sqlx_error;
 
 /// Runs the same block against the read pool of whichever backend `$db` is (`&Database`): the
 /// SQLite read-only pool or the Postgres pool. For reads outside a write transaction.

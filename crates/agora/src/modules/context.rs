@@ -1,5 +1,5 @@
 //! The module contract: what a bounded context contributes to the binary, declared in one place
-//! per context (ADR 0011). The core — router and OpenAPI assembly, `migrate`, `seed`, `targets`,
+//! per context (ADR 0012). The core — router and OpenAPI assembly, `migrate`, `seed`, `targets`,
 //! configuration checks, readiness, the test harness — loops over [`super::CONTEXTS`] and the
 //! registry, and names no context.
 //!

@@ -24,7 +24,7 @@ pub use manager::{ModuleManager, StartError};
 pub use platform::MailerOverride;
 pub use registry::Registry;
 pub use store::{db_options, StoreModule};
-pub use targets::{context, resolve, targets, Target, UnknownTarget, HTTP, STORE};
+pub use targets::{context, resolve, targets, Contexts, Target, UnknownTarget, HTTP, STORE};
 
 use agora_http::Check;
 use async_trait::async_trait;
@@ -38,31 +38,21 @@ pub static CONTEXTS: &[&dyn Context] = &[
     &identity::IdentityContext,
 ];
 
-/// The migrations of the contexts in `modules` (a target's start order), in that order.
+/// The migrations of the built-in contexts in `modules` (a target's start order).
 pub fn migrations_of(
     modules: &[&str],
 ) -> Vec<&'static agora_adapters::store::migrations::Migration> {
-    modules
-        .iter()
-        .filter(|name| ![STORE, HTTP].contains(name))
-        .flat_map(|name| context(name).migrations())
-        .collect()
+    Contexts::builtin().migrations_of(modules)
 }
 
-/// Every context's migrations, in the monolith's order.
+/// Every built-in context's migrations, in the monolith's order.
 pub fn all_migrations() -> Vec<&'static agora_adapters::store::migrations::Migration> {
     migrations_of(&resolve("all").expect("`all` is always a target"))
 }
 
-/// The OpenAPI document of everything `target` serves (`all`: the whole API).
+/// The OpenAPI document of everything `target` of the built-in contexts serves.
 pub fn openapi(target: &str) -> Result<agora_http::openapi::Document, UnknownTarget> {
-    let modules = resolve(target)?;
-    Ok(agora_http::openapi::document(
-        modules
-            .iter()
-            .filter(|name| ![STORE, HTTP].contains(name))
-            .map(|name| context(name).openapi()),
-    ))
+    Contexts::builtin().openapi(target)
 }
 
 /// The rate-limit counter: Redis when configured (shared by replicas), otherwise in-process.

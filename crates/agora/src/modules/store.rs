@@ -3,7 +3,10 @@ use std::{
     time::Instant,
 };
 
-use agora_adapters::store::{migrations::Migrator, Database, DbOptions};
+use agora_adapters::store::{
+    migrations::{Migration, Migrator},
+    Database, DbOptions,
+};
 use agora_domain::ports::UnitOfWork;
 use agora_http::{Check, CheckStatus, MetricsSource};
 use async_trait::async_trait;
@@ -17,20 +20,26 @@ pub struct StoreModule {
     url: Secret<String>,
     options: DbOptions,
     auto_migrate: bool,
-    /// Modules of the target, in start order: only their migrations run in this process, so each
-    /// split service migrates only the tables it owns.
+    /// Modules of the target, in start order, and their migrations: only those run in this
+    /// process, so each split service migrates only the tables it owns.
     modules: Vec<&'static str>,
+    migrations: Vec<&'static Migration>,
     db: OnceLock<Database>,
 }
 
 impl StoreModule {
     /// A store module for the given configuration and target modules.
-    pub fn new(config: &Config, modules: Vec<&'static str>) -> Self {
+    pub fn new(
+        config: &Config,
+        modules: Vec<&'static str>,
+        migrations: Vec<&'static Migration>,
+    ) -> Self {
         Self {
             url: config.database_url(),
             options: db_options(config),
             auto_migrate: config.auto_migrate,
             modules,
+            migrations,
             db: OnceLock::new(),
         }
     }
@@ -55,7 +64,7 @@ impl Module for StoreModule {
         let db = Database::connect(self.url.expose(), &self.options).await?;
         tracing::info!(backend = %db.backend(), "database connected");
         if self.auto_migrate {
-            let applied = Migrator::new(&db, super::migrations_of(&self.modules))
+            let applied = Migrator::new(&db, self.migrations.iter().copied())
                 .up(
                     &self.modules,
                     &mut |m| tracing::info!(migration = %m.id(), "migration applied"),

@@ -1,5 +1,8 @@
 use std::fmt;
 
+use agora_adapters::store::migrations::Migration;
+use agora_http::openapi::Document;
+
 use super::{Context, CONTEXTS};
 
 /// The core module every target starts first: the relational store.
@@ -19,80 +22,141 @@ pub struct Target {
     pub description: String,
 }
 
-/// Every target: `all` (every context, the monolith) and one per standalone context.
+/// The bounded contexts one binary knows: [`CONTEXTS`], plus any an embedder (a test) adds.
+#[derive(Clone)]
+pub struct Contexts(Vec<&'static dyn Context>);
+
+impl Contexts {
+    /// The binary's own contexts.
+    pub fn builtin() -> Self {
+        Self(CONTEXTS.to_vec())
+    }
+
+    /// These and `extra` (appended, so they start after the built-in ones).
+    pub fn with(mut self, extra: impl IntoIterator<Item = &'static dyn Context>) -> Self {
+        self.0.extend(extra);
+        self
+    }
+
+    /// Every target: `all` (every context, the monolith) and one per standalone context.
+    pub fn targets(&self) -> Vec<Target> {
+        let mut targets = vec![Target {
+            name: "all",
+            roots: self.0.iter().map(|c| c.name()).collect(),
+            description: "every module in one process (the monolith)".to_owned(),
+        }];
+        targets.extend(self.0.iter().filter(|c| c.standalone()).map(|c| Target {
+            name: c.name(),
+            roots: vec![c.name()],
+            description: format!("the {} service alone", c.name()),
+        }));
+        targets
+    }
+
+    /// The context called `name`.
+    pub fn get(&self, name: &str) -> &'static dyn Context {
+        *self
+            .0
+            .iter()
+            .find(|c| c.name() == name)
+            .unwrap_or_else(|| panic!("module `{name}` is referenced but not listed in CONTEXTS"))
+    }
+
+    /// The modules a target runs, in start order: the store, then contexts with dependencies
+    /// first (depth-first post-order, so the order is deterministic), `http` last.
+    pub fn resolve(&self, target: &str) -> Result<Vec<&'static str>, UnknownTarget> {
+        let targets = self.targets();
+        let Some(target) = targets.iter().find(|t| t.name == target) else {
+            return Err(UnknownTarget {
+                name: target.to_owned(),
+                known: targets.iter().map(|t| t.name).collect(),
+            });
+        };
+        let mut order = vec![STORE];
+        for root in &target.roots {
+            self.visit(self.get(root), &mut order, &mut Vec::new());
+        }
+        order.push(HTTP);
+        Ok(order)
+    }
+
+    fn visit(
+        &self,
+        module: &'static dyn Context,
+        order: &mut Vec<&'static str>,
+        path: &mut Vec<&'static str>,
+    ) {
+        if order.contains(&module.name()) {
+            return;
+        }
+        assert!(
+            !path.contains(&module.name()),
+            "dependency cycle: {} -> {}",
+            path.join(" -> "),
+            module.name()
+        );
+        path.push(module.name());
+        for dependency in module.dependencies() {
+            self.visit(self.get(dependency), order, path);
+        }
+        path.pop();
+        order.push(module.name());
+    }
+
+    /// The migrations of the contexts in `modules` (a target's start order), in that order.
+    pub fn migrations_of(&self, modules: &[&str]) -> Vec<&'static Migration> {
+        modules
+            .iter()
+            .filter(|name| ![STORE, HTTP].contains(name))
+            .flat_map(|name| self.get(name).migrations())
+            .collect()
+    }
+
+    /// The OpenAPI document of everything `target` serves (`all`: the whole API).
+    pub fn openapi(&self, target: &str) -> Result<Document, UnknownTarget> {
+        let modules = self.resolve(target)?;
+        Ok(agora_http::openapi::document(
+            modules
+                .iter()
+                .filter(|name| ![STORE, HTTP].contains(name))
+                .map(|name| self.get(name).openapi()),
+        ))
+    }
+}
+
+/// Every target of the binary's own contexts.
 pub fn targets() -> Vec<Target> {
-    let mut targets = vec![Target {
-        name: "all",
-        roots: CONTEXTS.iter().map(|c| c.name()).collect(),
-        description: "every module in one process (the monolith)".to_owned(),
-    }];
-    targets.extend(CONTEXTS.iter().filter(|c| c.standalone()).map(|c| Target {
-        name: c.name(),
-        roots: vec![c.name()],
-        description: format!("the {} service alone", c.name()),
-    }));
-    targets
+    Contexts::builtin().targets()
+}
+
+/// The modules a target of the built-in contexts runs, in start order.
+pub fn resolve(target: &str) -> Result<Vec<&'static str>, UnknownTarget> {
+    Contexts::builtin().resolve(target)
+}
+
+/// The built-in context called `name`.
+pub fn context(name: &str) -> &'static dyn Context {
+    Contexts::builtin().get(name)
 }
 
 /// `--target` named nothing we know.
 #[derive(Debug, thiserror::Error)]
-pub struct UnknownTarget(pub String);
+pub struct UnknownTarget {
+    /// What was asked for.
+    pub name: String,
+    /// What exists.
+    pub known: Vec<&'static str>,
+}
 
 impl fmt::Display for UnknownTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let known: Vec<&str> = targets().iter().map(|t| t.name).collect();
         write!(
             f,
             "unknown target `{}`; expected one of: {} (see `agora targets`)",
-            self.0,
-            known.join(", ")
+            self.name,
+            self.known.join(", ")
         )
     }
-}
-
-/// The registered context called `name`.
-pub fn context(name: &str) -> &'static dyn Context {
-    *CONTEXTS
-        .iter()
-        .find(|c| c.name() == name)
-        .unwrap_or_else(|| panic!("module `{name}` is referenced but not listed in CONTEXTS"))
-}
-
-/// The modules a target runs, in start order: the store, then contexts with dependencies first
-/// (depth-first post-order, so the order is deterministic), `http` last.
-pub fn resolve(target: &str) -> Result<Vec<&'static str>, UnknownTarget> {
-    let target = targets()
-        .into_iter()
-        .find(|t| t.name == target)
-        .ok_or_else(|| UnknownTarget(target.to_owned()))?;
-    let mut order = vec![STORE];
-    for root in &target.roots {
-        visit(context(root), &mut order, &mut Vec::new());
-    }
-    order.push(HTTP);
-    Ok(order)
-}
-
-fn visit(
-    module: &'static dyn Context,
-    order: &mut Vec<&'static str>,
-    path: &mut Vec<&'static str>,
-) {
-    if order.contains(&module.name()) {
-        return;
-    }
-    assert!(
-        !path.contains(&module.name()),
-        "dependency cycle: {} -> {}",
-        path.join(" -> "),
-        module.name()
-    );
-    path.push(module.name());
-    for dependency in module.dependencies() {
-        visit(context(dependency), order, path);
-    }
-    path.pop();
-    order.push(module.name());
 }
 
 #[cfg(test)]

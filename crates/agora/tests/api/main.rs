@@ -20,6 +20,7 @@ mod identity_security;
 mod lifecycle;
 mod mail;
 mod migrations;
+mod module_contract;
 mod openapi;
 mod rate_limits;
 mod transactions;

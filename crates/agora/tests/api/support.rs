@@ -106,6 +106,8 @@ pub struct Spawn {
     pub mailer: Option<Arc<dyn Mailer>>,
     /// Join a running app's deployment instead of getting a fresh database: a second replica.
     pub join: Option<Deployment>,
+    /// Bounded contexts beyond the binary's own.
+    pub contexts: Vec<&'static dyn agora::modules::Context>,
 }
 
 /// What a second app needs to run as another replica of an app: its database and its data
@@ -135,6 +137,7 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
         mailer: spawn.mailer,
         bus: Arc::new(bus.clone()),
         extra_routes: spawn.extra_routes,
+        contexts: spawn.contexts,
     };
     let app = Application::start(&config, "all", wiring)
         .await
