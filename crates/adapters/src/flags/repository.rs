@@ -5,12 +5,12 @@ use agora_domain::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{types::Json, Row};
+use sqlx::{types::Json, ColumnIndex, FromRow, Row};
 use uuid::Uuid;
 
 use crate::{
     on_pool, on_tx,
-    store::{map_sqlx_error, Database},
+    store::{map_sqlx_error, Column, Database},
 };
 
 /// Feature flags in the relational store, on either backend.
@@ -50,47 +50,76 @@ impl Targeting {
     }
 }
 
-/// Rebuilds a [`FeatureFlag`] from a row of either backend; expanded per dialect.
-macro_rules! flag_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        (|| -> Result<FeatureFlag, StoreError> {
-            let list = |column: &str| {
-                row.try_get::<Json<Vec<String>>, _>(column)
-                    .map(|json| json.0)
-                    .map_err(map_sqlx_error)
-            };
-            Ok(FeatureFlag {
-                key: FlagKey::parse(&row.try_get::<String, _>("key").map_err(map_sqlx_error)?)
-                    .map_err(|e| corrupt(e.message))?,
-                description: row.try_get("description").map_err(map_sqlx_error)?,
-                enabled: row.try_get("enabled").map_err(map_sqlx_error)?,
-                rollout_percent: RolloutPercent::parse(i64::from(
-                    row.try_get::<i32, _>("rollout_percent")
-                        .map_err(map_sqlx_error)?,
-                ))
+/// A `feature_flags` row as stored, decoded by either backend.
+struct FlagRow {
+    key: String,
+    description: String,
+    enabled: bool,
+    rollout_percent: i32,
+    roles: Json<Vec<String>>,
+    tiers: Json<Vec<String>>,
+    user_ids: Json<Vec<String>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl<'r, R: Row> FromRow<'r, R> for FlagRow
+where
+    &'r str: ColumnIndex<R>,
+    String: Column<'r, R>,
+    bool: Column<'r, R>,
+    i32: Column<'r, R>,
+    Json<Vec<String>>: Column<'r, R>,
+    DateTime<Utc>: Column<'r, R>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            key: row.try_get("key")?,
+            description: row.try_get("description")?,
+            enabled: row.try_get("enabled")?,
+            rollout_percent: row.try_get("rollout_percent")?,
+            roles: row.try_get("roles")?,
+            tiers: row.try_get("tiers")?,
+            user_ids: row.try_get("user_ids")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+impl TryFrom<FlagRow> for FeatureFlag {
+    type Error = StoreError;
+
+    /// Stored values pass the same validation as input; a row that does not is corrupt.
+    fn try_from(row: FlagRow) -> Result<Self, StoreError> {
+        Ok(FeatureFlag {
+            key: FlagKey::parse(&row.key).map_err(|e| corrupt(e.message))?,
+            description: row.description,
+            enabled: row.enabled,
+            rollout_percent: RolloutPercent::parse(i64::from(row.rollout_percent))
                 .map_err(|e| corrupt(e.message))?,
-                roles: list("roles")?
-                    .iter()
-                    .map(|r| r.parse::<Role>().map_err(corrupt))
-                    .collect::<Result<_, _>>()?,
-                tiers: list("tiers")?
-                    .iter()
-                    .map(|t| t.parse::<Tier>().map_err(corrupt))
-                    .collect::<Result<_, _>>()?,
-                user_ids: list("user_ids")?
-                    .iter()
-                    .map(|id| Uuid::try_parse(id).map_err(corrupt))
-                    .collect::<Result<_, _>>()?,
-                created_at: row
-                    .try_get::<DateTime<Utc>, _>("created_at")
-                    .map_err(map_sqlx_error)?,
-                updated_at: row
-                    .try_get::<DateTime<Utc>, _>("updated_at")
-                    .map_err(map_sqlx_error)?,
-            })
-        })()
-    }};
+            roles: row
+                .roles
+                .0
+                .iter()
+                .map(|r| r.parse::<Role>().map_err(corrupt))
+                .collect::<Result<_, _>>()?,
+            tiers: row
+                .tiers
+                .0
+                .iter()
+                .map(|t| t.parse::<Tier>().map_err(corrupt))
+                .collect::<Result<_, _>>()?,
+            user_ids: row
+                .user_ids
+                .0
+                .iter()
+                .map(|id| Uuid::try_parse(id).map_err(corrupt))
+                .collect::<Result<_, _>>()?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
 }
 
 #[async_trait]
@@ -98,37 +127,35 @@ impl FlagRepository for SqlFlagRepository {
     async fn list(&self) -> Result<Vec<FeatureFlag>, StoreError> {
         let sql = format!("SELECT {FLAG_COLUMNS} FROM feature_flags ORDER BY key");
         on_pool!(&self.db, |pool| {
-            let rows = sqlx::query(&sql)
+            let rows: Vec<FlagRow> = sqlx::query_as(&sql)
                 .fetch_all(pool)
                 .await
                 .map_err(map_sqlx_error)?;
-            rows.into_iter()
-                .map(|row| flag_from_row!(row))
-                .collect::<Result<Vec<_>, _>>()
+            rows.into_iter().map(FeatureFlag::try_from).collect()
         })
     }
 
     async fn get(&self, key: &FlagKey) -> Result<Option<FeatureFlag>, StoreError> {
         let sql = format!("SELECT {FLAG_COLUMNS} FROM feature_flags WHERE key = $1");
         on_pool!(&self.db, |pool| {
-            let row = sqlx::query(&sql)
+            let row: Option<FlagRow> = sqlx::query_as(&sql)
                 .bind(key.as_str())
                 .fetch_optional(pool)
                 .await
                 .map_err(map_sqlx_error)?;
-            row.map(|row| flag_from_row!(row)).transpose()
+            row.map(FeatureFlag::try_from).transpose()
         })
     }
 
     async fn find(&self, tx: &mut Tx, key: &FlagKey) -> Result<Option<FeatureFlag>, StoreError> {
         let sql = format!("SELECT {FLAG_COLUMNS} FROM feature_flags WHERE key = $1");
         on_tx!(tx, |conn| {
-            let row = sqlx::query(&sql)
+            let row: Option<FlagRow> = sqlx::query_as(&sql)
                 .bind(key.as_str())
                 .fetch_optional(conn)
                 .await
                 .map_err(map_sqlx_error)?;
-            row.map(|row| flag_from_row!(row)).transpose()
+            row.map(FeatureFlag::try_from).transpose()
         })
     }
 

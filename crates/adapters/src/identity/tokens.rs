@@ -7,10 +7,13 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
+use sqlx::{ColumnIndex, FromRow, Row};
 use uuid::Uuid;
 
-use crate::{on_tx, store::map_sqlx_error};
+use crate::{
+    on_tx,
+    store::{map_sqlx_error, Column},
+};
 
 /// 256-bit tokens from the OS RNG, stored as SHA-256 hex.
 #[derive(Debug, Default, Clone)]
@@ -130,18 +133,26 @@ impl EmailTokenRepository for SqlEmailTokenRepository {
 #[derive(Debug, Default, Clone)]
 pub struct SqlRefreshTokenRepository;
 
-macro_rules! refresh_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        Ok::<_, StoreError>(RefreshRecord {
-            id: row.try_get("id").map_err(map_sqlx_error)?,
-            user_id: row.try_get("user_id").map_err(map_sqlx_error)?,
-            family_id: row.try_get("family_id").map_err(map_sqlx_error)?,
-            expires_at: row.try_get("expires_at").map_err(map_sqlx_error)?,
-            used_at: row.try_get("used_at").map_err(map_sqlx_error)?,
-            revoked_at: row.try_get("revoked_at").map_err(map_sqlx_error)?,
-        })
-    }};
+/// A `refresh_tokens` row (without the hash), decoded by either backend.
+struct RefreshRow(RefreshRecord);
+
+impl<'r, R: Row> FromRow<'r, R> for RefreshRow
+where
+    &'r str: ColumnIndex<R>,
+    Uuid: Column<'r, R>,
+    DateTime<Utc>: Column<'r, R>,
+    Option<DateTime<Utc>>: Column<'r, R>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Self(RefreshRecord {
+            id: row.try_get("id")?,
+            user_id: row.try_get("user_id")?,
+            family_id: row.try_get("family_id")?,
+            expires_at: row.try_get("expires_at")?,
+            used_at: row.try_get("used_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+        }))
+    }
 }
 
 #[async_trait]
@@ -180,14 +191,14 @@ impl RefreshTokenRepository for SqlRefreshTokenRepository {
         token_hash: &str,
     ) -> Result<Option<RefreshRecord>, StoreError> {
         on_tx!(tx, |conn| {
-            let row = sqlx::query(
+            let row: Option<RefreshRow> = sqlx::query_as(
                 "SELECT id, user_id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1",
             )
             .bind(token_hash)
             .fetch_optional(conn)
             .await
             .map_err(map_sqlx_error)?;
-            row.map(|row| refresh_from_row!(row)).transpose()
+            Ok(row.map(|RefreshRow(record)| record))
         })
     }
 

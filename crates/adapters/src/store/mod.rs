@@ -51,6 +51,18 @@ macro_rules! on_writer {
     }};
 }
 
+/// A column type both drivers decode: what a typed row struct (`impl FromRow for XRow`, written
+/// once and generic over the backend's row) asks of each of its fields.
+pub trait Column<'r, R: sqlx::Row>:
+    sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>
+{
+}
+
+impl<'r, R: sqlx::Row, T> Column<'r, R> for T where
+    T: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>
+{
+}
+
 /// Escapes `%`, `_` and `\` so user text matches literally inside `LIKE … ESCAPE '\'`.
 pub fn like_pattern(text: &str) -> String {
     let escaped: String = text
