@@ -23,4 +23,5 @@ mod migrations;
 mod module_contract;
 mod openapi;
 mod rate_limits;
+mod schema_round_trip;
 mod transactions;
