@@ -490,6 +490,7 @@ mod tests {
                             id,
                             Box::pin(async move {
                                 loads.fetch_add(1, Ordering::SeqCst);
+                                // sleep: keeps the load in flight while the others arrive
                                 tokio::time::sleep(Duration::from_millis(50)).await;
                                 Ok(None)
                             }),

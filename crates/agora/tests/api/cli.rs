@@ -57,7 +57,7 @@ pub async fn wait_ready(port: u16, child: &mut Child) {
             "agora exited before becoming ready"
         );
         assert!(Instant::now() < deadline, "agora not ready within 30 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await; // poll: until /ready
     }
 }
 

@@ -134,7 +134,7 @@ async fn wait_for_answer(
             Instant::now() < until,
             "`{key}` still {answers} after {deadline:?}, expected {expected:?}"
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await; // poll: until the answer changes
     }
 }
 

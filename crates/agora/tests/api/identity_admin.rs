@@ -416,7 +416,7 @@ async fn mailbox_until(app: &TestApp, token: &str, ready: impl Fn(&Value) -> boo
             return body;
         }
         assert!(Instant::now() < until, "mailbox never got there: {body}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await; // poll: until the mailbox holds it
     }
 }
 

@@ -1,34 +1,81 @@
 //! Start and stop: graceful drain on shutdown, exit code 0 on SIGTERM.
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use axum::{routing::get, Router};
+use tokio::sync::{Notify, Semaphore};
 
 use crate::support::{spawn_app_with, Backend, Spawn};
 
-fn slow_route(delay: Duration) -> Router {
-    Router::new().route(
-        "/test/slow",
-        get(move || async move {
-            tokio::time::sleep(delay).await;
-            "finished"
-        }),
-    )
+/// A handler that tells the test when a request is inside it, then finishes only when the test
+/// releases it: the test controls "in flight" instead of guessing it with sleeps.
+#[derive(Clone)]
+struct Gate {
+    entered: Arc<Semaphore>,
+    release: Arc<Notify>,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self {
+            entered: Arc::new(Semaphore::new(0)),
+            release: Arc::default(),
+        }
+    }
+}
+
+impl Gate {
+    fn route(&self) -> Router {
+        let gate = self.clone();
+        Router::new().route(
+            "/test/slow",
+            get(move || async move {
+                gate.entered.add_permits(1);
+                gate.release.notified().await;
+                "finished"
+            }),
+        )
+    }
+
+    /// Resolves once a request is inside the handler (fails after 10 s).
+    async fn in_flight(&self) {
+        tokio::time::timeout(Duration::from_secs(10), self.entered.acquire())
+            .await
+            .expect("the request reached the handler within 10 s")
+            .expect("semaphore open")
+            .forget();
+    }
 }
 
 #[tokio::test]
 async fn shutdown_during_a_slow_request_lets_it_complete() {
+    let gate = Gate::default();
     let spawn = Spawn {
-        extra_routes: vec![slow_route(Duration::from_millis(800))],
+        extra_routes: vec![gate.route()],
         ..Default::default()
     };
     let app = spawn_app_with(Backend::Sqlite, spawn).await.unwrap();
     let request = tokio::spawn(app.client.get(app.url("/test/slow")).send());
-    // Shut down only once the request is in flight (the handler is sleeping).
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    gate.in_flight().await;
     let addr = app.addr;
     let stopped = tokio::spawn(app.shutdown());
 
+    // The server stops accepting while the request is still held in the handler…
+    let until = Instant::now() + Duration::from_secs(10);
+    while reqwest::get(format!("http://{addr}/health")).await.is_ok() {
+        assert!(
+            Instant::now() < until,
+            "still accepting 10 s after shutdown"
+        );
+        assert!(!request.is_finished(), "the held request ended early");
+        tokio::task::yield_now().await; // poll: until the listener closes
+    }
+    assert!(!request.is_finished() && !stopped.is_finished());
+    // …and lets it finish once it can.
+    gate.release.notify_one();
     let response = request.await.unwrap().expect("in-flight request completes");
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "finished");
@@ -41,8 +88,9 @@ async fn shutdown_during_a_slow_request_lets_it_complete() {
 
 #[tokio::test]
 async fn a_request_outliving_the_drain_deadline_does_not_block_exit() {
+    let gate = Gate::default(); // never released
     let spawn = Spawn {
-        extra_routes: vec![slow_route(Duration::from_secs(30))],
+        extra_routes: vec![gate.route()],
         configure: Some(Box::new(|config| {
             config.shutdown_timeout = Duration::from_millis(300)
         })),
@@ -50,7 +98,7 @@ async fn a_request_outliving_the_drain_deadline_does_not_block_exit() {
     };
     let app = spawn_app_with(Backend::Sqlite, spawn).await.unwrap();
     let _request = tokio::spawn(app.client.get(app.url("/test/slow")).send());
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    gate.in_flight().await;
     let started = Instant::now();
     app.shutdown().await.expect("stop still succeeds");
     assert!(

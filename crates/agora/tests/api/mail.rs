@@ -62,7 +62,7 @@ fn start_sink(maildir: &Path) -> Option<SmtpSink> {
             Instant::now() < until,
             "aiosmtpd did not listen within 15 s"
         );
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(50)); // poll: until aiosmtpd listens
     }
     Some(SmtpSink { child, port })
 }
@@ -109,7 +109,7 @@ async fn verification_mail_goes_through_a_real_smtp_server() {
             Instant::now() < until,
             "no mail reached the SMTP server within 10 s"
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await; // poll: until the mail arrives
     };
     assert!(message.contains("Subject: Verify your email"), "{message}");
     assert!(message.contains("verification link"), "{message}");

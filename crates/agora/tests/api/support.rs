@@ -367,7 +367,7 @@ pub async fn eventually(deadline: Duration, mut condition: impl FnMut() -> bool)
             std::time::Instant::now() < until,
             "condition not met within {deadline:?}"
         );
-        tokio::time::sleep(Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await; // poll: the condition
     }
 }
 
@@ -475,7 +475,7 @@ impl TestApp {
                 std::time::Instant::now() < until,
                 "no mail '{subject}' to {to} within 10 s"
             );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await; // poll: until the mail is in the mailbox
         }
     }
 
@@ -528,7 +528,7 @@ impl TestApp {
                 std::time::Instant::now() < until,
                 "outbox not drained within 10 s"
             );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(20)).await; // poll: until the outbox drains
         }
     }
 }
@@ -615,7 +615,7 @@ pub async fn private_redis() -> Option<(PrivateRedis, String)> {
             std::time::Instant::now() < until,
             "private redis did not start"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await; // poll: until the private Redis answers
     }
     Some((redis, url))
 }
