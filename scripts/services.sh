@@ -2,10 +2,16 @@
 # Starts the local services the tests use (PostgreSQL, Redis, NATS JetStream) when they are
 # installed but stopped. Sourced by scripts/test and bench scripts.
 #
-# With CI=true a service that cannot be reached is a failure; otherwise a loud warning (the tests
-# that need it then skip with a notice of their own).
+# With CI set a service that cannot be reached is a failure; otherwise a loud warning, and
+# scripts/test deselects the tests that need it (nextest reports them as skipped).
 
-is_ci() { [ "${CI:-}" = "true" ] || [ "${CI:-}" = "1" ]; }
+# CI is read like common tools read it: set to anything but empty, `false` or `0`.
+is_ci() {
+  case "$(printf '%s' "${CI:-}" | tr '[:upper:]' '[:lower:]')" in
+    "" | false | 0) return 1 ;;
+    *) return 0 ;;
+  esac
+}
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -36,7 +42,7 @@ ensure_service() {
     echo "FATAL: $name is not reachable on 127.0.0.1:$port and CI=true: tests needing it would fail." >&2
     return 1
   fi
-  echo "!!!!! WARNING: $name is not reachable on 127.0.0.1:$port; tests that need it will be SKIPPED !!!!!" >&2
+  echo "!!!!! WARNING: $name is not reachable on 127.0.0.1:$port; tests that need it will be reported as skipped !!!!!" >&2
 }
 
 ensure_services() {

@@ -17,12 +17,11 @@ async fn app_configured(configure: Configure) -> TestApp {
         },
     )
     .await
-    .unwrap()
 }
 
 #[tokio::test]
 async fn metrics_expose_red_metrics_by_route_template_pools_outbox_and_process() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     let admin = app.admin_token().await;
     assert_eq!(app.get("/health").await.status(), 200);
     let unknown = format!("/api/admin/users/{}", uuid::Uuid::now_v7());
@@ -54,7 +53,7 @@ async fn metrics_expose_red_metrics_by_route_template_pools_outbox_and_process()
 
 #[tokio::test]
 async fn large_responses_are_compressed_unless_the_client_opts_out() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     let fetch = |encoding: &'static str, opt_out: bool, path: &'static str| {
         let app = &app;
         async move {
@@ -89,7 +88,7 @@ async fn large_responses_are_compressed_unless_the_client_opts_out() {
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers_and_hsts_only_when_configured() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     for path in ["/health", "/nope"] {
         let response = app.get(path).await;
         let headers = response.headers();
@@ -116,7 +115,7 @@ async fn every_response_carries_the_security_headers_and_hsts_only_when_configur
 
 #[tokio::test]
 async fn cors_is_closed_by_default_and_open_only_to_configured_origins() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     let preflight = |app: &TestApp, origin: &'static str| {
         app.client
             .request(reqwest::Method::OPTIONS, app.url("/api/auth/login"))
@@ -151,14 +150,14 @@ async fn a_request_over_the_timeout_gets_a_json_408() {
     let slow = Router::new().route(
         "/test/slow",
         // Never answers on its own: only the timeout can end it.
-        get(|| std::future::pending::<&'static str>()),
+        get(std::future::pending::<&'static str>),
     );
     let spawn = Spawn {
         extra_routes: vec![slow],
         configure: Some(Box::new(|c| c.request_timeout = Duration::from_millis(200))),
         ..Default::default()
     };
-    let app = spawn_app_with(Backend::Sqlite, spawn).await.unwrap();
+    let app = spawn_app_with(Backend::Sqlite, spawn).await;
     let response = app.get("/test/slow").await;
     assert_eq!(response.status(), 408);
     let body: Value = response.json().await.unwrap();

@@ -37,9 +37,7 @@ async fn app() -> TestApp {
         extra_routes: vec![probe_routes()],
         ..Default::default()
     };
-    spawn_app_with(Backend::Sqlite, spawn)
-        .await
-        .expect("sqlite is always available")
+    spawn_app_with(Backend::Sqlite, spawn).await
 }
 
 async fn assert_error_shape(

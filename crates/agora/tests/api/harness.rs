@@ -14,7 +14,7 @@ async fn an_injected_mailer_and_the_memory_bus_receive_what_the_app_sends() {
         mailer: Some(Arc::new(mailer.clone())),
         ..Default::default()
     };
-    let app = spawn_app_with(Backend::Sqlite, spawn).await.unwrap();
+    let app = spawn_app_with(Backend::Sqlite, spawn).await;
     let response = app
         .client
         .post(app.url("/api/users"))

@@ -175,7 +175,7 @@ async fn actions_needing_a_verified_email_answer_403_until_verified() {
         extra_routes: vec![guarded],
         ..Default::default()
     };
-    let app = spawn_app_with(Backend::Sqlite, spawn).await.unwrap();
+    let app = spawn_app_with(Backend::Sqlite, spawn).await;
     let register =
         json!({"email": "unverified@example.org", "password": "Secret123", "name": "Una Verified"});
     assert_eq!(app.post("/api/users", None, &register).await.status(), 201);

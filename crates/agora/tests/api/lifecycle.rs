@@ -57,7 +57,7 @@ async fn shutdown_during_a_slow_request_lets_it_complete() {
         extra_routes: vec![gate.route()],
         ..Default::default()
     };
-    let app = spawn_app_with(Backend::Sqlite, spawn).await.unwrap();
+    let app = spawn_app_with(Backend::Sqlite, spawn).await;
     let request = tokio::spawn(app.client.get(app.url("/test/slow")).send());
     gate.in_flight().await;
     let addr = app.addr;
@@ -96,7 +96,7 @@ async fn a_request_outliving_the_drain_deadline_does_not_block_exit() {
         })),
         ..Default::default()
     };
-    let app = spawn_app_with(Backend::Sqlite, spawn).await.unwrap();
+    let app = spawn_app_with(Backend::Sqlite, spawn).await;
     let _request = tokio::spawn(app.client.get(app.url("/test/slow")).send());
     gate.in_flight().await;
     let started = Instant::now();

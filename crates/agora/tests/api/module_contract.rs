@@ -202,9 +202,7 @@ async fn a_context_defined_outside_the_core_is_fully_wired(backend: Backend) {
         })),
         ..Spawn::default()
     };
-    let Some(app) = spawn_app_with(backend, spawn).await else {
-        return;
-    };
+    let app = spawn_app_with(backend, spawn).await;
 
     // Migration applied (its table is usable) and recorded under the context's name; config
     // section read; route served.

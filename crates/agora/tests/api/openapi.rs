@@ -130,9 +130,7 @@ async fn every_routed_operation_is_documented_and_every_documented_one_is_routed
     let doc = serde_json::to_value(agora::modules::openapi("all").unwrap()).unwrap();
     let documented = documented(&doc);
 
-    let store = TestStore::create(Backend::Sqlite)
-        .await
-        .expect("SQLite is always available");
+    let store = TestStore::create(Backend::Sqlite).await;
     let config: Config = test_config(&store);
     let app = Application::start(&config, "all", Wiring::default())
         .await
@@ -218,7 +216,7 @@ async fn every_routed_operation_is_documented_and_every_documented_one_is_routed
 
 #[tokio::test]
 async fn the_document_is_served_as_openapi_3_1() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     let response = app.get("/api/openapi.json").await;
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"]
@@ -254,7 +252,7 @@ async fn the_document_is_served_as_openapi_3_1() {
 
 #[tokio::test]
 async fn the_docs_page_works_offline() {
-    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let app = spawn_app(Backend::Sqlite).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

@@ -16,16 +16,12 @@ enum Counters {
 }
 
 impl Counters {
-    /// Both adapters, or only memory (loudly) when Redis is unavailable outside CI.
-    async fn all() -> Vec<Counters> {
-        let mut all = vec![Counters::Memory];
-        if let Some(url) = redis_url().await {
-            all.push(Counters::Redis {
-                url,
-                prefix: format!("agora-test-{}:", uuid::Uuid::new_v4().simple()),
-            });
+    /// Counters in Redis under a prefix of the test's own.
+    async fn redis() -> Counters {
+        Counters::Redis {
+            url: redis_url().await,
+            prefix: format!("agora-test-{}:", uuid::Uuid::new_v4().simple()),
         }
-        all
     }
 
     async fn cleanup(&self) {
@@ -55,7 +51,6 @@ async fn app_with(
         },
     )
     .await
-    .unwrap()
 }
 
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
@@ -85,170 +80,160 @@ async fn assert_rate_limited(response: reqwest::Response) {
     assert!(body["requestId"].is_string());
 }
 
-#[tokio::test]
-async fn anonymous_callers_are_limited_per_ip_with_headers_and_probes_exempt() {
-    for counters in Counters::all().await {
-        let app = app_with(&counters, |c| {
-            c.rate_limit.anonymous = "3/1m".parse().unwrap()
-        })
-        .await;
-        for remaining in ["2", "1", "0"] {
-            let response = app.get("/.well-known/jwks.json").await;
-            assert_eq!(response.status(), 200);
-            assert_eq!(header(&response, "x-ratelimit-limit").as_deref(), Some("3"));
-            assert_eq!(header(&response, "ratelimit-limit").as_deref(), Some("3"));
-            assert_eq!(
-                header(&response, "x-ratelimit-remaining").as_deref(),
-                Some(remaining)
-            );
-            assert_eq!(
-                header(&response, "ratelimit-remaining").as_deref(),
-                Some(remaining)
-            );
-            assert!(
-                header(&response, "x-ratelimit-reset").is_some()
-                    && header(&response, "ratelimit-reset").is_some()
-            );
-        }
-        assert_rate_limited(app.get("/.well-known/jwks.json").await).await;
-        for probe in ["/health", "/ready", "/metrics"] {
-            assert_eq!(app.get(probe).await.status(), 200, "{probe} is exempt");
-        }
-        counters.cleanup().await;
+async fn anonymous_callers_are_limited_per_ip_with_headers_and_probes_exempt(counters: Counters) {
+    let app = app_with(&counters, |c| {
+        c.rate_limit.anonymous = "3/1m".parse().unwrap()
+    })
+    .await;
+    for remaining in ["2", "1", "0"] {
+        let response = app.get("/.well-known/jwks.json").await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(header(&response, "x-ratelimit-limit").as_deref(), Some("3"));
+        assert_eq!(header(&response, "ratelimit-limit").as_deref(), Some("3"));
+        assert_eq!(
+            header(&response, "x-ratelimit-remaining").as_deref(),
+            Some(remaining)
+        );
+        assert_eq!(
+            header(&response, "ratelimit-remaining").as_deref(),
+            Some(remaining)
+        );
+        assert!(
+            header(&response, "x-ratelimit-reset").is_some()
+                && header(&response, "ratelimit-reset").is_some()
+        );
     }
+    assert_rate_limited(app.get("/.well-known/jwks.json").await).await;
+    for probe in ["/health", "/ready", "/metrics"] {
+        assert_eq!(app.get(probe).await.status(), 200, "{probe} is exempt");
+    }
+    counters.cleanup().await;
 }
 
-#[tokio::test]
-async fn authenticated_callers_are_limited_per_user_by_tier_and_admins_not_at_all() {
-    for counters in Counters::all().await {
-        let app = app_with(&counters, |c| {
-            c.rate_limit.free = "2/1m".parse().unwrap();
-            c.rate_limit.pro = "4/1m".parse().unwrap();
-        })
-        .await;
-        for (email, tier) in [
-            ("free@example.org", Tier::Free),
-            ("pro@example.org", Tier::Pro),
-        ] {
-            app.create_user(email, "Secret123", Role::User, tier).await;
-        }
-        let free = app.login("free@example.org", "Secret123").await["accessToken"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let pro = app.login("pro@example.org", "Secret123").await["accessToken"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let admin = app.admin_token().await;
-
-        for _ in 0..2 {
-            assert_eq!(app.get_as(&free, "/api/users/me").await.status(), 200);
-        }
-        assert_rate_limited(app.get_as(&free, "/api/users/me").await).await;
-        for _ in 0..4 {
-            assert_eq!(app.get_as(&pro, "/api/users/me").await.status(), 200);
-        }
-        assert_rate_limited(app.get_as(&pro, "/api/users/me").await).await;
-        for _ in 0..10 {
-            let response = app.get_as(&admin, "/api/users/me").await;
-            assert_eq!(response.status(), 200);
-            assert!(
-                header(&response, "x-ratelimit-limit").is_none(),
-                "admins are not tier-limited"
-            );
-        }
-        counters.cleanup().await;
+async fn authenticated_callers_are_limited_per_user_by_tier_and_admins_not_at_all(
+    counters: Counters,
+) {
+    let app = app_with(&counters, |c| {
+        c.rate_limit.free = "2/1m".parse().unwrap();
+        c.rate_limit.pro = "4/1m".parse().unwrap();
+    })
+    .await;
+    for (email, tier) in [
+        ("free@example.org", Tier::Free),
+        ("pro@example.org", Tier::Pro),
+    ] {
+        app.create_user(email, "Secret123", Role::User, tier).await;
     }
+    let free = app.login("free@example.org", "Secret123").await["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pro = app.login("pro@example.org", "Secret123").await["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin = app.admin_token().await;
+
+    for _ in 0..2 {
+        assert_eq!(app.get_as(&free, "/api/users/me").await.status(), 200);
+    }
+    assert_rate_limited(app.get_as(&free, "/api/users/me").await).await;
+    for _ in 0..4 {
+        assert_eq!(app.get_as(&pro, "/api/users/me").await.status(), 200);
+    }
+    assert_rate_limited(app.get_as(&pro, "/api/users/me").await).await;
+    for _ in 0..10 {
+        let response = app.get_as(&admin, "/api/users/me").await;
+        assert_eq!(response.status(), 200);
+        assert!(
+            header(&response, "x-ratelimit-limit").is_none(),
+            "admins are not tier-limited"
+        );
+    }
+    counters.cleanup().await;
 }
 
-#[tokio::test]
-async fn failed_logins_are_limited_per_ip_and_email_and_successes_do_not_count() {
-    for counters in Counters::all().await {
-        let app = app_with(&counters, |c| {
-            c.rate_limit.auth_failures = "3/15m".parse().unwrap()
-        })
+async fn failed_logins_are_limited_per_ip_and_email_and_successes_do_not_count(counters: Counters) {
+    let app = app_with(&counters, |c| {
+        c.rate_limit.auth_failures = "3/15m".parse().unwrap()
+    })
+    .await;
+    app.create_user("victim@example.org", "Secret123", Role::User, Tier::Free)
         .await;
-        app.create_user("victim@example.org", "Secret123", Role::User, Tier::Free)
-            .await;
-        app.create_user("other@example.org", "Secret123", Role::User, Tier::Free)
-            .await;
-        let attempt = |email: &'static str, password: &'static str| {
-            let app = &app;
-            async move {
-                app.post(
-                    "/api/auth/login",
-                    None,
-                    &json!({"email": email, "password": password}),
-                )
-                .await
-            }
-        };
-        for _ in 0..5 {
-            assert_eq!(
-                attempt("other@example.org", "Secret123").await.status(),
-                200,
-                "successes never count"
-            );
+    app.create_user("other@example.org", "Secret123", Role::User, Tier::Free)
+        .await;
+    let attempt = |email: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            app.post(
+                "/api/auth/login",
+                None,
+                &json!({"email": email, "password": password}),
+            )
+            .await
         }
-        for _ in 0..3 {
-            assert_eq!(
-                attempt("victim@example.org", "Wrong1234").await.status(),
-                401
-            );
-        }
-        assert_rate_limited(attempt("victim@example.org", "Secret123").await).await;
+    };
+    for _ in 0..5 {
         assert_eq!(
             attempt("other@example.org", "Secret123").await.status(),
             200,
-            "other accounts unaffected"
+            "successes never count"
         );
+    }
+    for _ in 0..3 {
         assert_eq!(
-            attempt("other@example.org", "Wrong1234").await.status(),
+            attempt("victim@example.org", "Wrong1234").await.status(),
             401
         );
-        counters.cleanup().await;
     }
+    assert_rate_limited(attempt("victim@example.org", "Secret123").await).await;
+    assert_eq!(
+        attempt("other@example.org", "Secret123").await.status(),
+        200,
+        "other accounts unaffected"
+    );
+    assert_eq!(
+        attempt("other@example.org", "Wrong1234").await.status(),
+        401
+    );
+    counters.cleanup().await;
 }
 
-#[tokio::test]
-async fn parallel_guesses_cannot_outrun_the_failed_login_limit() {
-    for counters in Counters::all().await {
-        let app = app_with(&counters, |c| {
-            c.rate_limit.auth_failures = "3/15m".parse().unwrap()
-        })
+async fn parallel_guesses_cannot_outrun_the_failed_login_limit(counters: Counters) {
+    let app = app_with(&counters, |c| {
+        c.rate_limit.auth_failures = "3/15m".parse().unwrap()
+    })
+    .await;
+    app.create_user("target@example.org", "Secret123", Role::User, Tier::Free)
         .await;
-        app.create_user("target@example.org", "Secret123", Role::User, Tier::Free)
-            .await;
-        let guesses: Vec<_> = (0..20)
-            .map(|i| {
-                let (client, url) = (app.client.clone(), app.url("/api/auth/login"));
-                tokio::spawn(async move {
-                    let body =
-                        json!({"email": "target@example.org", "password": format!("Guess{i}xx")});
-                    client
-                        .post(url)
-                        .json(&body)
-                        .send()
-                        .await
-                        .unwrap()
-                        .status()
-                        .as_u16()
-                })
+    let guesses: Vec<_> = (0..20)
+        .map(|i| {
+            let (client, url) = (app.client.clone(), app.url("/api/auth/login"));
+            tokio::spawn(async move {
+                let body =
+                    json!({"email": "target@example.org", "password": format!("Guess{i}xx")});
+                client
+                    .post(url)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
             })
-            .collect();
-        let mut statuses = Vec::new();
-        for guess in guesses {
-            statuses.push(guess.await.unwrap());
-        }
-        assert_eq!(
-            statuses.iter().filter(|s| **s == 401).count(),
-            3,
-            "only the budget is checked: {statuses:?}"
-        );
-        assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 17);
-        counters.cleanup().await;
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for guess in guesses {
+        statuses.push(guess.await.unwrap());
     }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        3,
+        "only the budget is checked: {statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 17);
+    counters.cleanup().await;
 }
 
 #[tokio::test]
@@ -301,7 +286,7 @@ async fn a_spoofed_forwarded_for_changes_nothing_unless_the_proxy_is_trusted() {
 
 #[tokio::test]
 async fn two_instances_sharing_redis_share_one_limit() {
-    let Some(url) = redis_url().await else { return };
+    let url = redis_url().await;
     let counters = Counters::Redis {
         url,
         prefix: format!("agora-test-{}:", uuid::Uuid::new_v4().simple()),
@@ -325,9 +310,7 @@ async fn two_instances_sharing_redis_share_one_limit() {
 #[tokio::test]
 async fn with_redis_down_requests_fail_open_by_default_and_closed_when_configured() {
     for fail_open in [true, false] {
-        let Some((redis, url)) = private_redis().await else {
-            return;
-        };
+        let (redis, url) = private_redis().await;
         let counters = Counters::Redis {
             url,
             prefix: "agora-outage:".into(),
@@ -352,3 +335,27 @@ async fn with_redis_down_requests_fail_open_by_default_and_closed_when_configure
         }
     }
 }
+
+/// Generates `mod name { in_process, in_redis }` from one `async fn name(counters: Counters)`: each
+/// policy runs on both adapters, and the Redis variant is named so a runner can deselect it.
+macro_rules! on_both_counters {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn in_process() {
+                super::$name(super::Counters::Memory).await;
+            }
+            #[tokio::test]
+            async fn in_redis() {
+                super::$name(super::Counters::redis().await).await;
+            }
+        }
+    )+};
+}
+
+on_both_counters!(
+    anonymous_callers_are_limited_per_ip_with_headers_and_probes_exempt,
+    authenticated_callers_are_limited_per_user_by_tier_and_admins_not_at_all,
+    failed_logins_are_limited_per_ip_and_email_and_successes_do_not_count,
+    parallel_guesses_cannot_outrun_the_failed_login_limit,
+);

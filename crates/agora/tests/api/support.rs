@@ -4,8 +4,13 @@
 //!
 //! Write a contract test once as `async fn name(app: TestApp)` and run it on both backends with
 //! `both_backends!(name);`. PostgreSQL comes from `TEST_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`). If it is unreachable the Postgres variant is
-//! skipped with a loud notice — unless `CI=true`, where it fails.
+//! `postgres://postgres@127.0.0.1:5432/postgres`).
+//!
+//! A test never passes without the service it needs: a missing PostgreSQL, Redis or SMTP sink is
+//! a failure that says how to start it. Skipping is the runner's job, so it shows in its summary:
+//! outside CI, `scripts/test` probes the services first and deselects the tests that need a
+//! missing one by name (`postgres`, `redis`, `smtp` appear in every such test's path), and nextest
+//! reports them as skipped. With `CI` set, nothing is deselected.
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -118,15 +123,15 @@ pub struct Deployment {
     pub data_dir: PathBuf,
 }
 
-/// Starts the app on `backend`, or returns `None` when the backend is unavailable outside CI.
-pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+/// Starts the app on `backend` with a fresh database.
+pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, Spawn::default()).await
 }
 
-pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
+pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> TestApp {
     let store = match spawn.join {
         Some(deployment) => TestStore::joining(deployment),
-        None => TestStore::create(backend).await?,
+        None => TestStore::create(backend).await,
     };
     let mut config = test_config(&store);
     if let Some(configure) = spawn.configure {
@@ -152,7 +157,7 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
     let server = tokio::spawn(app.run_until(async {
         let _ = rx.await;
     }));
-    Some(TestApp {
+    TestApp {
         addr,
         client: reqwest::Client::new(),
         bus,
@@ -162,7 +167,7 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> Option<TestApp> {
         shutdown: Some(shutdown),
         server: Some(server),
         _store: store,
-    })
+    }
 }
 
 /// A configuration for tests: port 0, the test's own database, cheap password hashing.
@@ -192,9 +197,7 @@ where
     F: FnOnce(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    if let Some(app) = spawn_app(backend).await {
-        body(app).await;
-    }
+    body(spawn_app(backend).await).await;
 }
 
 /// Generates `mod name { sqlite, postgres }` tests from one `async fn name(app: TestApp)`.
@@ -222,8 +225,22 @@ pub struct TestStore {
     postgres: Option<(String, String)>,
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+/// Whether `CI` is set the way common tools read it: any non-empty value but `false` or `0`.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| {
+        let v = v.trim().to_ascii_lowercase();
+        !(v.is_empty() || v == "false" || v == "0")
+    })
+}
+
+/// Fails the test because `service` is missing: never a silent pass. Outside CI, `scripts/test`
+/// deselects such tests up front when it finds the service down, so they show as skipped.
+pub fn service_missing(service: &str, why: impl std::fmt::Display, fix: &str) -> ! {
+    let ci = if in_ci() { "CI is set and " } else { "" };
+    panic!(
+        "{ci}{service} is unavailable ({why}). Start it ({fix}), or run `scripts/test`, which \
+         reports tests needing a missing service as skipped."
+    )
 }
 
 fn admin_url() -> String {
@@ -242,45 +259,41 @@ impl TestStore {
         }
     }
 
-    /// Creates the database, or `None` (with a loud notice) when Postgres is down outside CI.
-    pub async fn create(backend: Backend) -> Option<Self> {
+    /// Creates the database (a failure when PostgreSQL is down).
+    pub async fn create(backend: Backend) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let data_dir = dir.path().to_path_buf();
         match backend {
             Backend::Sqlite => {
                 let url = format!("sqlite://{}", data_dir.join("agora.db").display());
-                Some(Self {
+                Self {
                     url,
                     data_dir,
                     _dir: dir,
                     postgres: None,
-                })
+                }
             }
             Backend::Postgres => {
                 let admin = admin_url();
                 let name = format!("agora_test_{}", uuid::Uuid::new_v4().simple());
                 if let Err(error) = admin_execute(&admin, &format!("CREATE DATABASE {name}")).await
                 {
-                    let message = format!(
-                        "PostgreSQL unavailable at {admin} ({error}); start it with \
-                         `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`"
+                    service_missing(
+                        "PostgreSQL",
+                        format!("{admin}: {error}"),
+                        "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
                     );
-                    if in_ci() {
-                        panic!("CI=true and {message}");
-                    }
-                    eprintln!("\n!!!!! SKIPPED Postgres variant: {message} !!!!!\n");
-                    return None;
                 }
                 let base = admin
                     .rsplit_once('/')
                     .map_or(admin.as_str(), |(base, _)| base);
                 let url = format!("{base}/{name}");
-                Some(Self {
+                Self {
                     url,
                     data_dir,
                     _dir: dir,
                     postgres: Some((admin, name)),
-                })
+                }
             }
         }
     }
@@ -321,12 +334,12 @@ impl Drop for TestStore {
 }
 
 /// A standalone store (no HTTP) for adapter-level contract tests.
-pub async fn connect_store(backend: Backend) -> Option<(TestStore, Database)> {
-    let store = TestStore::create(backend).await?;
+pub async fn connect_store(backend: Backend) -> (TestStore, Database) {
+    let store = TestStore::create(backend).await;
     let db = Database::connect(&store.url, &DbOptions::default())
         .await
         .expect("connect");
-    Some((store, db))
+    (store, db)
 }
 
 /// Runs an adapter-level contract body against a fresh database.
@@ -335,7 +348,8 @@ where
     F: FnOnce(Database) -> Fut,
     Fut: Future<Output = ()>,
 {
-    if let Some((_store, db)) = connect_store(backend).await {
+    let (_store, db) = connect_store(backend).await;
+    {
         body(db.clone()).await;
         db.close().await;
     }
@@ -533,21 +547,15 @@ impl TestApp {
     }
 }
 
-/// The Redis used by tests (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`), or `None` with a
-/// loud notice outside CI when it is down (a failure with `CI=true`).
-pub async fn redis_url() -> Option<String> {
+/// The Redis used by tests (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`); a failure when
+/// it is down. Tests that call this have `redis` in their name.
+pub async fn redis_url() -> String {
     let url =
         std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-    match agora::modules::connect_redis(&url).await {
-        Ok(_) => Some(url),
-        Err(error) => {
-            if in_ci() {
-                panic!("CI=true and Redis unavailable: {error}");
-            }
-            eprintln!("\n!!!!! SKIPPED Redis test: {error} !!!!!\n");
-            None
-        }
+    if let Err(error) = agora::modules::connect_redis(&url).await {
+        service_missing("Redis", error, "scripts/services.sh starts it");
     }
+    url
 }
 
 /// Keys under a test's prefix.
@@ -583,7 +591,9 @@ impl Drop for PrivateRedis {
     }
 }
 
-pub async fn private_redis() -> Option<(PrivateRedis, String)> {
+/// A Redis server of the test's own (to kill and restart); tests using it have `redis` in their
+/// name.
+pub async fn private_redis() -> (PrivateRedis, String) {
     let port = crate::cli::free_port();
     let child = std::process::Command::new("redis-server")
         .args([
@@ -598,14 +608,13 @@ pub async fn private_redis() -> Option<(PrivateRedis, String)> {
         ])
         .stdout(std::process::Stdio::null())
         .spawn();
-    let Ok(child) = child else {
-        let message = "redis-server binary not found";
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "CI=true and {message}"
-        );
-        eprintln!("\n!!!!! SKIPPED Redis outage test: {message} !!!!!\n");
-        return None;
+    let child = match child {
+        Ok(child) => child,
+        Err(error) => service_missing(
+            "redis-server",
+            error,
+            "apt-get install redis-server; scripts/services.sh",
+        ),
     };
     let url = format!("redis://127.0.0.1:{port}");
     let redis = PrivateRedis(child);
@@ -617,5 +626,5 @@ pub async fn private_redis() -> Option<(PrivateRedis, String)> {
         );
         tokio::time::sleep(Duration::from_millis(50)).await; // poll: until the private Redis answers
     }
-    Some((redis, url))
+    (redis, url)
 }
