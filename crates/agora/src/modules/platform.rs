@@ -45,7 +45,12 @@ impl PlatformModule {
 
 /// Relays until told to stop. A failing batch (database briefly unavailable) is logged and retried
 /// on the next tick; the messages stay in the outbox.
-async fn relay_loop(relay: OutboxRelay, interval: Duration, mut stop: watch::Receiver<bool>) {
+async fn relay_loop(
+    relay: OutboxRelay,
+    interval: Duration,
+    wake: Arc<tokio::sync::Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut next_purge = tokio::time::Instant::now();
     loop {
         // Delivered rows are kept a week for inspection, then dropped so the table stays small.
@@ -68,6 +73,7 @@ async fn relay_loop(relay: OutboxRelay, interval: Duration, mut stop: watch::Rec
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
             () = tokio::time::sleep(interval) => {}
+            () = wake.notified() => {}
         }
     }
 }
@@ -92,7 +98,9 @@ impl Module for PlatformModule {
 
     async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
         let db: Database = registry.get()?;
-        let outbox = Arc::new(SqlOutbox::new(db.clone())) as Arc<dyn Outbox>;
+        let sql_outbox = SqlOutbox::new(db.clone());
+        let wake = sql_outbox.wakeups();
+        let outbox = Arc::new(sql_outbox) as Arc<dyn Outbox>;
         let mailbox = SqlMailbox::new(db);
         let mailer: Arc<dyn Mailer> = match (registry.get::<MailerOverride>(), &self.smtp_url) {
             (Ok(MailerOverride(mailer)), _) => mailer,
@@ -121,7 +129,7 @@ impl Module for PlatformModule {
         let bus: Arc<dyn EventPublisher> = registry.get()?;
         let relay = OutboxRelay::new(outbox.clone(), mailer, bus, RetryPolicy::default());
         let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(relay_loop(relay, self.poll_interval, stop_rx));
+        let task = tokio::spawn(relay_loop(relay, self.poll_interval, wake, stop_rx));
         *self.relay.lock().unwrap_or_else(|p| p.into_inner()) = Some((stop, task));
         Ok(())
     }
