@@ -274,6 +274,8 @@ pub struct Config {
     pub hsts: bool,
     /// Cache catalog reads (L1 in process, L2 in Redis when configured).
     pub catalog_cache: bool,
+    /// The event bus (`memory`; `redis` and `nats` are reserved for a later release).
+    pub bus: crate::bus::BusKind,
 }
 
 impl Default for Config {
@@ -303,6 +305,7 @@ impl Default for Config {
             cors_origins: Vec::new(),
             hsts: false,
             catalog_cache: true,
+            bus: crate::bus::BusKind::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The `agora` binary as a library: configuration, telemetry, the module manager and the
 //! composition root, so tests can start the real application on port 0.
 
+pub mod bus;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -9,7 +10,6 @@ pub mod telemetry;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
-use agora_adapters::memory::MemoryBus;
 use agora_domain::ports::{EventPublisher, Mailer};
 use axum::Router;
 
@@ -25,8 +25,8 @@ use crate::{
 pub struct Wiring {
     /// Outgoing mail transport; `None` chooses by configuration (SMTP or the embedded mailbox).
     pub mailer: Option<Arc<dyn Mailer>>,
-    /// Event bus.
-    pub bus: Arc<dyn EventPublisher>,
+    /// Event bus; `None` builds the one configuration names (`bus`).
+    pub bus: Option<Arc<dyn EventPublisher>>,
     /// Routes merged beside the modules' own.
     pub extra_routes: Vec<Router>,
 }
@@ -35,7 +35,7 @@ impl Default for Wiring {
     fn default() -> Self {
         Self {
             mailer: None,
-            bus: Arc::new(MemoryBus::new()),
+            bus: None,
             extra_routes: Vec::new(),
         }
     }
@@ -74,7 +74,11 @@ impl Application {
         if let Some(mailer) = wiring.mailer {
             registry.provide(MailerOverride(mailer));
         }
-        registry.provide(wiring.bus);
+        let bus = match wiring.bus {
+            Some(bus) => bus,
+            None => bus::build_bus(config.bus)?,
+        };
+        registry.provide(bus);
         for router in wiring.extra_routes {
             registry.append(router);
         }
@@ -100,7 +104,9 @@ impl Application {
         let mut manager = ModuleManager::new(modules);
         let mut registry = Registry::default();
         registry.provide(manager.readiness());
-        registry.provide(Arc::new(MemoryBus::new()) as Arc<dyn EventPublisher>);
+        // Headless commands deliver nothing (the relay does not run), but they refuse a bus that
+        // a server with the same configuration would refuse.
+        registry.provide(bus::build_bus(config.bus)?);
         registry.provide(modules::Headless);
         manager.start_all(&mut registry).await?;
         Ok(Headless { manager, registry })
