@@ -8,4 +8,5 @@ pub mod memory;
 pub mod password;
 pub mod platform;
 pub mod ratelimit;
+pub mod redis;
 pub mod store;
