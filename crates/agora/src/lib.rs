@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod modules;
+pub mod supervisor;
 pub mod telemetry;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
@@ -19,6 +20,7 @@ use crate::{
         resolve, FlagsModule, HttpModule, HttpStopped, IdentityModule, LocalAddr, MailerOverride,
         Module, ModuleManager, PlatformModule, Registry, StoreModule,
     },
+    supervisor::Supervisor,
 };
 
 /// Adapters and routes the caller may substitute: tests inject recording fakes and extra routes.
@@ -70,7 +72,9 @@ impl Application {
             .collect();
         let mut manager = ModuleManager::new(modules);
         let mut registry = Registry::default();
-        registry.provide(manager.readiness());
+        let supervisor = Supervisor::new(config.shutdown_timeout);
+        registry.provide(supervisor.with_checks(manager.readiness()));
+        registry.provide(supervisor.clone());
         if let Some(mailer) = wiring.mailer {
             registry.provide(MailerOverride(mailer));
         }
@@ -82,7 +86,10 @@ impl Application {
         for router in wiring.extra_routes {
             registry.append(router);
         }
-        manager.start_all(&mut registry).await?;
+        if let Err(error) = manager.start_all(&mut registry).await {
+            supervisor.stop_all().await;
+            return Err(error.into());
+        }
         let LocalAddr(local_addr) = registry.get()?;
         tracing::info!(target, modules = ?order, "agora started");
         Ok(Self {
@@ -103,12 +110,17 @@ impl Application {
             .collect();
         let mut manager = ModuleManager::new(modules);
         let mut registry = Registry::default();
-        registry.provide(manager.readiness());
+        let supervisor = Supervisor::new(config.shutdown_timeout);
+        registry.provide(supervisor.with_checks(manager.readiness()));
+        registry.provide(supervisor.clone());
         // Headless commands deliver nothing (the relay does not run), but they refuse a bus that
         // a server with the same configuration would refuse.
         registry.provide(bus::build_bus(config.bus)?);
         registry.provide(modules::Headless);
-        manager.start_all(&mut registry).await?;
+        if let Err(error) = manager.start_all(&mut registry).await {
+            supervisor.stop_all().await;
+            return Err(error.into());
+        }
         Ok(Headless { manager, registry })
     }
 
@@ -136,6 +148,10 @@ impl Application {
             tracing::info!("shutdown requested");
         }
         self.manager.stop_all().await;
+        // Modules stop their own tasks; this catches any a module left behind.
+        if let Ok(supervisor) = self.registry.get::<Supervisor>() {
+            supervisor.stop_all().await;
+        }
         tracing::info!("agora stopped");
         if crashed {
             anyhow::bail!("HTTP server stopped unexpectedly");
@@ -159,6 +175,9 @@ impl Headless {
     /// Stops the modules in reverse order.
     pub async fn stop(mut self) {
         self.manager.stop_all().await;
+        if let Ok(supervisor) = self.registry.get::<Supervisor>() {
+            supervisor.stop_all().await;
+        }
     }
 }
 

@@ -3,6 +3,11 @@ use std::{
     time::Duration,
 };
 
+use super::{Module, Registry};
+use crate::{
+    config::{Config, Environment},
+    supervisor::Supervisor,
+};
 use agora_adapters::{
     identity::{
         JwtAccessTokens, JwtSettings, RandomSecretTokens, RedisDenylist, SigningKey, SqlAuditLog,
@@ -15,10 +20,9 @@ use agora_app::identity::{Identity, IdentityDeps, IdentitySettings};
 use agora_domain::ports::{Outbox, PasswordHasher, TokenDenylist, UnitOfWork, UserRepository};
 use agora_http::{Check, CheckStatus, SharedAuthenticator};
 use async_trait::async_trait;
-use tokio::{sync::watch, task::JoinHandle};
 
-use super::{Module, Registry};
-use crate::config::{Config, Environment};
+/// The supervised task that purges expired tokens.
+const HOUSEKEEPING_TASK: &str = "identity-housekeeping";
 
 /// The ports of the identity context that CLI commands use without a server.
 #[derive(Clone)]
@@ -103,7 +107,7 @@ pub async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionMa
 pub struct IdentityModule {
     config: Config,
     redis: Mutex<Option<redis::aio::ConnectionManager>>,
-    purge: Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
+    purge: Mutex<Option<Supervisor>>,
 }
 
 impl IdentityModule {
@@ -120,25 +124,32 @@ impl IdentityModule {
 impl IdentityModule {
     /// Hourly: drop expired refresh/mail tokens and expired denylist rows, so the tables do not
     /// grow with every login forever.
-    fn start_housekeeping(&self, identity: Identity, denylist: SqlDenylist) {
-        let (stop, mut stop_rx) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            loop {
-                match identity.purge_expired_tokens().await {
-                    Ok(0) => {}
-                    Ok(purged) => tracing::info!(purged, "expired tokens purged"),
-                    Err(error) => tracing::warn!(%error, "could not purge expired tokens"),
-                }
-                if let Err(error) = denylist.purge_expired().await {
-                    tracing::warn!(%error, "could not purge expired denylist entries");
-                }
-                tokio::select! {
-                    _ = stop_rx.wait_for(|s| *s) => return,
-                    () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+    fn start_housekeeping(
+        &self,
+        supervisor: Supervisor,
+        identity: Identity,
+        denylist: SqlDenylist,
+    ) {
+        supervisor.spawn(HOUSEKEEPING_TASK, move |mut stop_rx| {
+            let (identity, denylist) = (identity.clone(), denylist.clone());
+            async move {
+                loop {
+                    match identity.purge_expired_tokens().await {
+                        Ok(0) => {}
+                        Ok(purged) => tracing::info!(purged, "expired tokens purged"),
+                        Err(error) => tracing::warn!(%error, "could not purge expired tokens"),
+                    }
+                    if let Err(error) = denylist.purge_expired().await {
+                        tracing::warn!(%error, "could not purge expired denylist entries");
+                    }
+                    tokio::select! {
+                        _ = stop_rx.wait_for(|s| *s) => return Ok(()),
+                        () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+                    }
                 }
             }
         });
-        *self.purge.lock().unwrap_or_else(|p| p.into_inner()) = Some((stop, task));
+        *self.purge.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
     }
 }
 
@@ -205,7 +216,7 @@ impl Module for IdentityModule {
         registry.provide(Arc::new(identity.clone()) as SharedAuthenticator);
         registry.provide(identity.clone());
         if registry.get::<super::Headless>().is_err() {
-            self.start_housekeeping(identity, sql_denylist);
+            self.start_housekeeping(registry.get()?, identity, sql_denylist);
         }
         registry.provide(services);
         Ok(())
@@ -213,9 +224,8 @@ impl Module for IdentityModule {
 
     async fn stop(&self) -> anyhow::Result<()> {
         let purge = self.purge.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some((stop, task)) = purge {
-            let _ = stop.send(true);
-            task.await?;
+        if let Some(supervisor) = purge {
+            supervisor.stop(HOUSEKEEPING_TASK).await;
         }
         Ok(())
     }

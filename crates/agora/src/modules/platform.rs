@@ -3,6 +3,11 @@ use std::{
     time::Duration,
 };
 
+use super::{Module, Registry};
+use crate::{
+    config::{Config, Secret},
+    supervisor::{StopSignal, Supervisor},
+};
 use agora_adapters::{
     platform::{SmtpMailer, SqlMailbox, SqlOutbox},
     store::Database,
@@ -11,10 +16,9 @@ use agora_app::platform::{Mailbox, OutboxRelay, RetryPolicy};
 use agora_domain::ports::{EventPublisher, Mailer, Outbox};
 use agora_http::{Check, CheckStatus, MetricsSource};
 use async_trait::async_trait;
-use tokio::{sync::watch, task::JoinHandle};
 
-use super::{Module, Registry};
-use crate::config::{Config, Secret};
+/// The supervised task that delivers the outbox.
+const RELAY_TASK: &str = "outbox-relay";
 
 /// Mail and event delivery: owns the outbox and the embedded mailbox, and runs the relay that
 /// delivers committed messages (SMTP when configured, otherwise the mailbox; events to the bus).
@@ -23,7 +27,7 @@ pub struct PlatformModule {
     mail_from: String,
     poll_interval: Duration,
     smtp: Mutex<Option<SmtpMailer>>,
-    relay: Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
+    supervisor: Mutex<Option<Supervisor>>,
 }
 
 /// The mail transport chosen by the composition root when a caller (a test) supplies one.
@@ -38,7 +42,7 @@ impl PlatformModule {
             mail_from: config.mail_from.clone(),
             poll_interval: config.outbox_poll_interval,
             smtp: Mutex::new(None),
-            relay: Mutex::new(None),
+            supervisor: Mutex::new(None),
         }
     }
 }
@@ -49,8 +53,8 @@ async fn relay_loop(
     relay: OutboxRelay,
     interval: Duration,
     wake: Arc<tokio::sync::Notify>,
-    mut stop: watch::Receiver<bool>,
-) {
+    mut stop: StopSignal,
+) -> anyhow::Result<()> {
     let mut next_purge = tokio::time::Instant::now();
     loop {
         // Delivered rows are kept a week for inspection, then dropped so the table stays small.
@@ -71,7 +75,7 @@ async fn relay_loop(
             continue; // more may be waiting
         }
         tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
+            _ = stop.wait_for(|s| *s) => return Ok(()),
             () = tokio::time::sleep(interval) => {}
             () = wake.notified() => {}
         }
@@ -128,18 +132,24 @@ impl Module for PlatformModule {
         }
         let bus: Arc<dyn EventPublisher> = registry.get()?;
         let relay = OutboxRelay::new(outbox.clone(), mailer, bus, RetryPolicy::default());
-        let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(relay_loop(relay, self.poll_interval, wake, stop_rx));
-        *self.relay.lock().unwrap_or_else(|p| p.into_inner()) = Some((stop, task));
+        let supervisor: Supervisor = registry.get()?;
+        let interval = self.poll_interval;
+        supervisor.spawn(RELAY_TASK, move |stop| {
+            relay_loop(relay.clone(), interval, wake.clone(), stop)
+        });
+        *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
         Ok(())
     }
 
     async fn stop(&self) -> anyhow::Result<()> {
-        let running = self.relay.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some((stop, task)) = running {
-            let _ = stop.send(true);
+        let supervisor = self
+            .supervisor
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(supervisor) = supervisor {
             // The relay finishes the batch in hand; undelivered messages stay in the outbox.
-            task.await?;
+            supervisor.stop(RELAY_TASK).await;
         }
         Ok(())
     }
