@@ -14,6 +14,7 @@ use agora_adapters::{
         SqlDenylist, SqlEmailTokenRepository, SqlRefreshTokenRepository, SqlUserRepository,
     },
     password::{Argon2Hasher, Argon2Params},
+    redis::RedisManager,
     store::Database,
 };
 use agora_app::identity::{Identity, IdentityDeps, IdentitySettings};
@@ -79,7 +80,8 @@ fn signing_key(config: &Config) -> anyhow::Result<SigningKey> {
     Ok(key)
 }
 
-/// Connects to Redis, naming the URL (without password) when it fails.
+/// Connects a stand-alone Redis connection, naming the URL (without password) when it fails.
+/// For tests and tools; the server's modules share the store module's `RedisManager`.
 pub async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionManager> {
     let shown = agora_adapters::store::redact_url(url);
     let client = redis::Client::open(url)
@@ -106,7 +108,6 @@ pub async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionMa
 /// `denied_tokens` and `audit_log`.
 pub struct IdentityModule {
     config: Config,
-    redis: Mutex<Option<redis::aio::ConnectionManager>>,
     purge: Mutex<Option<Supervisor>>,
 }
 
@@ -115,7 +116,6 @@ impl IdentityModule {
     pub fn new(config: &Config) -> Self {
         Self {
             config: config.clone(),
-            redis: Mutex::new(None),
             purge: Mutex::new(None),
         }
     }
@@ -173,12 +173,11 @@ impl Module for IdentityModule {
             .map_err(|e| anyhow::anyhow!(e))?;
 
         let sql_denylist = SqlDenylist::new(db.clone());
-        let denylist: Arc<dyn TokenDenylist> = match &self.config.redis_url {
-            Some(url) => {
-                let conn = connect_redis(url.expose()).await?;
-                *self.redis.lock().unwrap_or_else(|p| p.into_inner()) = Some(conn.clone());
+        let redis = registry.get::<RedisManager>().ok();
+        let denylist: Arc<dyn TokenDenylist> = match &redis {
+            Some(redis) => {
                 tracing::info!("token denylist in Redis");
-                Arc::new(RedisDenylist::new(conn, &self.config.redis_prefix))
+                Arc::new(RedisDenylist::new(redis.commands(), redis.prefix()))
             }
             None => Arc::new(sql_denylist.clone()),
         };
@@ -194,11 +193,7 @@ impl Module for IdentityModule {
             hasher: services.hasher.clone(),
             outbox,
             audit: Arc::new(SqlAuditLog::new(db)),
-            auth_limiter: super::rate_limiter(
-                self.config.redis_url.as_ref(),
-                &self.config.redis_prefix,
-            )
-            .await?,
+            auth_limiter: super::rate_limiter(redis),
         };
         let settings = IdentitySettings {
             public_url: self.config.public_url.trim_end_matches('/').to_owned(),
@@ -231,41 +226,12 @@ impl Module for IdentityModule {
     }
 
     async fn checks(&self) -> Vec<Check> {
-        let identity = Check {
+        // Redis is reported once, by the store module that owns the process's Redis manager.
+        vec![Check {
             name: "identity".into(),
             status: CheckStatus::Up,
             latency_ms: None,
             reason: None,
-        };
-        let conn = self.redis.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let Some(mut conn) = conn else {
-            return vec![identity];
-        };
-        let started = std::time::Instant::now();
-        let pong = tokio::time::timeout(
-            Duration::from_secs(2),
-            redis::cmd("PING").query_async::<String>(&mut conn),
-        )
-        .await;
-        let (status, reason) = match pong {
-            Ok(Ok(_)) => (CheckStatus::Up, None),
-            Ok(Err(error)) => (
-                CheckStatus::Down,
-                Some(format!("Redis unreachable: {error}")),
-            ),
-            Err(_) => (
-                CheckStatus::Down,
-                Some("Redis did not answer within 2 s".to_owned()),
-            ),
-        };
-        vec![
-            identity,
-            Check {
-                name: "redis".into(),
-                status,
-                latency_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
-                reason,
-            },
-        ]
+        }]
     }
 }
