@@ -2,6 +2,6 @@
 
 mod manager;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use manager::{Handler, PubSubEvent, PubSubState, RedisHealth, RedisManager};
