@@ -43,6 +43,8 @@ pub fn build_bus(kind: BusKind) -> anyhow::Result<Arc<dyn EventPublisher>> {
 }
 
 #[cfg(test)]
+// figment's `Jail` closures return its large error type; nothing to box in a test.
+#[allow(clippy::result_large_err)]
 mod tests {
     use figment::Jail;
 

@@ -24,6 +24,7 @@ use crate::{
 };
 
 /// Adapters and routes the caller may substitute: tests inject recording fakes and extra routes.
+#[derive(Default)]
 pub struct Wiring {
     /// Outgoing mail transport; `None` chooses by configuration (SMTP or the embedded mailbox).
     pub mailer: Option<Arc<dyn Mailer>>,
@@ -31,16 +32,6 @@ pub struct Wiring {
     pub bus: Option<Arc<dyn EventPublisher>>,
     /// Routes merged beside the modules' own.
     pub extra_routes: Vec<Router>,
-}
-
-impl Default for Wiring {
-    fn default() -> Self {
-        Self {
-            mailer: None,
-            bus: None,
-            extra_routes: Vec::new(),
-        }
-    }
 }
 
 /// A started Agora process: the modules of one target, serving HTTP.

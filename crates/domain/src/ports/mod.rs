@@ -15,7 +15,7 @@ mod store;
 pub use bus::{BusError, EventPublisher};
 pub use cache::{Load, TaggedCache};
 pub use catalog::{CatalogCache, CategoryRepository, ProductRepository};
-pub use flags::{FlagChangeListener, FlagChangeNotifier, FlagRepository, NotifyError};
+pub use flags::FlagRepository;
 pub use identity::{
     AccessTokens, AuditLog, EmailTokenRepository, RefreshTokenRepository, SecretTokens,
     TokenDenylist, TokenError, UserFilter, UserRepository,
