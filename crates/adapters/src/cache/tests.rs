@@ -216,3 +216,70 @@ async fn a_replicated_cache_without_l2_is_invalidated_by_the_other_replica() {
     eventually_reads(&b, "flags", &["flags"], 2).await;
     delete_prefix(&a_redis).await;
 }
+
+#[tokio::test]
+async fn a_replica_that_may_have_missed_invalidations_bypasses_then_flushes_l1() {
+    let Some((mut server, url)) = crate::redis::tests::private_server() else {
+        return;
+    };
+    let port = server.port;
+    let redis = crate::redis::tests::connect_when_up(&url).await;
+    let _running = crate::redis::tests::Running::start(&redis);
+    let cache =
+        TwoLevelCache::<u32>::replicated(&settings(Duration::from_secs(3600)), &redis).await;
+    let loads = Arc::new(AtomicUsize::new(0));
+    cache
+        .get_or_load("k", &["t"], counted(&loads, 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        cache
+            .get_or_load("k", &["t"], counted(&loads, 9))
+            .await
+            .unwrap(),
+        1
+    );
+
+    // While disconnected, another replica's invalidation could be lost: L1 is not used.
+    server.stop();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while cache.l1_active() {
+        assert!(Instant::now() < deadline, "the loss is noticed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        cache
+            .get_or_load("k", &["t"], counted(&loads, 2))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        cache
+            .get_or_load("k", &["t"], counted(&loads, 3))
+            .await
+            .unwrap(),
+        3
+    );
+
+    // Back: L1 is used again, starting empty (nothing cached before the gap is served).
+    let _server = crate::redis::tests::PrivateRedis::start(port).expect("redis-server restarts");
+    while !cache.l1_active() {
+        assert!(Instant::now() < deadline, "the resubscription is noticed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        cache
+            .get_or_load("k", &["t"], counted(&loads, 4))
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(
+        cache
+            .get_or_load("k", &["t"], counted(&loads, 5))
+            .await
+            .unwrap(),
+        4
+    );
+}

@@ -123,13 +123,13 @@ async fn messages_reach_only_the_subscribers_of_their_channel() {
 }
 
 /// A `redis-server` on a free port that the test can stop and start again.
-struct PrivateRedis {
-    port: u16,
+pub(crate) struct PrivateRedis {
+    pub(crate) port: u16,
     child: Option<std::process::Child>,
 }
 
 impl PrivateRedis {
-    fn start(port: u16) -> Option<Self> {
+    pub(crate) fn start(port: u16) -> Option<Self> {
         let child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
@@ -142,7 +142,7 @@ impl PrivateRedis {
         })
     }
 
-    fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -156,7 +156,7 @@ impl Drop for PrivateRedis {
     }
 }
 
-async fn connect_when_up(url: &str) -> RedisManager {
+pub(crate) async fn connect_when_up(url: &str) -> RedisManager {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         match RedisManager::connect(url, "reconnect:").await {
@@ -167,17 +167,29 @@ async fn connect_when_up(url: &str) -> RedisManager {
     }
 }
 
-#[tokio::test]
-async fn after_a_reconnection_channels_are_resubscribed_and_subscribers_told() {
+/// A private server on a free port and its URL; `None` (skipped loudly) without `redis-server`.
+pub(crate) fn private_server() -> Option<(PrivateRedis, String)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port");
-    let Some(mut server) = PrivateRedis::start(port) else {
+    let Some(server) = PrivateRedis::start(port) else {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI=true and no redis-server binary"
+        );
         eprintln!("\n!!!!! SKIPPED Redis reconnection test: no redis-server binary !!!!!\n");
+        return None;
+    };
+    Some((server, format!("redis://127.0.0.1:{port}")))
+}
+
+#[tokio::test]
+async fn after_a_reconnection_channels_are_resubscribed_and_subscribers_told() {
+    let Some((mut server, url)) = private_server() else {
         return;
     };
-    let url = format!("redis://127.0.0.1:{}", server.port);
+    let port = server.port;
     let manager = connect_when_up(&url).await;
     let _running = Running::start(&manager);
     let (handler, log) = recorder();
