@@ -72,4 +72,18 @@ mod tests {
             assert!(error.contains("not yet available"), "{error}");
         }
     }
+
+    #[tokio::test]
+    async fn the_application_refuses_to_start_with_a_bus_not_yet_available() {
+        let config = Config {
+            bus: BusKind::Nats,
+            ..Config::default()
+        };
+        let error = crate::Application::start(&config, "all", crate::Wiring::default())
+            .await
+            .err()
+            .expect("start fails")
+            .to_string();
+        assert!(error.contains("AGORA_BUS"), "{error}");
+    }
 }

@@ -108,7 +108,7 @@ pub async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionMa
 /// `denied_tokens` and `audit_log`.
 pub struct IdentityModule {
     config: Config,
-    purge: Mutex<Option<Supervisor>>,
+    supervisor: Mutex<Option<Supervisor>>,
 }
 
 impl IdentityModule {
@@ -116,7 +116,7 @@ impl IdentityModule {
     pub fn new(config: &Config) -> Self {
         Self {
             config: config.clone(),
-            purge: Mutex::new(None),
+            supervisor: Mutex::new(None),
         }
     }
 }
@@ -149,7 +149,7 @@ impl IdentityModule {
                 }
             }
         });
-        *self.purge.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
+        *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
     }
 }
 
@@ -218,8 +218,12 @@ impl Module for IdentityModule {
     }
 
     async fn stop(&self) -> anyhow::Result<()> {
-        let purge = self.purge.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(supervisor) = purge {
+        let supervisor = self
+            .supervisor
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(supervisor) = supervisor {
             supervisor.stop(HOUSEKEEPING_TASK).await;
         }
         Ok(())
