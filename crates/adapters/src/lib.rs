@@ -1,6 +1,7 @@
 //! Adapters: the concrete implementations of the domain's ports, chosen by configuration in the
 //! composition root. Nothing above this crate names sqlx, argon2 or a transport.
 
+pub mod cache;
 pub mod catalog;
 pub mod flags;
 pub mod identity;
@@ -8,4 +9,5 @@ pub mod memory;
 pub mod password;
 pub mod platform;
 pub mod ratelimit;
+pub mod redis;
 pub mod store;

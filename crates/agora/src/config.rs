@@ -273,6 +273,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Send `Strict-Transport-Security` (enable when served over TLS).
     pub hsts: bool,
+    /// The event bus (`memory`; `redis` and `nats` are reserved for a later release).
+    pub bus: crate::bus::BusKind,
     /// The assembled layers, from which contexts extract their sections.
     #[serde(skip)]
     layers: Layers,
@@ -313,6 +315,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
             hsts: false,
+            bus: crate::bus::BusKind::default(),
             layers: Layers::default(),
         }
     }

@@ -1,15 +1,16 @@
 //! The `agora` binary as a library: configuration, telemetry, the module manager and the
 //! composition root, so tests can start the real application on port 0.
 
+pub mod bus;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod modules;
+pub mod supervisor;
 pub mod telemetry;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
-use agora_adapters::memory::MemoryBus;
 use agora_domain::ports::{EventPublisher, Mailer};
 use axum::Router;
 
@@ -19,30 +20,21 @@ use crate::{
         Context, Contexts, HttpModule, HttpStopped, LocalAddr, MailerOverride, Module,
         ModuleManager, Registry, StoreModule, HTTP, STORE,
     },
+    supervisor::Supervisor,
 };
 
 /// Adapters and routes the caller may substitute: tests inject recording fakes and extra routes.
+#[derive(Default)]
 pub struct Wiring {
     /// Outgoing mail transport; `None` chooses by configuration (SMTP or the embedded mailbox).
     pub mailer: Option<Arc<dyn Mailer>>,
-    /// Event bus.
-    pub bus: Arc<dyn EventPublisher>,
+    /// Event bus; `None` builds the one configuration names (`bus`).
+    pub bus: Option<Arc<dyn EventPublisher>>,
     /// Routes merged beside the modules' own.
     pub extra_routes: Vec<Router>,
     /// Bounded contexts beyond the binary's own (embedders and the contract test of the module
     /// contract itself); they join `all` after the built-in ones.
     pub contexts: Vec<&'static dyn Context>,
-}
-
-impl Default for Wiring {
-    fn default() -> Self {
-        Self {
-            mailer: None,
-            bus: Arc::new(MemoryBus::new()),
-            extra_routes: Vec::new(),
-            contexts: Vec::new(),
-        }
-    }
 }
 
 /// A started Agora process: the modules of one target, serving HTTP.
@@ -81,15 +73,24 @@ impl Application {
         let order = contexts.resolve(target)?;
         let mut manager = ModuleManager::new(instantiate(config, &contexts, &order)?);
         let mut registry = Registry::default();
-        registry.provide(manager.readiness());
+        let supervisor = Supervisor::new(config.shutdown_timeout);
+        registry.provide(supervisor.with_checks(manager.readiness()));
+        registry.provide(supervisor.clone());
         if let Some(mailer) = wiring.mailer {
             registry.provide(MailerOverride(mailer));
         }
-        registry.provide(wiring.bus);
+        let bus = match wiring.bus {
+            Some(bus) => bus,
+            None => bus::build_bus(config.bus)?,
+        };
+        registry.provide(bus);
         for router in wiring.extra_routes {
             registry.routes(router.into());
         }
-        manager.start_all(&mut registry).await?;
+        if let Err(error) = manager.start_all(&mut registry).await {
+            supervisor.stop_all().await;
+            return Err(error.into());
+        }
         let LocalAddr(local_addr) = registry.get()?;
         tracing::info!(target, modules = ?order, "agora started");
         Ok(Self {
@@ -107,10 +108,17 @@ impl Application {
         order.retain(|name| *name != HTTP);
         let mut manager = ModuleManager::new(instantiate(config, &contexts, &order)?);
         let mut registry = Registry::default();
-        registry.provide(manager.readiness());
-        registry.provide(Arc::new(MemoryBus::new()) as Arc<dyn EventPublisher>);
+        let supervisor = Supervisor::new(config.shutdown_timeout);
+        registry.provide(supervisor.with_checks(manager.readiness()));
+        registry.provide(supervisor.clone());
+        // Headless commands deliver nothing (the relay does not run), but they refuse a bus that
+        // a server with the same configuration would refuse.
+        registry.provide(bus::build_bus(config.bus)?);
         registry.provide(modules::Headless);
-        manager.start_all(&mut registry).await?;
+        if let Err(error) = manager.start_all(&mut registry).await {
+            supervisor.stop_all().await;
+            return Err(error.into());
+        }
         Ok(Headless { manager, registry })
     }
 
@@ -138,6 +146,10 @@ impl Application {
             tracing::info!("shutdown requested");
         }
         self.manager.stop_all().await;
+        // Modules stop their own tasks; this catches any a module left behind.
+        if let Ok(supervisor) = self.registry.get::<Supervisor>() {
+            supervisor.stop_all().await;
+        }
         tracing::info!("agora stopped");
         if crashed {
             anyhow::bail!("HTTP server stopped unexpectedly");
@@ -161,6 +173,9 @@ impl Headless {
     /// Stops the modules in reverse order.
     pub async fn stop(mut self) {
         self.manager.stop_all().await;
+        if let Ok(supervisor) = self.registry.get::<Supervisor>() {
+            supervisor.stop_all().await;
+        }
     }
 }
 

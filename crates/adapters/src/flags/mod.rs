@@ -1,9 +1,8 @@
-//! Feature-flag adapters: the SQL repository and the change notifiers (local, Redis pub/sub).
+//! Feature-flag adapters: the SQL repository. (The flag list is cached by the generic
+//! [`crate::cache::TwoLevelCache`], which also tells the other replicas about changes.)
 
-mod notifier;
 mod repository;
 
-pub use notifier::{LocalFlagChangeNotifier, RedisFlagChangeNotifier};
 pub use repository::SqlFlagRepository;
 
 use crate::store::migrations::{migration, Migration};

@@ -17,12 +17,24 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct SqlOutbox {
     db: Database,
+    /// Signalled after a transaction that enqueued something commits, so this process's relay
+    /// delivers at once instead of at its next poll.
+    wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl SqlOutbox {
     /// An outbox over `db`.
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            db,
+            wake: std::sync::Arc::default(),
+        }
+    }
+
+    /// Notified after each commit of a transaction that enqueued messages (never on rollback:
+    /// a relay woken for a rolled-back row would find nothing and poll again).
+    pub fn wakeups(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.wake.clone()
     }
 }
 
@@ -80,6 +92,8 @@ impl Outbox for SqlOutbox {
             .await
             .map_err(map_sqlx_error)?;
         });
+        let wake = self.wake.clone();
+        tx.after_commit(move || wake.notify_one());
         Ok(())
     }
 

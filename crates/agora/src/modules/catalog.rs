@@ -2,6 +2,7 @@ use std::sync::{Arc, Mutex};
 
 use agora_adapters::{
     catalog::{LayeredCatalogCache, NoCatalogCache, SqlCategoryRepository, SqlProductRepository},
+    redis::RedisManager,
     store::Database,
 };
 use agora_app::catalog::{Catalog, CatalogDeps};
@@ -9,8 +10,8 @@ use agora_domain::ports::{CatalogCache, UnitOfWork};
 use agora_http::{Check, CheckStatus};
 use async_trait::async_trait;
 
-use super::{connect_redis, Context, Module, Registry, SeedStep};
-use crate::config::{Config, ConfigError, Secret};
+use super::{Context, Module, Registry, SeedStep};
+use crate::config::{Config, ConfigError};
 
 /// The catalog context: products and categories, search, the layered cache.
 pub struct CatalogContext;
@@ -67,8 +68,7 @@ impl Context for CatalogContext {
 /// Products and categories. Owns `products`, `categories` (and SQLite's `products_fts`).
 pub struct CatalogModule {
     enabled: bool,
-    redis_url: Option<Secret<String>>,
-    redis_prefix: String,
+    redis_configured: bool,
     cache: Mutex<Option<Arc<LayeredCatalogCache>>>,
 }
 
@@ -78,8 +78,7 @@ impl CatalogModule {
         let settings: CatalogSettings = config.section("catalog")?;
         Ok(Self {
             enabled: settings.cache,
-            redis_url: config.redis_url.clone(),
-            redis_prefix: config.redis_prefix.clone(),
+            redis_configured: config.redis_url.is_some(),
             cache: Mutex::new(None),
         })
     }
@@ -100,14 +99,12 @@ impl Module for CatalogModule {
             );
             Arc::new(NoCatalogCache)
         } else {
-            let layered = Arc::new(match &self.redis_url {
-                Some(url) => {
-                    let client = redis::Client::open(url.expose().as_str())?;
-                    let conn = connect_redis(url.expose()).await?;
+            let layered = Arc::new(match registry.get::<RedisManager>() {
+                Ok(redis) => {
                     tracing::info!("catalog cache: L1 in process + L2 in Redis");
-                    LayeredCatalogCache::with_redis(client, conn, &self.redis_prefix)
+                    LayeredCatalogCache::with_redis(&redis).await
                 }
-                None => LayeredCatalogCache::in_process(),
+                Err(_) => LayeredCatalogCache::in_process(),
             });
             *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(layered.clone());
             layered
@@ -125,7 +122,7 @@ impl Module for CatalogModule {
     }
 
     async fn stop(&self) -> anyhow::Result<()> {
-        // Dropping the cache ends its invalidation subscriber.
+        // The cache's subscription lives in the process's Redis manager, stopped with the store.
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).take();
         Ok(())
     }
@@ -137,7 +134,7 @@ impl Module for CatalogModule {
             .unwrap_or_else(|p| p.into_inner())
             .as_ref()
             .is_some_and(|c| c.l1_active());
-        let reason = (!l1 && self.redis_url.is_some()).then(|| {
+        let reason = (!l1 && self.redis_configured).then(|| {
             "cache invalidation channel down: serving without L1 (slower, still correct)".to_owned()
         });
         // Degraded but correct: reads still work, so the module stays ready.

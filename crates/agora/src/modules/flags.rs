@@ -1,17 +1,16 @@
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use agora_adapters::{
-    flags::{LocalFlagChangeNotifier, RedisFlagChangeNotifier, SqlFlagRepository},
-    store::{redact_url, Database},
+    cache::{CacheSettings, TwoLevelCache},
+    flags::SqlFlagRepository,
+    redis::RedisManager,
+    store::Database,
 };
-use agora_app::flags::{Flags, FlagsDeps, FlagsSettings, SeedOutcome};
-use agora_domain::ports::{FlagChangeNotifier, UnitOfWork};
+use agora_app::flags::{FlagSnapshot, Flags, FlagsDeps, SeedOutcome};
+use agora_domain::ports::{TaggedCache, UnitOfWork};
 use async_trait::async_trait;
 
-use super::{connect_redis, Context, Headless, Module, Registry, SeedStep};
+use super::{Context, Module, Registry, SeedStep};
 use crate::config::{Config, ConfigError};
 
 /// The feature-flags context.
@@ -66,38 +65,19 @@ impl Context for FlagsContext {
 }
 
 /// Feature flags. Owns `feature_flags`; publishes the [`Flags`] service — other modules ask it
-/// `is_enabled(key, &subject)` — and the flag routes. With Redis configured, flag changes are
-/// broadcast on `<redis_prefix>flags:changed` so every replica drops its cached flags at once.
+/// `is_enabled(key, &subject)` — and the flag routes. The flag list is cached in process for
+/// `flags.cache_ttl`; with Redis configured, changes are broadcast on
+/// `<redis_prefix>flags:invalidate` so every replica drops its cached flags at once.
 pub struct FlagsModule {
-    config: Config,
     settings: FlagsConfig,
-    notifier: Mutex<Option<Arc<dyn FlagChangeNotifier>>>,
 }
 
 impl FlagsModule {
     /// The module for this configuration.
     pub fn new(config: &Config) -> Result<Self, ConfigError> {
         Ok(Self {
-            config: config.clone(),
             settings: config.section("flags")?,
-            notifier: Mutex::new(None),
         })
-    }
-
-    async fn notifier(&self) -> anyhow::Result<Arc<dyn FlagChangeNotifier>> {
-        let Some(url) = &self.config.redis_url else {
-            return Ok(Arc::new(LocalFlagChangeNotifier));
-        };
-        let client = redis::Client::open(url.expose().as_str()).map_err(|e| {
-            anyhow::anyhow!("invalid `redis_url` {}: {e}", redact_url(url.expose()))
-        })?;
-        let publisher = connect_redis(url.expose()).await?;
-        tracing::info!("flag changes broadcast over Redis pub/sub");
-        Ok(Arc::new(RedisFlagChangeNotifier::new(
-            client,
-            publisher,
-            &self.config.redis_prefix,
-        )))
     }
 }
 
@@ -110,40 +90,28 @@ impl Module for FlagsModule {
     async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
         let db: Database = registry.get()?;
         let uow: Arc<dyn UnitOfWork> = registry.get()?;
-        let notifier = self.notifier().await?;
-        let deps = FlagsDeps {
+        let settings = CacheSettings {
+            name: "flags",
+            l1_ttl: self.settings.cache_ttl,
+            l1_capacity: 1,
+        };
+        // No L2: the list is tiny and read on every evaluation, so a network hop per read would
+        // cost more than the query it saves (ADR 0009); the broadcast alone keeps it fresh.
+        let cache: Arc<dyn TaggedCache<FlagSnapshot>> = match registry.get::<RedisManager>() {
+            Ok(redis) => {
+                tracing::info!("flag changes broadcast over Redis pub/sub");
+                Arc::new(TwoLevelCache::replicated(&settings, &redis).await)
+            }
+            Err(_) => Arc::new(TwoLevelCache::in_process(&settings)),
+        };
+        let flags = Flags::new(FlagsDeps {
             uow,
             flags: Arc::new(SqlFlagRepository::new(db)),
-            notifier: notifier.clone(),
-        };
-        let settings = FlagsSettings {
-            cache_ttl: self.settings.cache_ttl,
-        };
-        let flags = Flags::new(deps, settings);
-        // A CLI command evaluates nothing, so it has no cache to keep fresh; it still publishes
-        // its changes (the seed) to running servers.
-        if registry.get::<Headless>().is_err() {
-            notifier
-                .subscribe(Arc::new(flags.clone()))
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot subscribe to flag changes: {e}"))?;
-        }
-        *self.notifier.lock().unwrap_or_else(|p| p.into_inner()) = Some(notifier);
+            cache,
+        });
         registry.routes(agora_http::flags::api().with_state(flags.clone()));
         registry.seed(FlagsSeed(flags.clone()));
         registry.provide(flags);
-        Ok(())
-    }
-
-    async fn stop(&self) -> anyhow::Result<()> {
-        let notifier = self
-            .notifier
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(notifier) = notifier {
-            notifier.close().await;
-        }
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
 
 use super::{Module, Registry};
-use crate::config::{Config, Secret};
+use crate::config::Config;
 
 /// Resolves when the HTTP server has stopped, for whatever reason.
 #[derive(Clone)]
@@ -25,8 +25,6 @@ pub struct HttpModule {
     bind: SocketAddr,
     drain_deadline: Duration,
     settings: HttpSettings,
-    redis_url: Option<Secret<String>>,
-    redis_prefix: String,
     running: Mutex<Option<Running>>,
 }
 
@@ -59,8 +57,6 @@ impl HttpModule {
                     trusted_proxies: limits.trusted_networks().unwrap_or_default(),
                 },
             },
-            redis_url: config.redis_url.clone(),
-            redis_prefix: config.redis_prefix.clone(),
             running: Mutex::new(None),
         }
     }
@@ -76,7 +72,7 @@ impl Module for HttpModule {
         let routes: Vec<RestApi> = registry.get().unwrap_or_default();
         let readiness: Arc<dyn ReadinessProbe> = registry.get()?;
         let authenticator: Option<SharedAuthenticator> = registry.get().ok();
-        let rate_limiter = super::rate_limiter(self.redis_url.as_ref(), &self.redis_prefix).await?;
+        let rate_limiter = super::rate_limiter(registry.get().ok());
         let parts = AppParts {
             modules: routes,
             readiness,

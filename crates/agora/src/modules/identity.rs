@@ -3,12 +3,18 @@ use std::{
     time::Duration,
 };
 
+use super::{Context, Module, Registry, SeedStep};
+use crate::{
+    config::{Config, Environment},
+    supervisor::Supervisor,
+};
 use agora_adapters::{
     identity::{
         JwtAccessTokens, JwtSettings, RandomSecretTokens, RedisDenylist, SigningKey, SqlAuditLog,
         SqlDenylist, SqlEmailTokenRepository, SqlRefreshTokenRepository, SqlUserRepository,
     },
     password::{Argon2Hasher, Argon2Params},
+    redis::RedisManager,
     store::Database,
 };
 use agora_app::identity::{
@@ -17,10 +23,9 @@ use agora_app::identity::{
 use agora_domain::ports::{Outbox, PasswordHasher, TokenDenylist, UnitOfWork, UserRepository};
 use agora_http::{Check, CheckStatus, SharedAuthenticator};
 use async_trait::async_trait;
-use tokio::{sync::watch, task::JoinHandle};
 
-use super::{Context, Module, Registry, SeedStep};
-use crate::config::{Config, Environment};
+/// The supervised task that purges expired tokens.
+const HOUSEKEEPING_TASK: &str = "identity-housekeeping";
 
 /// The identity context.
 pub struct IdentityContext;
@@ -110,7 +115,8 @@ fn signing_key(config: &Config) -> anyhow::Result<SigningKey> {
     Ok(key)
 }
 
-/// Connects to Redis, naming the URL (without password) when it fails.
+/// Connects a stand-alone Redis connection, naming the URL (without password) when it fails.
+/// For tests and tools; the server's modules share the store module's `RedisManager`.
 pub async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionManager> {
     let shown = agora_adapters::store::redact_url(url);
     let client = redis::Client::open(url)
@@ -137,8 +143,7 @@ pub async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionMa
 /// `denied_tokens` and `audit_log`.
 pub struct IdentityModule {
     config: Config,
-    redis: Mutex<Option<redis::aio::ConnectionManager>>,
-    purge: Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
+    supervisor: Mutex<Option<Supervisor>>,
 }
 
 impl IdentityModule {
@@ -146,8 +151,7 @@ impl IdentityModule {
     pub fn new(config: &Config) -> Self {
         Self {
             config: config.clone(),
-            redis: Mutex::new(None),
-            purge: Mutex::new(None),
+            supervisor: Mutex::new(None),
         }
     }
 }
@@ -155,25 +159,32 @@ impl IdentityModule {
 impl IdentityModule {
     /// Hourly: drop expired refresh/mail tokens and expired denylist rows, so the tables do not
     /// grow with every login forever.
-    fn start_housekeeping(&self, identity: Identity, denylist: SqlDenylist) {
-        let (stop, mut stop_rx) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            loop {
-                match identity.purge_expired_tokens().await {
-                    Ok(0) => {}
-                    Ok(purged) => tracing::info!(purged, "expired tokens purged"),
-                    Err(error) => tracing::warn!(%error, "could not purge expired tokens"),
-                }
-                if let Err(error) = denylist.purge_expired().await {
-                    tracing::warn!(%error, "could not purge expired denylist entries");
-                }
-                tokio::select! {
-                    _ = stop_rx.wait_for(|s| *s) => return,
-                    () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+    fn start_housekeeping(
+        &self,
+        supervisor: Supervisor,
+        identity: Identity,
+        denylist: SqlDenylist,
+    ) {
+        supervisor.spawn(HOUSEKEEPING_TASK, move |mut stop_rx| {
+            let (identity, denylist) = (identity.clone(), denylist.clone());
+            async move {
+                loop {
+                    match identity.purge_expired_tokens().await {
+                        Ok(0) => {}
+                        Ok(purged) => tracing::info!(purged, "expired tokens purged"),
+                        Err(error) => tracing::warn!(%error, "could not purge expired tokens"),
+                    }
+                    if let Err(error) = denylist.purge_expired().await {
+                        tracing::warn!(%error, "could not purge expired denylist entries");
+                    }
+                    tokio::select! {
+                        _ = stop_rx.wait_for(|s| *s) => return Ok(()),
+                        () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+                    }
                 }
             }
         });
-        *self.purge.lock().unwrap_or_else(|p| p.into_inner()) = Some((stop, task));
+        *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
     }
 }
 
@@ -197,12 +208,11 @@ impl Module for IdentityModule {
             .map_err(|e| anyhow::anyhow!(e))?;
 
         let sql_denylist = SqlDenylist::new(db.clone());
-        let denylist: Arc<dyn TokenDenylist> = match &self.config.redis_url {
-            Some(url) => {
-                let conn = connect_redis(url.expose()).await?;
-                *self.redis.lock().unwrap_or_else(|p| p.into_inner()) = Some(conn.clone());
+        let redis = registry.get::<RedisManager>().ok();
+        let denylist: Arc<dyn TokenDenylist> = match &redis {
+            Some(redis) => {
                 tracing::info!("token denylist in Redis");
-                Arc::new(RedisDenylist::new(conn, &self.config.redis_prefix))
+                Arc::new(RedisDenylist::new(redis.commands(), redis.prefix()))
             }
             None => Arc::new(sql_denylist.clone()),
         };
@@ -218,11 +228,7 @@ impl Module for IdentityModule {
             hasher: services.hasher.clone(),
             outbox,
             audit: Arc::new(SqlAuditLog::new(db)),
-            auth_limiter: super::rate_limiter(
-                self.config.redis_url.as_ref(),
-                &self.config.redis_prefix,
-            )
-            .await?,
+            auth_limiter: super::rate_limiter(redis),
         };
         let settings = IdentitySettings {
             public_url: self.config.public_url.trim_end_matches('/').to_owned(),
@@ -245,58 +251,32 @@ impl Module for IdentityModule {
         registry.provide(Arc::new(identity.clone()) as SharedAuthenticator);
         registry.provide(identity.clone());
         if registry.get::<super::Headless>().is_err() {
-            self.start_housekeeping(identity, sql_denylist);
+            self.start_housekeeping(registry.get()?, identity, sql_denylist);
         }
         registry.provide(services);
         Ok(())
     }
 
     async fn stop(&self) -> anyhow::Result<()> {
-        let purge = self.purge.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some((stop, task)) = purge {
-            let _ = stop.send(true);
-            task.await?;
+        let supervisor = self
+            .supervisor
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(supervisor) = supervisor {
+            supervisor.stop(HOUSEKEEPING_TASK).await;
         }
         Ok(())
     }
 
     async fn checks(&self) -> Vec<Check> {
-        let identity = Check {
+        // Redis is reported once, by the store module that owns the process's Redis manager.
+        vec![Check {
             name: "identity".into(),
             status: CheckStatus::Up,
             latency_ms: None,
             reason: None,
-        };
-        let conn = self.redis.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let Some(mut conn) = conn else {
-            return vec![identity];
-        };
-        let started = std::time::Instant::now();
-        let pong = tokio::time::timeout(
-            Duration::from_secs(2),
-            redis::cmd("PING").query_async::<String>(&mut conn),
-        )
-        .await;
-        let (status, reason) = match pong {
-            Ok(Ok(_)) => (CheckStatus::Up, None),
-            Ok(Err(error)) => (
-                CheckStatus::Down,
-                Some(format!("Redis unreachable: {error}")),
-            ),
-            Err(_) => (
-                CheckStatus::Down,
-                Some("Redis did not answer within 2 s".to_owned()),
-            ),
-        };
-        vec![
-            identity,
-            Check {
-                name: "redis".into(),
-                status,
-                latency_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
-                reason,
-            },
-        ]
+        }]
     }
 }
 

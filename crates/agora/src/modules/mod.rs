@@ -56,17 +56,16 @@ pub fn openapi(target: &str) -> Result<agora_http::openapi::Document, UnknownTar
 }
 
 /// The rate-limit counter: Redis when configured (shared by replicas), otherwise in-process.
-pub async fn rate_limiter(
-    redis_url: Option<&crate::config::Secret<String>>,
-    redis_prefix: &str,
-) -> anyhow::Result<std::sync::Arc<dyn agora_domain::ports::RateLimiter>> {
-    Ok(match redis_url {
-        Some(url) => std::sync::Arc::new(agora_adapters::ratelimit::RedisRateLimiter::new(
-            connect_redis(url.expose()).await?,
-            redis_prefix,
+pub fn rate_limiter(
+    redis: Option<agora_adapters::redis::RedisManager>,
+) -> std::sync::Arc<dyn agora_domain::ports::RateLimiter> {
+    match redis {
+        Some(redis) => std::sync::Arc::new(agora_adapters::ratelimit::RedisRateLimiter::new(
+            redis.commands(),
+            redis.prefix(),
         )),
         None => std::sync::Arc::new(agora_adapters::ratelimit::MemoryRateLimiter::new()),
-    })
+    }
 }
 
 /// Present in the registry when modules run for a CLI command: no background delivery.

@@ -3,6 +3,11 @@ use std::{
     time::Duration,
 };
 
+use super::{Context, Module, Registry};
+use crate::{
+    config::{Config, Secret},
+    supervisor::{StopSignal, Supervisor},
+};
 use agora_adapters::{
     platform::{SmtpMailer, SqlMailbox, SqlOutbox},
     store::Database,
@@ -11,10 +16,9 @@ use agora_app::platform::{Mailbox, OutboxRelay, RetryPolicy};
 use agora_domain::ports::{EventPublisher, Mailer, Outbox};
 use agora_http::{Check, CheckStatus, MetricsSource};
 use async_trait::async_trait;
-use tokio::{sync::watch, task::JoinHandle};
 
-use super::{Context, Module, Registry};
-use crate::config::{Config, Secret};
+/// The supervised task that delivers the outbox.
+const RELAY_TASK: &str = "outbox-relay";
 
 /// The platform context: the transactional outbox, its relay, and mail.
 pub struct PlatformContext;
@@ -50,7 +54,7 @@ pub struct PlatformModule {
     mail_from: String,
     poll_interval: Duration,
     smtp: Mutex<Option<SmtpMailer>>,
-    relay: Mutex<Option<(watch::Sender<bool>, JoinHandle<()>)>>,
+    supervisor: Mutex<Option<Supervisor>>,
 }
 
 /// The mail transport chosen by the composition root when a caller (a test) supplies one.
@@ -65,14 +69,19 @@ impl PlatformModule {
             mail_from: config.mail_from.clone(),
             poll_interval: config.outbox_poll_interval,
             smtp: Mutex::new(None),
-            relay: Mutex::new(None),
+            supervisor: Mutex::new(None),
         }
     }
 }
 
 /// Relays until told to stop. A failing batch (database briefly unavailable) is logged and retried
 /// on the next tick; the messages stay in the outbox.
-async fn relay_loop(relay: OutboxRelay, interval: Duration, mut stop: watch::Receiver<bool>) {
+async fn relay_loop(
+    relay: OutboxRelay,
+    interval: Duration,
+    wake: Arc<tokio::sync::Notify>,
+    mut stop: StopSignal,
+) -> anyhow::Result<()> {
     let mut next_purge = tokio::time::Instant::now();
     loop {
         // Delivered rows are kept a week for inspection, then dropped so the table stays small.
@@ -93,8 +102,9 @@ async fn relay_loop(relay: OutboxRelay, interval: Duration, mut stop: watch::Rec
             continue; // more may be waiting
         }
         tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
+            _ = stop.wait_for(|s| *s) => return Ok(()),
             () = tokio::time::sleep(interval) => {}
+            () = wake.notified() => {}
         }
     }
 }
@@ -119,7 +129,9 @@ impl Module for PlatformModule {
 
     async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
         let db: Database = registry.get()?;
-        let outbox = Arc::new(SqlOutbox::new(db.clone())) as Arc<dyn Outbox>;
+        let sql_outbox = SqlOutbox::new(db.clone());
+        let wake = sql_outbox.wakeups();
+        let outbox = Arc::new(sql_outbox) as Arc<dyn Outbox>;
         let mailbox = SqlMailbox::new(db);
         let mailer: Arc<dyn Mailer> = match (registry.get::<MailerOverride>(), &self.smtp_url) {
             (Ok(MailerOverride(mailer)), _) => mailer,
@@ -148,18 +160,24 @@ impl Module for PlatformModule {
         }
         let bus: Arc<dyn EventPublisher> = registry.get()?;
         let relay = OutboxRelay::new(outbox.clone(), mailer, bus, RetryPolicy::default());
-        let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(relay_loop(relay, self.poll_interval, stop_rx));
-        *self.relay.lock().unwrap_or_else(|p| p.into_inner()) = Some((stop, task));
+        let supervisor: Supervisor = registry.get()?;
+        let interval = self.poll_interval;
+        supervisor.spawn(RELAY_TASK, move |stop| {
+            relay_loop(relay.clone(), interval, wake.clone(), stop)
+        });
+        *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
         Ok(())
     }
 
     async fn stop(&self) -> anyhow::Result<()> {
-        let running = self.relay.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some((stop, task)) = running {
-            let _ = stop.send(true);
+        let supervisor = self
+            .supervisor
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(supervisor) = supervisor {
             // The relay finishes the batch in hand; undelivered messages stay in the outbox.
-            task.await?;
+            supervisor.stop(RELAY_TASK).await;
         }
         Ok(())
     }

@@ -3,16 +3,25 @@ use std::{
     time::Instant,
 };
 
-use agora_adapters::store::{
-    migrations::{Migration, Migrator},
-    Database, DbOptions,
+use agora_adapters::{
+    redis::{PubSubState, RedisManager},
+    store::{
+        migrations::{Migration, Migrator},
+        Database, DbOptions,
+    },
 };
 use agora_domain::ports::UnitOfWork;
 use agora_http::{Check, CheckStatus, MetricsSource};
 use async_trait::async_trait;
 
 use super::{Module, Registry};
-use crate::config::{Config, Secret};
+use crate::{
+    config::{Config, Secret},
+    supervisor::Supervisor,
+};
+
+/// The supervised task that receives Redis pub/sub messages for the whole process.
+const REDIS_PUBSUB_TASK: &str = "redis-pubsub";
 
 /// Opens the relational store, applies the target's pending migrations, and publishes the
 /// [`Database`] and the [`UnitOfWork`] for the modules that depend on it.
@@ -25,6 +34,9 @@ pub struct StoreModule {
     modules: Vec<&'static str>,
     migrations: Vec<&'static Migration>,
     db: OnceLock<Database>,
+    redis_url: Option<Secret<String>>,
+    redis_prefix: String,
+    redis: OnceLock<(RedisManager, Supervisor)>,
 }
 
 impl StoreModule {
@@ -41,6 +53,9 @@ impl StoreModule {
             modules,
             migrations,
             db: OnceLock::new(),
+            redis_url: config.redis_url.clone(),
+            redis_prefix: config.redis_prefix.clone(),
+            redis: OnceLock::new(),
         }
     }
 }
@@ -77,10 +92,25 @@ impl Module for StoreModule {
         registry.append(Arc::new(PoolGauge(db.clone())) as Arc<dyn MetricsSource>);
         // Only the first start sets it; a module is started once per process.
         let _ = self.db.set(db);
+        if let Some(url) = &self.redis_url {
+            // One Redis manager per process: every Redis user takes it from the registry.
+            let redis = RedisManager::connect(url.expose(), &self.redis_prefix).await?;
+            let supervisor: Supervisor = registry.get()?;
+            let pubsub = redis.clone();
+            supervisor.spawn(REDIS_PUBSUB_TASK, move |stop| {
+                let pubsub = pubsub.clone();
+                async move { pubsub.run_pubsub(stop).await }
+            });
+            registry.provide(redis.clone());
+            let _ = self.redis.set((redis, supervisor));
+        }
         Ok(())
     }
 
     async fn stop(&self) -> anyhow::Result<()> {
+        if let Some((_, supervisor)) = self.redis.get() {
+            supervisor.stop(REDIS_PUBSUB_TASK).await;
+        }
         if let Some(db) = self.db.get() {
             db.close().await;
         }
@@ -101,7 +131,32 @@ impl Module for StoreModule {
             },
             Err(error) => down("store", format!("{} unreachable: {error}", db.backend())),
         };
-        vec![check]
+        let mut checks = vec![check];
+        if let Some((redis, _)) = self.redis.get() {
+            checks.push(redis_check(redis).await);
+        }
+        checks
+    }
+}
+
+/// Redis as one check: the command connection answers `PING` and the pub/sub connection is up.
+async fn redis_check(redis: &RedisManager) -> Check {
+    let health = redis.health().await;
+    match (health.ping, health.pubsub) {
+        (Ok(latency), PubSubState::Subscribed) => Check {
+            name: "redis".into(),
+            status: CheckStatus::Up,
+            latency_ms: Some(latency.as_secs_f64() * 1000.0),
+            reason: None,
+        },
+        (Err(reason), _) => down("redis", reason),
+        // Degraded but correct: caches bypass L1 until resubscribed, so the process stays ready.
+        (Ok(latency), PubSubState::Reconnecting) => Check {
+            name: "redis".into(),
+            status: CheckStatus::Up,
+            latency_ms: Some(latency.as_secs_f64() * 1000.0),
+            reason: Some("pub/sub reconnecting: caches bypass L1 meanwhile".to_owned()),
+        },
     }
 }
 

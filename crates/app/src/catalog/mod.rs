@@ -11,7 +11,7 @@ use agora_domain::{
     catalog::{Category, Product, ProductQuery, ProductScope},
     identity::Principal,
     paging::Page,
-    ports::{CatalogCache, CategoryRepository, ProductRepository, UnitOfWork},
+    ports::{CatalogCache, CategoryRepository, ProductRepository, Tx, UnitOfWork},
 };
 use uuid::Uuid;
 
@@ -132,8 +132,8 @@ impl Catalog {
             .insert(&mut tx, &product)
             .await
             .on_constraint(SKU_KEY, sku_taken)?;
+        self.invalidate_after_commit(&mut tx, product.id);
         tx.commit().await?;
-        self.deps.cache.invalidate_product(product.id).await;
         Ok(product)
     }
 
@@ -169,8 +169,8 @@ impl Catalog {
         {
             return Err(stale(current.version));
         }
+        self.invalidate_after_commit(&mut tx, id);
         tx.commit().await?;
-        self.deps.cache.invalidate_product(id).await;
         Ok(updated)
     }
 
@@ -200,9 +200,16 @@ impl Catalog {
         {
             return Err(stale(current.version));
         }
+        self.invalidate_after_commit(&mut tx, id);
         tx.commit().await?;
-        self.deps.cache.invalidate_product(id).await;
         Ok(())
+    }
+
+    /// Forgets product `id` (and every list page) here and on every replica once `tx` commits:
+    /// invalidating earlier would let a concurrent read reload the old row and cache it again.
+    fn invalidate_after_commit(&self, tx: &mut Tx, id: Uuid) {
+        let cache = self.deps.cache.clone();
+        tx.after_commit_async(async move { cache.invalidate_product(id).await });
     }
 
     async fn require_category(&self, id: Uuid) -> Result<(), AppError> {

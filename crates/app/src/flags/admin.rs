@@ -182,8 +182,8 @@ impl Flags {
                 details: vec![FieldError::new("key", "Key already exists")],
             },
         )?;
+        self.invalidate_after_commit(&mut tx);
         tx.commit().await?;
-        self.changed().await;
         tracing::info!(key = %flag.key, actor = %principal.user_id, "flag created");
         Ok(flag)
     }
@@ -241,8 +241,8 @@ impl Flags {
         if !self.deps.flags.update(&mut tx, &flag).await? {
             return Err(AppError::NotFound);
         }
+        self.invalidate_after_commit(&mut tx);
         tx.commit().await?;
-        self.changed().await;
         tracing::info!(
             key = %flag.key,
             actor = %principal.user_id,
@@ -261,8 +261,8 @@ impl Flags {
         if !self.deps.flags.delete(&mut tx, &key).await? {
             return Err(AppError::NotFound);
         }
+        self.invalidate_after_commit(&mut tx);
         tx.commit().await?;
-        self.changed().await;
         tracing::info!(%key, actor = %principal.user_id, "flag deleted");
         Ok(())
     }
@@ -352,7 +352,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_change_drops_the_cache_and_tells_the_other_replicas() {
-        let (flags, _, notifier) = service(Duration::from_secs(3600));
+        let (flags, _, cache) = service(Duration::from_secs(3600));
         let admin = principal(Role::Admin);
         let subject = Subject::visitor(Uuid::now_v7());
         assert!(!flags.is_enabled("rollout", &subject).await);
@@ -365,12 +365,12 @@ mod tests {
         flags.update(&admin, "rollout", change).await.unwrap();
         assert!(!flags.is_enabled("rollout", &subject).await);
         flags.delete(&admin, "rollout").await.unwrap();
-        assert_eq!(notifier.published.load(Ordering::SeqCst), 3);
+        assert_eq!(cache.invalidations.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]
     async fn a_change_that_changes_nothing_writes_nothing() {
-        let (flags, _, notifier) = service(Duration::from_secs(60));
+        let (flags, _, cache) = service(Duration::from_secs(60));
         let admin = principal(Role::Admin);
         let created = flags.create(&admin, input("same", 10)).await.unwrap();
         let change = FlagChange {
@@ -379,7 +379,7 @@ mod tests {
         };
         let unchanged = flags.update(&admin, "same", change).await.unwrap();
         assert_eq!(unchanged, created);
-        assert_eq!(notifier.published.load(Ordering::SeqCst), 1);
+        assert_eq!(cache.invalidations.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

@@ -4,24 +4,18 @@
 //! [`Flags::is_enabled`].
 
 mod admin;
-mod cache;
 mod seed;
 
-use std::{
-    collections::BTreeMap,
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::{collections::BTreeMap, sync::Arc};
 
 use agora_domain::{
     flags::{evaluate, FeatureFlag, Subject},
-    ports::{FlagChangeListener, FlagChangeNotifier, FlagRepository, UnitOfWork},
+    ports::{FlagRepository, TaggedCache, Tx, UnitOfWork},
 };
 
 pub use admin::{FlagChange, NewFlagInput};
 pub use seed::{SeedFlag, SeedOutcome, SEED_FLAGS};
 
-use self::cache::FlagCache;
 use crate::AppError;
 
 /// The ports flags need, wired once by the composition root.
@@ -31,44 +25,28 @@ pub struct FlagsDeps {
     pub uow: Arc<dyn UnitOfWork>,
     /// Flag persistence.
     pub flags: Arc<dyn FlagRepository>,
-    /// Tells the other replicas that flags changed.
-    pub notifier: Arc<dyn FlagChangeNotifier>,
-}
-
-/// Tunables of the flags context.
-#[derive(Debug, Clone)]
-pub struct FlagsSettings {
-    /// How long a replica may answer from its cached flag list. Local changes and change
-    /// notifications drop the cache at once; the TTL bounds staleness when a notification is
-    /// lost (or none is configured).
-    pub cache_ttl: Duration,
-}
-
-impl Default for FlagsSettings {
-    fn default() -> Self {
-        Self {
-            cache_ttl: Duration::from_secs(5),
-        }
-    }
+    /// The cached flag list (one entry: flags are few and read on every evaluation, so caching
+    /// the whole list turns each evaluation into a map lookup). Its TTL bounds staleness when an
+    /// invalidation from another replica is lost; invalidations reach every replica at once.
+    pub cache: Arc<dyn TaggedCache<FlagSnapshot>>,
 }
 
 /// The flags application service. Cheap to clone; clones share one cache.
 #[derive(Clone)]
 pub struct Flags {
     deps: FlagsDeps,
-    cache: Arc<FlagCache>,
 }
 
-/// Every flag by key, as evaluation sees it.
-type Snapshot = Arc<BTreeMap<String, FeatureFlag>>;
+/// Every flag by key, as evaluation sees it (and as it is cached).
+pub type FlagSnapshot = Arc<BTreeMap<String, FeatureFlag>>;
+
+/// The cache key and tag of the flag list.
+const FLAGS: &str = "flags";
 
 impl Flags {
-    /// Builds the service with an empty cache.
-    pub fn new(deps: FlagsDeps, settings: FlagsSettings) -> Self {
-        Self {
-            deps,
-            cache: Arc::new(FlagCache::new(settings.cache_ttl)),
-        }
+    /// Builds the service.
+    pub fn new(deps: FlagsDeps) -> Self {
+        Self { deps }
     }
 
     /// Whether the flag `key` is on for `subject` — the server-side API for other modules
@@ -99,48 +77,36 @@ impl Flags {
             .collect())
     }
 
-    /// Drops the cached flags; the next evaluation reads the store.
-    pub fn invalidate(&self) {
-        self.cache.invalidate();
+    /// Drops the cached flags here and on every replica; the next evaluation reads the store.
+    pub async fn invalidate(&self) {
+        self.deps.cache.invalidate_tags(&[FLAGS]).await;
     }
 
     /// The cached flags, or a fresh read when the cache is empty, expired or invalidated.
-    async fn snapshot(&self) -> Result<Snapshot, AppError> {
-        if let Some(flags) = self.cache.get(Instant::now()) {
-            return Ok(flags);
-        }
-        let generation = self.cache.generation();
-        let flags: Snapshot = Arc::new(
-            self.deps
-                .flags
-                .list()
-                .await?
-                .into_iter()
-                .map(|flag| (flag.key.as_str().to_owned(), flag))
-                .collect(),
-        );
-        self.cache.store(generation, flags.clone(), Instant::now());
-        Ok(flags)
+    async fn snapshot(&self) -> Result<FlagSnapshot, AppError> {
+        let repository = self.deps.flags.clone();
+        let load = Box::pin(async move {
+            let flags = repository.list().await?;
+            Ok(Arc::new(
+                flags
+                    .into_iter()
+                    .map(|flag| (flag.key.as_str().to_owned(), flag))
+                    .collect(),
+            ))
+        });
+        Ok(self.deps.cache.get_or_load(FLAGS, &[FLAGS], load).await?)
     }
 
-    /// After a committed change: this replica's cache goes at once, the others are told. A lost
-    /// notification is logged, not an error — the change is committed, and the other replicas'
-    /// caches expire within the TTL.
-    async fn changed(&self) {
-        self.cache.invalidate();
-        if let Err(error) = self.deps.notifier.publish().await {
-            tracing::warn!(%error, "could not notify other replicas of a flag change");
-        }
+    /// Once `tx` commits, this replica's cache goes and the other replicas are told (a lost
+    /// notification is logged by the cache; the others' entries expire within the TTL).
+    /// Invalidating before the commit would let an evaluation cache the old flags again.
+    fn invalidate_after_commit(&self, tx: &mut Tx) {
+        let cache = self.deps.cache.clone();
+        tx.after_commit_async(async move { cache.invalidate_tags(&[FLAGS]).await });
     }
 }
 
-/// Change notifications from other replicas (and this one) drop the cache.
-impl FlagChangeListener for Flags {
-    fn flags_changed(&self) {
-        self.invalidate();
-    }
-}
-
+#[cfg(test)]
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::Ordering;
@@ -151,6 +117,8 @@ mod tests {
     };
     use chrono::Utc;
     use uuid::Uuid;
+
+    use std::time::Duration;
 
     use super::*;
     use crate::testing::flags_service as service;
@@ -190,7 +158,7 @@ mod tests {
         // A change behind the service's back is not seen until something invalidates.
         repo.flags.lock().unwrap().clear();
         assert!(flags.is_enabled("on", &visitor()).await);
-        flags.flags_changed();
+        flags.invalidate().await;
         assert!(!flags.is_enabled("on", &visitor()).await);
         assert_eq!(repo.lists.load(Ordering::SeqCst), 2);
     }

@@ -46,9 +46,6 @@ impl Flags {
             let outcome = self.ensure(seed).await?;
             report.push((seed.clone(), outcome));
         }
-        if report.iter().any(|(_, o)| *o == SeedOutcome::Created) {
-            self.changed().await;
-        }
         Ok(report)
     }
 
@@ -70,6 +67,8 @@ impl Flags {
             Err(StoreError::Constraint { .. }) => return Ok(SeedOutcome::AlreadyPresent),
             other => other?,
         }
+        // Running servers (the seed may run as a CLI command beside them) drop their cache.
+        self.invalidate_after_commit(&mut tx);
         tx.commit().await?;
         Ok(SeedOutcome::Created)
     }

@@ -16,9 +16,12 @@ use anyhow::Context as _;
 
 use crate::AppError;
 use agora_domain::{
+    event::EventEnvelope,
+    identity::IdentityEvent,
     ports::{
-        AccessTokens, AuditLog, EmailTokenRepository, Outbox, PasswordHasher, RateLimiter,
-        RefreshTokenRepository, SecretTokens, TokenDenylist, UnitOfWork, UserRepository,
+        AccessTokens, AuditLog, EmailTokenRepository, Outbox, OutboxMessage, PasswordHasher,
+        RateLimiter, RefreshTokenRepository, SecretTokens, TokenDenylist, Tx, UnitOfWork,
+        UserRepository,
     },
     ratelimit::Quota,
 };
@@ -168,6 +171,19 @@ impl Identity {
         if let Err(error) = self.deps.auth_limiter.refund(key, quota, 1).await {
             tracing::warn!(%error, "could not refund a login attempt");
         }
+    }
+}
+
+impl Identity {
+    /// Writes `event` to the outbox inside `tx`: it is published once `tx` commits, and never if
+    /// it rolls back.
+    async fn emit(&self, tx: &mut Tx, event: IdentityEvent) -> Result<(), AppError> {
+        let envelope = EventEnvelope::wrap(&event).map_err(|e| AppError::Unexpected(e.into()))?;
+        self.deps
+            .outbox
+            .enqueue(tx, &OutboxMessage::Event(envelope))
+            .await?;
+        Ok(())
     }
 }
 

@@ -1,11 +1,7 @@
 use agora_domain::{
-    event::EventEnvelope,
-    identity::{AuditEntry, Email, EmailTokenPurpose, Password, Principal},
-    ports::OutboxMessage,
+    identity::{AuditEntry, Email, EmailTokenPurpose, IdentityEvent, Password, Principal},
     FieldError,
 };
-
-use serde_json::json;
 
 use super::{sessions::redeemed, Identity};
 use crate::AppError;
@@ -51,15 +47,11 @@ impl Identity {
         let mut tx = self.deps.uow.begin().await?;
         self.mail_token(&mut tx, &user, EmailTokenPurpose::ResetPassword)
             .await?;
-        let event = EventEnvelope::new(
-            "user.password_reset_requested",
-            user.id,
-            json!({ "id": user.id }),
-        );
-        self.deps
-            .outbox
-            .enqueue(&mut tx, &OutboxMessage::Event(event))
-            .await?;
+        self.emit(
+            &mut tx,
+            IdentityEvent::PasswordResetRequested { id: user.id },
+        )
+        .await?;
         let entry =
             AuditEntry::new("auth.password_reset_requested", None, Some(user.id)).with_ip(ip);
         self.deps.audit.record(&mut tx, &entry).await?;

@@ -1,13 +1,12 @@
 use agora_domain::{
-    event::EventEnvelope,
     identity::{
-        parse_age, Email, EmailTokenPurpose, NewUser, Password, PersonName, Role, Tier, User,
+        parse_age, Email, EmailTokenPurpose, IdentityEvent, NewUser, Password, PersonName, Role,
+        Tier, User,
     },
     ports::{OutboxMessage, Tx},
     ValidationErrors,
 };
 use chrono::Utc;
-use serde_json::json;
 
 use super::{chrono_duration, mails, Identity};
 use crate::{AppError, OnConstraint};
@@ -107,15 +106,11 @@ impl Identity {
             .await
             .on_constraint(EMAIL_KEY, || AppError::EmailTaken)?;
         self.send_verification(&mut tx, &user).await?;
-        let event = EventEnvelope::new(
-            "user.created",
-            user.id,
-            json!({ "id": user.id, "email": user.email.as_str() }),
-        );
-        self.deps
-            .outbox
-            .enqueue(&mut tx, &OutboxMessage::Event(event))
-            .await?;
+        let event = IdentityEvent::UserCreated {
+            id: user.id,
+            email: user.email.as_str().to_owned(),
+        };
+        self.emit(&mut tx, event).await?;
         tx.commit().await?;
         tracing::info!(user_id = %user.id, "user registered");
         Ok(user)
@@ -149,15 +144,11 @@ impl Identity {
             .insert(&mut tx, &user)
             .await
             .on_constraint(EMAIL_KEY, || AppError::EmailTaken)?;
-        let event = EventEnvelope::new(
-            "user.created",
-            user.id,
-            json!({ "id": user.id, "email": user.email.as_str() }),
-        );
-        self.deps
-            .outbox
-            .enqueue(&mut tx, &OutboxMessage::Event(event))
-            .await?;
+        let event = IdentityEvent::UserCreated {
+            id: user.id,
+            email: user.email.as_str().to_owned(),
+        };
+        self.emit(&mut tx, event).await?;
         tx.commit().await?;
         Ok(user)
     }

@@ -1,10 +1,9 @@
 use agora_domain::{
-    event::EventEnvelope,
     identity::{
-        AccessGrant, AuditEntry, Email, EmailTokenPurpose, Principal, Redemption, RefreshRecord,
-        User,
+        AccessGrant, AuditEntry, Email, EmailTokenPurpose, IdentityEvent, Principal, Redemption,
+        RefreshRecord, User,
     },
-    ports::{OutboxMessage, Tx},
+    ports::Tx,
     FieldError, ValidationErrors,
 };
 use anyhow::Context as _;
@@ -314,10 +313,7 @@ impl Identity {
             user.is_verified = true;
             user.updated_at = agora_domain::timestamp_now();
             self.deps.users.update(&mut tx, &user).await?;
-            let event = EventEnvelope::new("user.verified", user.id, json!({ "id": user.id }));
-            self.deps
-                .outbox
-                .enqueue(&mut tx, &OutboxMessage::Event(event))
+            self.emit(&mut tx, IdentityEvent::UserVerified { id: user.id })
                 .await?;
         }
         tx.commit().await?;

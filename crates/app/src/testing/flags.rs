@@ -1,4 +1,4 @@
-//! Fakes of the flag ports: a repository in a map and a notifier that counts.
+//! Fakes of the flag ports: a repository in a map and a cache that counts invalidations.
 
 use std::{
     collections::BTreeMap,
@@ -6,17 +6,17 @@ use std::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, Mutex,
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use agora_domain::{
     flags::{FeatureFlag, FlagKey},
-    ports::{FlagChangeListener, FlagChangeNotifier, FlagRepository, NotifyError, StoreError, Tx},
+    ports::{FlagRepository, Load, StoreError, TaggedCache, Tx},
 };
 use async_trait::async_trait;
 
 use super::MemoryDb;
-use crate::flags::{Flags, FlagsDeps, FlagsSettings};
+use crate::flags::{FlagSnapshot, Flags, FlagsDeps};
 
 /// Flags in a map; counts reads of the whole list (what the cache saves).
 #[derive(Default)]
@@ -65,33 +65,48 @@ impl FlagRepository for MemoryFlags {
     }
 }
 
-/// Counts publications.
-#[derive(Default)]
-pub struct CountingNotifier {
-    /// Announcements made.
-    pub published: AtomicUsize,
+/// A cache with a TTL that counts invalidations (what other replicas would be told).
+pub struct MemoryCache {
+    ttl: Duration,
+    entry: Mutex<Option<(Instant, FlagSnapshot)>>,
+    /// Invalidations so far.
+    pub invalidations: AtomicUsize,
 }
 
 #[async_trait]
-impl FlagChangeNotifier for CountingNotifier {
-    async fn publish(&self) -> Result<(), NotifyError> {
-        self.published.fetch_add(1, Ordering::SeqCst);
-        Ok(())
+impl TaggedCache<FlagSnapshot> for MemoryCache {
+    async fn get_or_load<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a [&'a str],
+        load: Load<'a, FlagSnapshot>,
+    ) -> Result<FlagSnapshot, StoreError> {
+        let cached = self.entry.lock().unwrap().clone();
+        if let Some((_, flags)) = cached.filter(|(at, _)| at.elapsed() < self.ttl) {
+            return Ok(flags);
+        }
+        let flags = load.await?;
+        *self.entry.lock().unwrap() = Some((Instant::now(), flags.clone()));
+        Ok(flags)
     }
-    async fn subscribe(&self, _: Arc<dyn FlagChangeListener>) -> Result<(), NotifyError> {
-        Ok(())
+    async fn invalidate_tags(&self, _: &[&str]) {
+        self.invalidations.fetch_add(1, Ordering::SeqCst);
+        *self.entry.lock().unwrap() = None;
     }
 }
 
 /// A service over fresh fakes, with the given cache TTL.
-pub fn flags_service(ttl: Duration) -> (Flags, Arc<MemoryFlags>, Arc<CountingNotifier>) {
+pub fn flags_service(ttl: Duration) -> (Flags, Arc<MemoryFlags>, Arc<MemoryCache>) {
     let repo = Arc::new(MemoryFlags::default());
-    let notifier = Arc::new(CountingNotifier::default());
+    let cache = Arc::new(MemoryCache {
+        ttl,
+        entry: Mutex::new(None),
+        invalidations: AtomicUsize::new(0),
+    });
     let deps = FlagsDeps {
         uow: Arc::new(MemoryDb::default()),
         flags: repo.clone(),
-        notifier: notifier.clone(),
+        cache: cache.clone(),
     };
-    let flags = Flags::new(deps, FlagsSettings { cache_ttl: ttl });
-    (flags, repo, notifier)
+    (Flags::new(deps), repo, cache)
 }

@@ -2,6 +2,7 @@
 
 mod audit;
 mod email;
+mod events;
 mod name;
 mod password;
 mod role;
@@ -10,6 +11,7 @@ mod user;
 
 pub use audit::AuditEntry;
 pub use email::Email;
+pub use events::IdentityEvent;
 pub use name::PersonName;
 pub use password::{parse_age, Password};
 pub use role::{Role, Tier, UnknownVariant};

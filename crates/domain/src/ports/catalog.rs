@@ -1,9 +1,7 @@
-use std::{future::Future, pin::Pin};
-
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::{StoreError, Tx};
+use super::{Load, StoreError, Tx};
 use crate::{
     catalog::{Category, Product, ProductQuery},
     paging::Page,
@@ -42,9 +40,6 @@ pub trait CategoryRepository: Send + Sync {
     /// Whether a category exists.
     async fn exists(&self, id: Uuid) -> Result<bool, StoreError>;
 }
-
-/// A deferred load, run by the cache only on a miss.
-pub type Load<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// Cache-aside for catalog reads (L1 in process, L2 shared), with one loader per key under
 /// concurrency and invalidation by key and by tag (all list pages).

@@ -2,6 +2,7 @@
 //! backend (SQLite/Postgres, SMTP/mailbox, memory/Redis/NATS…) chosen by configuration.
 
 mod bus;
+mod cache;
 mod catalog;
 mod flags;
 mod identity;
@@ -12,8 +13,9 @@ mod ratelimit;
 mod store;
 
 pub use bus::{BusError, EventPublisher};
-pub use catalog::{CatalogCache, CategoryRepository, Load, ProductRepository};
-pub use flags::{FlagChangeListener, FlagChangeNotifier, FlagRepository, NotifyError};
+pub use cache::{Load, TaggedCache};
+pub use catalog::{CatalogCache, CategoryRepository, ProductRepository};
+pub use flags::FlagRepository;
 pub use identity::{
     AccessTokens, AuditLog, EmailTokenRepository, RefreshTokenRepository, SecretTokens,
     TokenDenylist, TokenError, UserFilter, UserRepository,

@@ -1,4 +1,4 @@
-use std::any::Any;
+use std::{any::Any, future::Future, pin::Pin};
 
 use async_trait::async_trait;
 
@@ -34,30 +34,73 @@ pub trait TxBackend: Any + Send {
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
+/// Work deferred until a transaction has committed (cache invalidation, waking the outbox relay):
+/// running it earlier could announce a change that then rolls back, or let a reader reload the
+/// old row before the new one is visible.
+enum AfterCommit {
+    Call(Box<dyn FnOnce() + Send>),
+    Await(Pin<Box<dyn Future<Output = ()> + Send>>),
+}
+
 /// An open unit of work. Use cases receive `&mut Tx` so a reader sees what is atomic: every
 /// repository call given the same `Tx` commits together or not at all. Dropping a `Tx` without
 /// [`Tx::commit`] rolls it back, so an early `?` return never leaves half a write behind.
-pub struct Tx(Box<dyn TxBackend>);
+///
+/// Side effects that must follow the commit — and never happen on rollback — are registered with
+/// [`Tx::after_commit`] / [`Tx::after_commit_async`]; [`Tx::commit`] runs them in registration
+/// order once the backend reports success. Rollback and drop discard them.
+pub struct Tx {
+    backend: Box<dyn TxBackend>,
+    after_commit: Vec<AfterCommit>,
+}
 
 impl Tx {
     /// Wraps a backend transaction.
     pub fn new(backend: impl TxBackend) -> Self {
-        Self(Box::new(backend))
+        Self {
+            backend: Box::new(backend),
+            after_commit: Vec::new(),
+        }
     }
 
-    /// Commits every write made through this transaction.
+    /// Runs `hook` after a successful [`Tx::commit`]; never after a rollback or a drop.
+    pub fn after_commit(&mut self, hook: impl FnOnce() + Send + 'static) {
+        self.after_commit.push(AfterCommit::Call(Box::new(hook)));
+    }
+
+    /// Awaits `hook` inside [`Tx::commit`], after the backend committed; never after a rollback
+    /// or a drop. The caller of `commit` waits for it, so a request that changed data returns
+    /// only once, say, the caches of every replica have been told.
+    pub fn after_commit_async(&mut self, hook: impl Future<Output = ()> + Send + 'static) {
+        self.after_commit.push(AfterCommit::Await(Box::pin(hook)));
+    }
+
+    /// Commits every write made through this transaction, then runs the after-commit hooks in
+    /// the order they were registered. Hooks do not run when the commit fails.
     pub async fn commit(self) -> Result<(), StoreError> {
-        self.0.commit().await
+        let Self {
+            backend,
+            after_commit,
+        } = self;
+        backend.commit().await?;
+        for hook in after_commit {
+            match hook {
+                AfterCommit::Call(call) => call(),
+                AfterCommit::Await(future) => future.await,
+            }
+        }
+        Ok(())
     }
 
-    /// Explicitly discards every write (dropping does the same, without reporting errors).
+    /// Explicitly discards every write (dropping does the same, without reporting errors). The
+    /// after-commit hooks are dropped unrun.
     pub async fn rollback(self) -> Result<(), StoreError> {
-        self.0.rollback().await
+        self.backend.rollback().await
     }
 
     /// The concrete backend transaction, for adapters of that backend only.
     pub fn backend_mut<T: TxBackend>(&mut self) -> Result<&mut T, StoreError> {
-        self.0
+        self.backend
             .as_any_mut()
             .downcast_mut::<T>()
             .ok_or(StoreError::ForeignTransaction)
@@ -75,4 +118,90 @@ impl std::fmt::Debug for Tx {
 pub trait UnitOfWork: Send + Sync {
     /// Starts a read-write transaction.
     async fn begin(&self) -> Result<Tx, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    };
+
+    use super::*;
+
+    /// A backend whose commit succeeds or fails as told.
+    struct FakeTx {
+        commit_fails: bool,
+    }
+
+    #[async_trait]
+    impl TxBackend for FakeTx {
+        async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+            if self.commit_fails {
+                return Err(StoreError::Unavailable("commit failed".into()));
+            }
+            Ok(())
+        }
+        async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn as_any_mut(&mut self) -> &mut dyn Any {
+            self
+        }
+    }
+
+    /// Polls a future that never waits (the fakes never suspend), so the domain needs no runtime.
+    fn run<F: Future>(future: F) -> F::Output {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut future = std::pin::pin!(future);
+        match future.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(output) => output,
+            std::task::Poll::Pending => panic!("the fake transaction never waits"),
+        }
+    }
+
+    fn tx_with_hooks(commit_fails: bool) -> (Tx, Arc<Mutex<Vec<&'static str>>>) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut tx = Tx::new(FakeTx { commit_fails });
+        let first = log.clone();
+        tx.after_commit(move || first.lock().unwrap().push("sync"));
+        let second = log.clone();
+        tx.after_commit_async(async move { second.lock().unwrap().push("async") });
+        (tx, log)
+    }
+
+    #[test]
+    fn hooks_run_after_a_successful_commit_in_registration_order() {
+        let (tx, log) = tx_with_hooks(false);
+        assert!(log.lock().unwrap().is_empty(), "nothing runs before commit");
+        run(tx.commit()).unwrap();
+        assert_eq!(*log.lock().unwrap(), ["sync", "async"]);
+    }
+
+    #[test]
+    fn hooks_do_not_run_on_rollback() {
+        let (tx, log) = tx_with_hooks(false);
+        run(tx.rollback()).unwrap();
+        assert!(log.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn hooks_do_not_run_when_the_tx_is_dropped() {
+        let ran = Arc::new(AtomicBool::new(false));
+        let mut tx = Tx::new(FakeTx {
+            commit_fails: false,
+        });
+        let flag = ran.clone();
+        tx.after_commit(move || flag.store(true, Ordering::SeqCst));
+        drop(tx);
+        assert!(!ran.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn hooks_do_not_run_when_the_commit_fails() {
+        let (tx, log) = tx_with_hooks(true);
+        assert!(run(tx.commit()).is_err());
+        assert!(log.lock().unwrap().is_empty());
+    }
 }
