@@ -133,6 +133,11 @@ pub struct JwtConfig {
     pub private_key: Option<Secret<String>>,
     /// Path of an Ed25519 PKCS#8 PEM private key file.
     pub private_key_file: Option<PathBuf>,
+    /// How old cached keys may get: without a configured key, each replica re-reads the signing
+    /// key this often (a rotation reaches it within this window), and every service re-reads
+    /// the keys it verifies with (a retired key stops verifying there within it).
+    #[serde(with = "humantime_serde")]
+    pub key_refresh: Duration,
 }
 
 impl Default for JwtConfig {
@@ -144,6 +149,7 @@ impl Default for JwtConfig {
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             private_key: None,
             private_key_file: None,
+            key_refresh: Duration::from_secs(60),
         }
     }
 }
@@ -256,6 +262,9 @@ pub struct Config {
     pub redis_url: Option<Secret<String>>,
     /// Prefix of every Redis key this deployment writes.
     pub redis_prefix: String,
+    /// Base URL of the identity service, for targets that do not run identity: they verify
+    /// tokens with the keys it publishes at `/.well-known/jwks.json`.
+    pub identity_url: Option<String>,
     /// How often the outbox relay looks for undelivered mail and events.
     #[serde(with = "humantime_serde")]
     pub outbox_poll_interval: Duration,
@@ -296,6 +305,7 @@ impl Default for Config {
             mail_from: "Agora <no-reply@agora.local>".to_owned(),
             redis_url: None,
             redis_prefix: "agora:".to_owned(),
+            identity_url: None,
             outbox_poll_interval: Duration::from_millis(250),
             flag_cache_ttl: Duration::from_secs(5),
             rate_limit: RateLimitConfig::default(),
@@ -406,6 +416,18 @@ impl Config {
                 ));
             }
         }
+        if let Some(url) = &self.identity_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid("identity_url", "an http:// or https:// URL", url));
+            }
+        }
+        if self.jwt.key_refresh.is_zero() {
+            return Err(invalid(
+                "jwt.key_refresh",
+                "a positive duration",
+                &humantime::format_duration(self.jwt.key_refresh),
+            ));
+        }
         if let Some(url) = &self.smtp_url {
             if !(url.expose().starts_with("smtp://") || url.expose().starts_with("smtps://")) {
                 return Err(invalid(
@@ -502,7 +524,8 @@ fn expected_form(key: &str) -> Option<&'static str> {
         | "database.connect_timeout"
         | "database.busy_timeout"
         | "jwt.access_ttl"
-        | "jwt.refresh_ttl" => Some("a duration such as 10s or 500ms"),
+        | "jwt.refresh_ttl"
+        | "jwt.key_refresh" => Some("a duration such as 10s or 500ms"),
         "environment" => Some("development or production"),
         "log_format" => Some("pretty or json"),
         _ => None,

@@ -28,6 +28,7 @@ pub struct HttpModule {
     settings: HttpSettings,
     redis_url: Option<Secret<String>>,
     redis_prefix: String,
+    verifier: super::verifier::Verifier,
     running: Mutex<Option<Running>>,
 }
 
@@ -62,6 +63,7 @@ impl HttpModule {
             },
             redis_url: config.redis_url.clone(),
             redis_prefix: config.redis_prefix.clone(),
+            verifier: super::verifier::Verifier::new(config),
             running: Mutex::new(None),
         }
     }
@@ -76,12 +78,16 @@ impl Module for HttpModule {
     async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
         let routes: Vec<Router> = registry.get().unwrap_or_default();
         let readiness: Arc<dyn ReadinessProbe> = registry.get()?;
-        let authenticator: Option<SharedAuthenticator> = registry.get().ok();
+        // Identity's own, or (identity not in this target) one verifying its tokens here.
+        let authenticator: SharedAuthenticator = match registry.get() {
+            Ok(identity) => identity,
+            Err(_) => self.verifier.authenticator(registry).await?,
+        };
         let rate_limiter = super::rate_limiter(self.redis_url.as_ref(), &self.redis_prefix).await?;
         let parts = AppParts {
             modules: routes,
             readiness,
-            authenticator,
+            authenticator: Some(authenticator),
             rate_limiter: Some(rate_limiter),
             metrics: registry.get().unwrap_or_default(),
         };

@@ -6,11 +6,13 @@ mod catalog;
 mod flags;
 mod http;
 mod identity;
+mod keys;
 mod manager;
 mod platform;
 mod registry;
 mod store;
 mod targets;
+mod verifier;
 
 pub use catalog::CatalogModule;
 pub use flags::FlagsModule;
@@ -18,6 +20,7 @@ pub use http::{HttpModule, HttpStopped, LocalAddr};
 pub use identity::{
     argon2_params, connect_redis, identity_services, IdentityModule, IdentityServices,
 };
+pub use keys::{configured_key, retirement_grace};
 pub use manager::{ModuleManager, StartError};
 pub use platform::{MailerOverride, PlatformModule};
 pub use registry::Registry;

@@ -43,7 +43,7 @@ pub struct TestApp {
     pub identity: Identity,
     /// The catalog use cases of the running app.
     pub catalog: agora_app::catalog::Catalog,
-    /// The app's data directory (holds the development JWT key `jwt-ed25519.pem`).
+    /// The app's data directory.
     pub data_dir: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
@@ -101,8 +101,8 @@ pub struct Spawn {
     pub join: Option<Deployment>,
 }
 
-/// What a second app needs to run as another replica of an app: its database and its data
-/// directory (so the same JWT signing key). The first app owns both and must outlive the second.
+/// What a second app needs to run as another replica of an app: its database (which holds the
+/// signing keys) and its data directory. The first app owns both and must outlive the second.
 #[derive(Debug, Clone)]
 pub struct Deployment {
     pub database_url: String,

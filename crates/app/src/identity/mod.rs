@@ -22,7 +22,7 @@ use agora_domain::{
 };
 
 pub use admin::{AdminUserChange, UserListQuery};
-pub use authenticate::Authenticator;
+pub use authenticate::{Authenticator, TokenAuthenticator};
 pub use passwords::{ChangePasswordInput, ResetPasswordInput};
 pub use profile::ProfileChange;
 pub use register::{CreateUserInput, RegisterInput};

@@ -139,6 +139,7 @@ impl Identity {
             .deps
             .access_tokens
             .issue(&grant)
+            .await
             .map_err(|e| AppError::Unexpected(e.into()))?;
         Ok(SessionTokens {
             access_token,

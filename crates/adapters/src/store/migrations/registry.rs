@@ -100,6 +100,7 @@ pub static REGISTRY: &[Migration] = &[
     migration!("platform", 1, "0001_create_outbox"),
     migration!("identity", 1, "0001_create_users"),
     migration!("identity", 2, "0002_create_sessions"),
+    migration!("identity", 3, "0003_create_signing_keys"),
     migration!("catalog", 1, "0001_create_catalog"),
     migration!("flags", 1, "0001_create_feature_flags"),
 ];
