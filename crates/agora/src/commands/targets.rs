@@ -8,6 +8,7 @@ pub(super) fn print() {
             .unwrap_or_default();
         println!("  {:<10} {}", target.name, target.description);
         println!("  {:<10} starts: {order}", "");
+        println!("  {:<10} tokens: {}", "", tokens(target.name));
     }
     println!("\nModules:");
     for module in MODULES {
@@ -20,5 +21,14 @@ pub(super) fn print() {
         };
         println!("  {:<10} {}", module.name, module.description);
         println!("  {:<10} depends on: {deps}", "");
+    }
+}
+
+/// How a target checks access tokens: identity's own keys, or identity's published ones.
+fn tokens(target: &str) -> &'static str {
+    if resolve(target).is_ok_and(|order| order.contains(&"identity")) {
+        "issued and verified here (identity runs in this target)"
+    } else {
+        "verified with identity's public keys: its JWKS at AGORA_IDENTITY_URL, or its database when shared"
     }
 }

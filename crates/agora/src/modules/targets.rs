@@ -42,7 +42,7 @@ pub const MODULES: &[ModuleInfo] = &[
     ModuleInfo {
         name: "http",
         dependencies: &[],
-        description: "HTTP server: module routes, /health, /ready, graceful drain",
+        description: "HTTP server: module routes, /health, /ready, graceful drain, token checks",
     },
 ];
 
@@ -74,7 +74,7 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "catalog",
         roots: &["catalog"],
-        description: "the catalog service alone (tokens verified with the identity service's keys)",
+        description: "the catalog service alone",
     },
 ];
 

@@ -1,0 +1,377 @@
+//! Split targets: each serves its own routes only, and a target without identity verifies
+//! identity's tokens itself — with the JWKS at `AGORA_IDENTITY_URL`, or with identity's database
+//! when it shares it — through rotations, and never answers a bad token with a 500.
+
+use std::{net::SocketAddr, time::Duration};
+
+use agora::{config::Config, Application, Wiring};
+use agora_adapters::store::Database;
+use agora_app::identity::{CreateUserInput, Identity};
+use agora_domain::identity::{Role, Tier};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use ed25519_dalek::Signer;
+use serde_json::{json, Value};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::support::{test_config, Backend, TestStore};
+
+/// One target running on port 0.
+struct Service {
+    addr: SocketAddr,
+    client: reqwest::Client,
+    db: Database,
+    identity: Option<Identity>,
+    store_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+async fn start(target: &str, store: &TestStore, configure: impl FnOnce(&mut Config)) -> Service {
+    try_start(target, store, configure)
+        .await
+        .unwrap_or_else(|e| panic!("target {target} failed to start: {e:#}"))
+}
+
+async fn try_start(
+    target: &str,
+    store: &TestStore,
+    configure: impl FnOnce(&mut Config),
+) -> anyhow::Result<Service> {
+    let mut config = test_config(store);
+    configure(&mut config);
+    let app = Application::start(&config, target, Wiring::default()).await?;
+    let addr = app.local_addr();
+    let db = app.registry().get()?;
+    let identity = app.registry().get().ok();
+    let (shutdown, rx) = oneshot::channel();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = rx.await;
+    }));
+    Ok(Service {
+        addr,
+        client: reqwest::Client::new(),
+        db,
+        identity,
+        store_url: store.url.clone(),
+        shutdown: Some(shutdown),
+        server: Some(server),
+    })
+}
+
+impl Service {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// A verified account on this (identity) target, and its access token.
+    async fn account(&self, role: Role) -> String {
+        let email = format!("{}@example.org", uuid::Uuid::new_v4().simple());
+        let identity = self.identity.as_ref().expect("identity runs here");
+        identity
+            .create_user(CreateUserInput {
+                email: email.clone(),
+                name: "Split Tester".into(),
+                password: "Secret123".into(),
+                role,
+                tier: Tier::Free,
+            })
+            .await
+            .expect("fixture user");
+        self.login(&email).await
+    }
+
+    async fn login(&self, email: &str) -> String {
+        let body = json!({"email": email, "password": "Secret123"});
+        let response = self.post("/api/auth/login", None, &body).await;
+        assert_eq!(response.status(), 200);
+        let session: Value = response.json().await.expect("session");
+        session["accessToken"].as_str().expect("token").to_owned()
+    }
+}
+
+async fn assert_error(response: reqwest::Response, status: u16, code: &str) {
+    assert_eq!(response.status(), status, "{}", response.url());
+    let body: Value = response.json().await.expect("JSON error body");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["requestId"].is_string(), "{body}");
+}
+
+fn kid(token: &str) -> String {
+    let header = token.split('.').next().expect("header");
+    let header: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("base64")).expect("json");
+    header["kid"].as_str().expect("kid").to_owned()
+}
+
+/// A well-formed token with plausible claims, signed by a key identity never had.
+fn forged(kid: &str) -> String {
+    let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+    let now = chrono::Utc::now().timestamp();
+    let part = |v: Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(&v).unwrap());
+    let input = format!(
+        "{}.{}",
+        part(json!({"alg": "EdDSA", "typ": "JWT", "kid": kid})),
+        part(json!({
+            "sub": uuid::Uuid::now_v7(), "role": "admin", "tier": "free", "ev": true,
+            "sid": uuid::Uuid::now_v7(), "jti": "x", "iat": now, "nbf": now, "exp": now + 300,
+            "iss": "agora", "aud": "agora",
+        }))
+    );
+    let signature = URL_SAFE_NO_PAD.encode(key.sign(input.as_bytes()).to_bytes());
+    format!("{input}.{signature}")
+}
+
+fn product(sku: &str) -> Value {
+    json!({"sku": sku, "name": "Split Knife", "description": "Cuts across services",
+           "price": {"amount": 1999, "currency": "EUR"}, "stock": 3})
+}
+
+/// Identity alone and catalog alone, each on its own SQLite database; catalog knows identity
+/// only by its URL.
+async fn identity_and_catalog(
+    identity_store: &TestStore,
+    catalog_store: &TestStore,
+) -> (Service, Service) {
+    let identity = start("identity", identity_store, |c| {
+        c.jwt.key_refresh = Duration::from_millis(200);
+    })
+    .await;
+    let url = identity.url("");
+    let catalog = start("catalog", catalog_store, |c| c.identity_url = Some(url)).await;
+    (identity, catalog)
+}
+
+async fn stores() -> (TestStore, TestStore) {
+    let a = TestStore::create(Backend::Sqlite).await.expect("sqlite");
+    let b = TestStore::create(Backend::Sqlite).await.expect("sqlite");
+    (a, b)
+}
+
+#[tokio::test]
+async fn each_target_serves_its_own_routes_and_404s_the_others() {
+    let (a, b) = stores().await;
+    let (identity, catalog) = identity_and_catalog(&a, &b).await;
+    for service in [&identity, &catalog] {
+        assert_eq!(service.get("/ready", None).await.status(), 200);
+        assert_eq!(service.get("/health", None).await.status(), 200);
+    }
+    assert_eq!(catalog.get("/api/products", None).await.status(), 200);
+    assert_eq!(catalog.get("/api/categories", None).await.status(), 200);
+    assert_error(identity.get("/api/products", None).await, 404, "not_found").await;
+    let user = identity.account(Role::User).await;
+    assert_eq!(
+        identity.get("/api/users/me", Some(&user)).await.status(),
+        200
+    );
+    assert_eq!(
+        identity.get("/.well-known/jwks.json", None).await.status(),
+        200
+    );
+    assert_error(
+        catalog.get("/api/users/me", Some(&user)).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        catalog.get("/.well-known/jwks.json", None).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let login = json!({"email": "x@example.org", "password": "Secret123"});
+    assert_error(
+        catalog.post("/api/auth/login", None, &login).await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn catalog_alone_verifies_identitys_tokens_and_never_answers_500() {
+    let (a, b) = stores().await;
+    let (identity, catalog) = identity_and_catalog(&a, &b).await;
+    let admin = identity.account(Role::Admin).await;
+    let user = identity.account(Role::User).await;
+
+    assert_eq!(
+        catalog.get("/api/products", Some(&user)).await.status(),
+        200
+    );
+    let created = catalog
+        .post("/api/products", Some(&admin), &product("SPLIT-1"))
+        .await;
+    assert_eq!(created.status(), 201);
+    let forbidden = catalog
+        .post("/api/products", Some(&user), &product("SPLIT-2"))
+        .await;
+    assert_error(forbidden, 403, "insufficient_permissions").await;
+    let anonymous = catalog
+        .post("/api/products", None, &product("SPLIT-3"))
+        .await;
+    assert_error(anonymous, 401, "not_authenticated").await;
+
+    for bad in [
+        "garbage".to_owned(),
+        forged(&kid(&admin)),
+        forged("0000000000000000"),
+        format!("{admin}x"),
+    ] {
+        assert_error(
+            catalog.get("/api/products", Some(&bad)).await,
+            401,
+            "authentication_failed",
+        )
+        .await;
+        let write = catalog
+            .post("/api/products", Some(&bad), &product("SPLIT-4"))
+            .await;
+        assert_error(write, 401, "authentication_failed").await;
+    }
+}
+
+#[tokio::test]
+async fn a_rotation_keeps_old_tokens_valid_and_new_ones_verify_on_the_other_target() {
+    let (a, b) = stores().await;
+    let (identity, catalog) = identity_and_catalog(&a, &b).await;
+    let email = format!("{}@example.org", uuid::Uuid::new_v4().simple());
+    identity
+        .identity
+        .as_ref()
+        .unwrap()
+        .create_user(CreateUserInput {
+            email: email.clone(),
+            name: "Rotating Admin".into(),
+            password: "Secret123".into(),
+            role: Role::Admin,
+            tier: Tier::Free,
+        })
+        .await
+        .unwrap();
+    let old = identity.login(&email).await;
+    assert_eq!(catalog.get("/api/products", Some(&old)).await.status(), 200);
+
+    // What `agora keys rotate` does, through the real binary, on identity's database.
+    let dir = tempfile::tempdir().unwrap();
+    let rotate = crate::cli::agora(dir.path())
+        .args(["keys", "rotate"])
+        .env("AGORA_DATABASE_URL", &identity.store_url)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&rotate.stdout).into_owned();
+    assert!(rotate.status.success(), "{printed}");
+    assert!(
+        printed.contains(&format!("retired {}", kid(&old))),
+        "{printed}"
+    );
+
+    // Identity re-reads its signer within key_refresh (200 ms here); no restart.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let new = loop {
+        let token = identity.login(&email).await;
+        if kid(&token) != kid(&old) {
+            break token;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "identity never signed with the new key"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let jwks: Value = identity
+        .get("/.well-known/jwks.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert!(kids.contains(&kid(&old).as_str()) && kids.contains(&kid(&new).as_str()));
+
+    // Catalog has never seen the new kid: it refreshes identity's JWKS and accepts it.
+    let created = catalog
+        .post("/api/products", Some(&new), &product("ROT-1"))
+        .await;
+    assert_eq!(created.status(), 201);
+    let created = catalog
+        .post("/api/products", Some(&old), &product("ROT-2"))
+        .await;
+    assert_eq!(
+        created.status(),
+        201,
+        "a retired key verifies until its tokens expired"
+    );
+    assert_eq!(
+        identity.get("/api/users/me", Some(&old)).await.status(),
+        200
+    );
+    assert_eq!(
+        identity.get("/api/users/me", Some(&new)).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn catalog_on_identitys_database_verifies_with_its_keys_and_sees_logouts() {
+    let store = TestStore::create(Backend::Sqlite).await.expect("sqlite");
+    let identity = start("identity", &store, |_| {}).await;
+    let catalog = start("catalog", &store, |_| {}).await;
+    let token = identity.account(Role::User).await;
+    assert_eq!(
+        catalog.get("/api/products", Some(&token)).await.status(),
+        200
+    );
+    let logout = identity
+        .post("/api/auth/logout", Some(&token), &json!({}))
+        .await;
+    assert_eq!(logout.status(), 204);
+    assert_error(
+        catalog.get("/api/products", Some(&token)).await,
+        401,
+        "token_revoked",
+    )
+    .await;
+    assert_eq!(catalog.db.backend().to_string(), "sqlite");
+}
+
+#[tokio::test]
+async fn a_target_that_cannot_verify_tokens_refuses_to_start_naming_identity_url() {
+    let store = TestStore::create(Backend::Sqlite).await.expect("sqlite");
+    let error = match try_start("catalog", &store, |_| {}).await {
+        Ok(_) => panic!("catalog started without any way to verify tokens"),
+        Err(error) => format!("{error:#}"),
+    };
+    assert!(error.contains("AGORA_IDENTITY_URL"), "{error}");
+}
