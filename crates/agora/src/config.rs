@@ -417,8 +417,14 @@ impl Config {
             }
         }
         if let Some(url) = &self.identity_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(invalid("identity_url", "an http:// or https:// URL", url));
+            // The binary carries no TLS client for HTTP (only SMTP's): refuse https:// at start
+            // rather than fail on every key fetch.
+            if !url.starts_with("http://") {
+                return Err(invalid(
+                    "identity_url",
+                    "an http:// URL inside the cluster network (https is not supported)",
+                    url,
+                ));
             }
         }
         if self.jwt.key_refresh.is_zero() {
@@ -613,6 +619,21 @@ mod tests {
             let message = load().unwrap_err().to_string();
             assert!(message.contains("AGORA_DATABASE_URL"), "{message}");
             assert!(message.contains("postgres://"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_identity_url_and_key_refresh_come_from_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.set_env("AGORA_IDENTITY_URL", "http://identity:3000");
+            jail.set_env("AGORA_JWT__KEY_REFRESH", "30s");
+            let config = load().unwrap();
+            assert_eq!(config.identity_url.as_deref(), Some("http://identity:3000"));
+            assert_eq!(config.jwt.key_refresh, Duration::from_secs(30));
+            jail.set_env("AGORA_IDENTITY_URL", "identity:3000");
+            let message = load().unwrap_err().to_string();
+            assert!(message.contains("AGORA_IDENTITY_URL"), "{message}");
             Ok(())
         });
     }

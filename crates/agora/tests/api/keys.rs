@@ -134,3 +134,24 @@ async fn replicas_on_one_database_accept_each_others_tokens(a: TestApp) {
 }
 
 both_backends!(replicas_on_one_database_accept_each_others_tokens);
+
+#[test]
+fn keys_rotate_with_a_configured_key_explains_rotation_by_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("jwt.pem");
+    let pem = agora_adapters::identity::SigningKey::generate()
+        .to_pem()
+        .unwrap();
+    std::fs::write(&key_file, pem).unwrap();
+    let output = crate::cli::agora(dir.path())
+        .args(["keys", "rotate"])
+        .env("AGORA_JWT__PRIVATE_KEY_FILE", &key_file)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("keys are configured") && stderr.contains("replacing the key file"),
+        "{stderr}"
+    );
+}
