@@ -255,7 +255,7 @@ impl JwtAccessTokens {
         refresh: KeyRefresh,
     ) -> Result<Self, String> {
         keys.ensure_active().await.map_err(|e| e.to_string())?;
-        let signer = StoredSigner::load(keys.clone(), refresh.max_age).await?;
+        let signer = StoredSigner::load(keys.clone(), refresh).await?;
         let ring = KeyRing::new(Arc::new(keys), refresh);
         ring.reload().await.map_err(|e| e.to_string())?;
         Ok(Self {
@@ -311,7 +311,10 @@ impl AccessTokens for JwtAccessTokens {
         self.verifier.verify(token).await
     }
 
-    fn jwks(&self) -> serde_json::Value {
+    async fn jwks(&self) -> serde_json::Value {
+        if let Signing::Stored(_) = self.signing {
+            self.verifier.ring.refresh_if_stale().await;
+        }
         self.verifier.ring.jwks()
     }
 
@@ -390,11 +393,11 @@ mod tests {
         assert_eq!(key.kid(), kid_of(&key.public_key()));
     }
 
-    #[test]
-    fn the_jwks_publishes_the_public_key_only() {
+    #[tokio::test]
+    async fn the_jwks_publishes_the_public_key_only() {
         let key = SigningKey::generate();
         let tokens = JwtAccessTokens::new(&key, JwtSettings::default()).unwrap();
-        let jwks = tokens.jwks();
+        let jwks = tokens.jwks().await;
         assert_eq!(jwks["keys"][0]["kid"], key.kid());
         assert_eq!(jwks["keys"][0]["alg"], "EdDSA");
         assert!(jwks["keys"][0].get("d").is_none());

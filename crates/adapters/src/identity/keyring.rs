@@ -31,6 +31,15 @@ pub struct KeyRefresh {
     pub min_interval: Duration,
 }
 
+impl KeyRefresh {
+    /// How long a new signing key waits before it signs: every JWKS served is at most
+    /// `min_interval` old, so after twice that, any verifier that sees a token with the new key
+    /// and refetches the JWKS finds the key in it — whichever identity replica answers.
+    pub fn publish_delay(&self) -> Duration {
+        self.min_interval * 2
+    }
+}
+
 impl Default for KeyRefresh {
     fn default() -> Self {
         Self {
@@ -208,6 +217,26 @@ impl KeyRing {
             }
             ring.inner.refreshing.store(false, Ordering::Release);
         });
+    }
+
+    /// Re-reads the source unless the keys (or the last attempt) are younger than
+    /// `min_interval`: what a published JWKS needs, since verifiers fetch it precisely when
+    /// they meet a key they do not know.
+    pub async fn refresh_if_stale(&self) {
+        let min_interval = self.inner.refresh.min_interval;
+        let young = |ring: &Self| {
+            ring.snapshot()
+                .at
+                .is_some_and(|at| at.elapsed() < min_interval)
+        };
+        if young(self) {
+            return;
+        }
+        let mut last = self.inner.fetching.lock().await;
+        if young(self) || last.is_some_and(|ended| ended.elapsed() < min_interval) {
+            return;
+        }
+        let _ = self.fetch(&mut last).await;
     }
 
     /// Every key that verifies now, as a JWK Set (public parts only).

@@ -16,7 +16,10 @@ use agora_domain::ports::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::jwt::{kid_of, Signer, SigningKey};
+use super::{
+    jwt::{kid_of, Signer, SigningKey},
+    keyring::KeyRefresh,
+};
 use crate::{
     on_pool, on_tx,
     store::{map_sqlx_error, Database, SqlTx},
@@ -102,16 +105,21 @@ impl SqlSigningKeys {
 
     /// The key that signs: the newest unretired one.
     pub async fn active(&self) -> Result<Option<SigningKey>, StoreError> {
-        let row: Option<(String, String)> = on_pool!(&self.db, |pool| {
+        Ok(self.active_since().await?.map(|(key, _)| key))
+    }
+
+    /// The newest unretired key and when it was created.
+    async fn active_since(&self) -> Result<Option<(SigningKey, DateTime<Utc>)>, StoreError> {
+        let row: Option<(String, String, DateTime<Utc>)> = on_pool!(&self.db, |pool| {
             sqlx::query_as(
-                "SELECT kid, private_key FROM signing_keys WHERE retired_at IS NULL \
+                "SELECT kid, private_key, created_at FROM signing_keys WHERE retired_at IS NULL \
                  ORDER BY created_at DESC LIMIT 1",
             )
             .fetch_optional(pool)
             .await
             .map_err(map_sqlx_error)?
         });
-        let Some((kid, pem)) = row else {
+        let Some((kid, pem, created_at)) = row else {
             return Ok(None);
         };
         let key = SigningKey::from_pem(&pem)
@@ -121,7 +129,7 @@ impl SqlSigningKeys {
                 format!("signing key {kid}: stored id does not match the key").into(),
             ));
         }
-        Ok(Some(key))
+        Ok(Some((key, created_at)))
     }
 }
 
@@ -183,16 +191,18 @@ impl VerificationKeys for SqlSigningKeys {
 }
 
 /// The stored signer as this process last read it, re-read when older than `max_age` before
-/// the next token is issued: a rotation reaches every replica within `max_age`.
+/// the next token is issued: a rotation reaches every replica within `max_age` (plus the
+/// publish delay).
 pub(crate) struct StoredSigner {
     keys: SqlSigningKeys,
     max_age: Duration,
+    publish_delay: Duration,
     current: RwLock<(Arc<Signer>, Instant)>,
     refreshing: tokio::sync::Mutex<()>,
 }
 
 impl StoredSigner {
-    pub(crate) async fn load(keys: SqlSigningKeys, max_age: Duration) -> Result<Self, String> {
+    pub(crate) async fn load(keys: SqlSigningKeys, refresh: KeyRefresh) -> Result<Self, String> {
         let key = keys
             .active()
             .await
@@ -200,7 +210,8 @@ impl StoredSigner {
             .ok_or("no signing key in the database")?;
         Ok(Self {
             keys,
-            max_age,
+            max_age: refresh.max_age,
+            publish_delay: refresh.publish_delay(),
             current: RwLock::new((Arc::new(Signer::new(&key)?), Instant::now())),
             refreshing: tokio::sync::Mutex::new(()),
         })
@@ -224,8 +235,15 @@ impl StoredSigner {
         if read_at.elapsed() < self.max_age {
             return (signer, false);
         }
-        let fresh = match self.keys.active().await {
-            Ok(Some(key)) => Signer::new(&key),
+        let fresh = match self.keys.active_since().await {
+            Ok(Some((key, created_at)))
+                if key.kid() != signer.kid && !published(created_at, self.publish_delay) =>
+            {
+                // Too new: a verifier meeting it might still fetch a JWKS without it. Keep
+                // signing with the old key (it verifies for its grace) and look again next time.
+                return (signer, false);
+            }
+            Ok(Some((key, _))) => Signer::new(&key),
             Ok(None) => Err("no unretired signing key in the database".to_owned()),
             Err(error) => Err(error.to_string()),
         };
@@ -248,4 +266,10 @@ impl StoredSigner {
             }
         }
     }
+}
+
+/// Whether a key created at `created_at` has been visible long enough to sign.
+fn published(created_at: DateTime<Utc>, delay: Duration) -> bool {
+    let age = Utc::now().signed_duration_since(created_at);
+    age.to_std().is_ok_and(|age| age >= delay)
 }

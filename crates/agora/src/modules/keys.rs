@@ -33,10 +33,13 @@ pub fn key_refresh(config: &Config) -> KeyRefresh {
 }
 
 /// How long a retired key keeps verifying: the longest a token it signed can be valid. A
-/// replica may sign with the old key until it re-reads the signer (`key_refresh`), and
-/// verification allows 5 s of clock skew.
+/// replica may sign with the old key until it re-reads the signer (`key_refresh`) and the new
+/// key is published (the publish delay), and verification allows 5 s of clock skew.
 pub fn retirement_grace(config: &Config) -> Duration {
-    config.jwt.access_ttl + config.jwt.key_refresh + Duration::from_secs(5)
+    config.jwt.access_ttl
+        + config.jwt.key_refresh
+        + key_refresh(config).publish_delay()
+        + Duration::from_secs(5)
 }
 
 /// The configured signing key, if any.

@@ -343,6 +343,55 @@ async fn a_rotation_keeps_old_tokens_valid_and_new_ones_verify_on_the_other_targ
     );
 }
 
+/// Identity replicas A and B on one database; catalog reads B's JWKS while A signs. After a
+/// rotation, A's first token with the new key must already be in whatever JWKS B serves.
+#[tokio::test]
+async fn a_key_is_published_by_every_identity_replica_before_any_signs_with_it() {
+    let (shared, own) = stores().await;
+    let fast = |c: &mut Config| c.jwt.key_refresh = Duration::from_millis(200);
+    let a = start("identity", &shared, fast).await;
+    let b = start("identity", &shared, fast).await;
+    let url = b.url("");
+    let catalog = start("catalog", &own, |c| c.identity_url = Some(url)).await;
+    let admin = a.account(Role::Admin).await;
+    assert_eq!(
+        catalog.get("/api/products", Some(&admin)).await.status(),
+        200
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let rotate = crate::cli::agora(dir.path())
+        .args(["keys", "rotate"])
+        .env("AGORA_DATABASE_URL", &a.store_url)
+        .output()
+        .unwrap();
+    assert!(rotate.status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    for attempt in 0.. {
+        // Checked at once, token after token: there is no moment at which A signs with a key
+        // that catalog cannot get from B.
+        let me: Value = a
+            .get("/api/users/me", Some(&admin))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let token = a.login(me["email"].as_str().unwrap()).await;
+        let sku = format!("PUB-{attempt}");
+        let created = catalog
+            .post("/api/products", Some(&token), &product(&sku))
+            .await;
+        assert_eq!(created.status(), 201, "token with kid {}", kid(&token));
+        if kid(&token) != kid(&admin) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "A never signed with the new key"
+        );
+    }
+}
+
 #[tokio::test]
 async fn catalog_on_identitys_database_verifies_with_its_keys_and_sees_logouts() {
     let store = TestStore::create(Backend::Sqlite).await.expect("sqlite");

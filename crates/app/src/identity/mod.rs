@@ -115,8 +115,8 @@ impl Identity {
     }
 
     /// The public keys that verify this service's access tokens.
-    pub fn jwks(&self) -> serde_json::Value {
-        self.deps.access_tokens.jwks()
+    pub async fn jwks(&self) -> serde_json::Value {
+        self.deps.access_tokens.jwks().await
     }
 }
 

@@ -141,8 +141,9 @@ pub trait AccessTokens: Send + Sync {
     async fn issue(&self, grant: &AccessGrant) -> Result<(String, u64), TokenError>;
     /// Verifies signature and claims (not revocation).
     async fn verify(&self, token: &str) -> Result<Principal, TokenError>;
-    /// Public keys as a JWK Set: every key that still verifies.
-    fn jwks(&self) -> serde_json::Value;
+    /// Public keys as a JWK Set: every key that still verifies, re-read when the cached ones
+    /// may be missing a key another replica already signs with.
+    async fn jwks(&self) -> serde_json::Value;
     /// Access token lifetime in seconds.
     fn lifetime_secs(&self) -> u64;
 }
