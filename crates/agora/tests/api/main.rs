@@ -24,4 +24,5 @@ mod migrations;
 mod openapi;
 mod rate_limits;
 mod targets;
+mod targets_rotation;
 mod transactions;

@@ -16,12 +16,12 @@ use tokio::{sync::oneshot, task::JoinHandle};
 use crate::support::{test_config, Backend, TestStore};
 
 /// One target running on port 0.
-struct Service {
+pub(crate) struct Service {
     addr: SocketAddr,
     client: reqwest::Client,
-    db: Database,
-    identity: Option<Identity>,
-    store_url: String,
+    pub(crate) db: Database,
+    pub(crate) identity: Option<Identity>,
+    pub(crate) store_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -37,13 +37,17 @@ impl Drop for Service {
     }
 }
 
-async fn start(target: &str, store: &TestStore, configure: impl FnOnce(&mut Config)) -> Service {
+pub(crate) async fn start(
+    target: &str,
+    store: &TestStore,
+    configure: impl FnOnce(&mut Config),
+) -> Service {
     try_start(target, store, configure)
         .await
         .unwrap_or_else(|e| panic!("target {target} failed to start: {e:#}"))
 }
 
-async fn try_start(
+pub(crate) async fn try_start(
     target: &str,
     store: &TestStore,
     configure: impl FnOnce(&mut Config),
@@ -70,11 +74,11 @@ async fn try_start(
 }
 
 impl Service {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+    pub(crate) async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
         let mut request = self.client.get(self.url(path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -82,7 +86,12 @@ impl Service {
         request.send().await.expect("request")
     }
 
-    async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
         let mut request = self.client.post(self.url(path)).json(body);
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -91,7 +100,7 @@ impl Service {
     }
 
     /// A verified account on this (identity) target, and its access token.
-    async fn account(&self, role: Role) -> String {
+    pub(crate) async fn account(&self, role: Role) -> String {
         let email = format!("{}@example.org", uuid::Uuid::new_v4().simple());
         let identity = self.identity.as_ref().expect("identity runs here");
         identity
@@ -107,7 +116,7 @@ impl Service {
         self.login(&email).await
     }
 
-    async fn login(&self, email: &str) -> String {
+    pub(crate) async fn login(&self, email: &str) -> String {
         let body = json!({"email": email, "password": "Secret123"});
         let response = self.post("/api/auth/login", None, &body).await;
         assert_eq!(response.status(), 200);
@@ -116,14 +125,14 @@ impl Service {
     }
 }
 
-async fn assert_error(response: reqwest::Response, status: u16, code: &str) {
+pub(crate) async fn assert_error(response: reqwest::Response, status: u16, code: &str) {
     assert_eq!(response.status(), status, "{}", response.url());
     let body: Value = response.json().await.expect("JSON error body");
     assert_eq!(body["code"], code, "{body}");
     assert!(body["requestId"].is_string(), "{body}");
 }
 
-fn kid(token: &str) -> String {
+pub(crate) fn kid(token: &str) -> String {
     let header = token.split('.').next().expect("header");
     let header: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("base64")).expect("json");
@@ -131,7 +140,7 @@ fn kid(token: &str) -> String {
 }
 
 /// A well-formed token with plausible claims, signed by a key identity never had.
-fn forged(kid: &str) -> String {
+pub(crate) fn forged(kid: &str) -> String {
     let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
     let now = chrono::Utc::now().timestamp();
     let part = |v: Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(&v).unwrap());
@@ -148,14 +157,14 @@ fn forged(kid: &str) -> String {
     format!("{input}.{signature}")
 }
 
-fn product(sku: &str) -> Value {
+pub(crate) fn product(sku: &str) -> Value {
     json!({"sku": sku, "name": "Split Knife", "description": "Cuts across services",
            "price": {"amount": 1999, "currency": "EUR"}, "stock": 3})
 }
 
 /// Identity alone and catalog alone, each on its own SQLite database; catalog knows identity
 /// only by its URL.
-async fn identity_and_catalog(
+pub(crate) async fn identity_and_catalog(
     identity_store: &TestStore,
     catalog_store: &TestStore,
 ) -> (Service, Service) {
@@ -168,7 +177,7 @@ async fn identity_and_catalog(
     (identity, catalog)
 }
 
-async fn stores() -> (TestStore, TestStore) {
+pub(crate) async fn stores() -> (TestStore, TestStore) {
     let a = TestStore::create(Backend::Sqlite).await.expect("sqlite");
     let b = TestStore::create(Backend::Sqlite).await.expect("sqlite");
     (a, b)
@@ -259,140 +268,6 @@ async fn catalog_alone_verifies_identitys_tokens_and_never_answers_500() {
 }
 
 #[tokio::test]
-async fn a_rotation_keeps_old_tokens_valid_and_new_ones_verify_on_the_other_target() {
-    let (a, b) = stores().await;
-    let (identity, catalog) = identity_and_catalog(&a, &b).await;
-    let email = format!("{}@example.org", uuid::Uuid::new_v4().simple());
-    identity
-        .identity
-        .as_ref()
-        .unwrap()
-        .create_user(CreateUserInput {
-            email: email.clone(),
-            name: "Rotating Admin".into(),
-            password: "Secret123".into(),
-            role: Role::Admin,
-            tier: Tier::Free,
-        })
-        .await
-        .unwrap();
-    let old = identity.login(&email).await;
-    assert_eq!(catalog.get("/api/products", Some(&old)).await.status(), 200);
-
-    // What `agora keys rotate` does, through the real binary, on identity's database.
-    let dir = tempfile::tempdir().unwrap();
-    let rotate = crate::cli::agora(dir.path())
-        .args(["keys", "rotate"])
-        .env("AGORA_DATABASE_URL", &identity.store_url)
-        .output()
-        .unwrap();
-    let printed = String::from_utf8_lossy(&rotate.stdout).into_owned();
-    assert!(rotate.status.success(), "{printed}");
-    assert!(
-        printed.contains(&format!("retired {}", kid(&old))),
-        "{printed}"
-    );
-
-    // Identity re-reads its signer within key_refresh (200 ms here); no restart.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let new = loop {
-        let token = identity.login(&email).await;
-        if kid(&token) != kid(&old) {
-            break token;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "identity never signed with the new key"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let jwks: Value = identity
-        .get("/.well-known/jwks.json", None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    let kids: Vec<&str> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| k["kid"].as_str().unwrap())
-        .collect();
-    assert!(kids.contains(&kid(&old).as_str()) && kids.contains(&kid(&new).as_str()));
-
-    // Catalog has never seen the new kid: it refreshes identity's JWKS and accepts it.
-    let created = catalog
-        .post("/api/products", Some(&new), &product("ROT-1"))
-        .await;
-    assert_eq!(created.status(), 201);
-    let created = catalog
-        .post("/api/products", Some(&old), &product("ROT-2"))
-        .await;
-    assert_eq!(
-        created.status(),
-        201,
-        "a retired key verifies until its tokens expired"
-    );
-    assert_eq!(
-        identity.get("/api/users/me", Some(&old)).await.status(),
-        200
-    );
-    assert_eq!(
-        identity.get("/api/users/me", Some(&new)).await.status(),
-        200
-    );
-}
-
-/// Identity replicas A and B on one database; catalog reads B's JWKS while A signs. After a
-/// rotation, A's first token with the new key must already be in whatever JWKS B serves.
-#[tokio::test]
-async fn a_key_is_published_by_every_identity_replica_before_any_signs_with_it() {
-    let (shared, own) = stores().await;
-    let fast = |c: &mut Config| c.jwt.key_refresh = Duration::from_millis(200);
-    let a = start("identity", &shared, fast).await;
-    let b = start("identity", &shared, fast).await;
-    let url = b.url("");
-    let catalog = start("catalog", &own, |c| c.identity_url = Some(url)).await;
-    let admin = a.account(Role::Admin).await;
-    assert_eq!(
-        catalog.get("/api/products", Some(&admin)).await.status(),
-        200
-    );
-
-    let dir = tempfile::tempdir().unwrap();
-    let rotate = crate::cli::agora(dir.path())
-        .args(["keys", "rotate"])
-        .env("AGORA_DATABASE_URL", &a.store_url)
-        .output()
-        .unwrap();
-    assert!(rotate.status.success());
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    for attempt in 0.. {
-        // Checked at once, token after token: there is no moment at which A signs with a key
-        // that catalog cannot get from B.
-        let me: Value = a
-            .get("/api/users/me", Some(&admin))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let token = a.login(me["email"].as_str().unwrap()).await;
-        let sku = format!("PUB-{attempt}");
-        let created = catalog
-            .post("/api/products", Some(&token), &product(&sku))
-            .await;
-        assert_eq!(created.status(), 201, "token with kid {}", kid(&token));
-        if kid(&token) != kid(&admin) {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "A never signed with the new key"
-        );
-    }
-}
-
-#[tokio::test]
 async fn catalog_on_identitys_database_verifies_with_its_keys_and_sees_logouts() {
     let store = TestStore::create(Backend::Sqlite).await.expect("sqlite");
     let identity = start("identity", &store, |_| {}).await;
@@ -413,6 +288,43 @@ async fn catalog_on_identitys_database_verifies_with_its_keys_and_sees_logouts()
     )
     .await;
     assert_eq!(catalog.db.backend().to_string(), "sqlite");
+}
+
+/// With Redis shared, a logout on identity reaches a catalog that shares nothing else.
+#[tokio::test]
+async fn catalog_alone_sees_logouts_through_the_shared_redis_denylist() {
+    let Some(redis) = crate::support::redis_url().await else {
+        return;
+    };
+    let prefix = format!("agora-test-{}:", uuid::Uuid::new_v4().simple());
+    let (a, b) = stores().await;
+    let shared = |c: &mut Config| {
+        c.redis_url = Some(agora::config::Secret::new(redis.clone()));
+        c.redis_prefix = prefix.clone();
+    };
+    let identity = start("identity", &a, shared).await;
+    let url = identity.url("");
+    let catalog = start("catalog", &b, |c| {
+        shared(c);
+        c.identity_url = Some(url);
+    })
+    .await;
+    let token = identity.account(Role::User).await;
+    assert_eq!(
+        catalog.get("/api/products", Some(&token)).await.status(),
+        200
+    );
+    let logout = identity
+        .post("/api/auth/logout", Some(&token), &json!({}))
+        .await;
+    assert_eq!(logout.status(), 204);
+    assert_error(
+        catalog.get("/api/products", Some(&token)).await,
+        401,
+        "token_revoked",
+    )
+    .await;
+    crate::support::redis_delete_prefix(&redis, &prefix).await;
 }
 
 #[tokio::test]
