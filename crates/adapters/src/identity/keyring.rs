@@ -12,7 +12,7 @@ use std::{
     collections::HashMap,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc, RwLock,
+        Arc, Mutex, RwLock,
     },
     time::{Duration, Instant},
 };
@@ -70,7 +70,12 @@ struct Inner {
     fetching: tokio::sync::Mutex<Option<Instant>>,
     /// A background refresh is scheduled or running.
     refreshing: AtomicBool,
+    /// Key ids a reload made for them did not find, until when to answer "unknown" at once.
+    missing: Mutex<HashMap<String, Instant>>,
 }
+
+/// Bounds the memory of made-up key ids; the map is simply cleared when full.
+const MISSING_CAPACITY: usize = 1024;
 
 #[derive(Default)]
 struct Loaded {
@@ -113,6 +118,7 @@ impl KeyRing {
                 loaded: RwLock::default(),
                 fetching: tokio::sync::Mutex::new(None),
                 refreshing: AtomicBool::new(false),
+                missing: Mutex::default(),
             }),
         }
     }
@@ -181,8 +187,12 @@ impl KeyRing {
             }
             return usable(key);
         }
+        if self.recently_missing(kid) {
+            return None;
+        }
         let asked = Instant::now();
         let mut last = self.inner.fetching.lock().await;
+        let mut searched = false;
         // A reload that ended after we asked has already seen whatever we would see.
         if last.is_none_or(|ended| ended < asked) {
             if let Some(ended) = *last {
@@ -195,10 +205,33 @@ impl KeyRing {
                     .saturating_sub(ended.elapsed());
                 tokio::time::sleep(wait).await;
             }
-            let _ = self.fetch(&mut last).await;
+            searched = self.fetch(&mut last).await.is_ok();
         }
         drop(last);
-        self.snapshot().keys.get(kid).and_then(usable)
+        let found = self.snapshot().keys.get(kid).and_then(usable);
+        if found.is_none() && searched {
+            // Identity publishes a key before any token names it, so a reload that started
+            // after this token arrived and lacks its key id proves the id made up: the next
+            // look-up (the rate limiter and the handler both verify) need not wait again.
+            self.remember_missing(kid);
+        }
+        found
+    }
+
+    fn recently_missing(&self, kid: &str) -> bool {
+        let missing = self.inner.missing.lock().unwrap_or_else(|p| p.into_inner());
+        missing
+            .get(kid)
+            .is_some_and(|until| Instant::now() < *until)
+    }
+
+    fn remember_missing(&self, kid: &str) {
+        let mut missing = self.inner.missing.lock().unwrap_or_else(|p| p.into_inner());
+        if missing.len() >= MISSING_CAPACITY {
+            missing.clear();
+        }
+        let until = Instant::now() + self.inner.refresh.min_interval;
+        missing.insert(kid.to_owned(), until);
     }
 
     fn refresh_in_background(&self) {
@@ -280,97 +313,4 @@ impl VerificationKeys for StaticKeys {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::{atomic::AtomicUsize, Mutex};
-
-    use super::*;
-
-    /// A source whose keys the test changes, counting fetches.
-    #[derive(Default)]
-    struct Source {
-        keys: Mutex<Vec<VerificationKey>>,
-        fetches: AtomicUsize,
-    }
-
-    #[async_trait::async_trait]
-    impl VerificationKeys for Source {
-        async fn fetch(&self) -> Result<Vec<VerificationKey>, KeySourceError> {
-            self.fetches.fetch_add(1, Ordering::SeqCst);
-            Ok(self.keys.lock().unwrap().clone())
-        }
-    }
-
-    fn key(kid: &str) -> VerificationKey {
-        VerificationKey {
-            kid: kid.into(),
-            public_key: crate::identity::SigningKey::generate().public_key(),
-            verifies_until: None,
-        }
-    }
-
-    fn ring(source: &Arc<Source>, min_interval: Duration) -> KeyRing {
-        let refresh = KeyRefresh {
-            max_age: Duration::from_secs(3600),
-            min_interval,
-        };
-        KeyRing::new(source.clone(), refresh)
-    }
-
-    #[tokio::test]
-    async fn an_unknown_kid_reloads_and_finds_a_rotated_key() {
-        let source = Arc::new(Source::default());
-        source.keys.lock().unwrap().push(key("old"));
-        let ring = ring(&source, Duration::from_millis(50));
-        ring.reload().await.unwrap();
-        assert!(ring.decoding_key("new").await.is_none());
-        source.keys.lock().unwrap().push(key("new"));
-        assert!(ring.decoding_key("new").await.is_some());
-        assert!(ring.decoding_key("old").await.is_some());
-        assert_eq!(source.fetches.load(Ordering::SeqCst), 3);
-    }
-
-    #[tokio::test]
-    async fn made_up_kids_cost_one_reload_per_interval() {
-        let source = Arc::new(Source::default());
-        let ring = ring(&source, Duration::from_secs(3600));
-        ring.reload().await.unwrap();
-        // A reload just ran: the next is an hour away, so a caller would wait; with every
-        // caller arriving while none is due, the source is not hammered.
-        let lookups: Vec<_> = (0..20)
-            .map(|i| {
-                let ring = ring.clone();
-                tokio::spawn(async move { ring.decoding_key(&format!("bogus{i}")).await })
-            })
-            .collect();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(source.fetches.load(Ordering::SeqCst), 1);
-        for lookup in lookups {
-            lookup.abort();
-        }
-    }
-
-    #[tokio::test]
-    async fn a_retired_key_stops_verifying_and_leaves_the_jwks_after_its_grace() {
-        let source = Arc::new(Source::default());
-        let mut retired = key("retired");
-        retired.verifies_until = Some(Utc::now() - chrono::Duration::seconds(1));
-        let mut retiring = key("retiring");
-        retiring.verifies_until = Some(Utc::now() + chrono::Duration::seconds(600));
-        source
-            .keys
-            .lock()
-            .unwrap()
-            .extend([retired, retiring, key("current")]);
-        let ring = ring(&source, Duration::from_millis(1));
-        ring.reload().await.unwrap();
-        assert!(ring.decoding_key("retired").await.is_none());
-        assert!(ring.decoding_key("retiring").await.is_some());
-        let kids: Vec<String> = ring.jwks()["keys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k["kid"].as_str().unwrap().to_owned())
-            .collect();
-        assert_eq!(kids, ["current", "retiring"]);
-    }
-}
+mod tests;
