@@ -41,6 +41,23 @@ pub enum Command {
     Openapi,
     /// Manage user accounts from the command line.
     User(UserArgs),
+    /// Manage the access-token signing keys kept in the database.
+    Keys(KeysArgs),
+}
+
+/// `agora keys`.
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: KeysAction,
+}
+
+/// `agora keys …` actions.
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Add a new signing key; the old one keeps verifying until the tokens it signed expired.
+    Rotate,
 }
 
 /// `agora user`.

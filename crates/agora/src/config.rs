@@ -133,6 +133,11 @@ pub struct JwtConfig {
     pub private_key: Option<Secret<String>>,
     /// Path of an Ed25519 PKCS#8 PEM private key file.
     pub private_key_file: Option<PathBuf>,
+    /// How old cached keys may get: without a configured key, each replica re-reads the signing
+    /// key this often (a rotation reaches it within this window), and every service re-reads
+    /// the keys it verifies with (a retired key stops verifying there within it).
+    #[serde(with = "humantime_serde")]
+    pub key_refresh: Duration,
 }
 
 impl Default for JwtConfig {
@@ -144,6 +149,7 @@ impl Default for JwtConfig {
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             private_key: None,
             private_key_file: None,
+            key_refresh: Duration::from_secs(60),
         }
     }
 }
@@ -261,6 +267,9 @@ pub struct Config {
     pub redis_url: Option<Secret<String>>,
     /// Prefix of every Redis key this deployment writes.
     pub redis_prefix: String,
+    /// Base URL of the identity service, for targets that do not run identity: they verify
+    /// tokens with the keys it publishes at `/.well-known/jwks.json`.
+    pub identity_url: Option<String>,
     /// How often the outbox relay looks for undelivered mail and events.
     #[serde(with = "humantime_serde")]
     pub outbox_poll_interval: Duration,
@@ -310,6 +319,7 @@ impl Default for Config {
             mail_from: "Agora <no-reply@agora.local>".to_owned(),
             redis_url: None,
             redis_prefix: "agora:".to_owned(),
+            identity_url: None,
             outbox_poll_interval: Duration::from_millis(250),
             rate_limit: RateLimitConfig::default(),
             request_timeout: Duration::from_secs(30),
@@ -448,6 +458,24 @@ impl Config {
                     &"another scheme",
                 ));
             }
+        }
+        if let Some(url) = &self.identity_url {
+            // The binary carries no TLS client for HTTP (only SMTP's): refuse https:// at start
+            // rather than fail on every key fetch.
+            if !url.starts_with("http://") {
+                return Err(invalid(
+                    "identity_url",
+                    "an http:// URL inside the cluster network (https is not supported)",
+                    url,
+                ));
+            }
+        }
+        if self.jwt.key_refresh.is_zero() {
+            return Err(invalid(
+                "jwt.key_refresh",
+                "a positive duration",
+                &humantime::format_duration(self.jwt.key_refresh),
+            ));
         }
         if let Some(url) = &self.smtp_url {
             if !(url.expose().starts_with("smtp://") || url.expose().starts_with("smtps://")) {
@@ -613,7 +641,8 @@ fn expected_form(key: &str) -> Option<&'static str> {
         | "database.connect_timeout"
         | "database.busy_timeout"
         | "jwt.access_ttl"
-        | "jwt.refresh_ttl" => Some("a duration such as 10s or 500ms"),
+        | "jwt.refresh_ttl"
+        | "jwt.key_refresh" => Some("a duration such as 10s or 500ms"),
         "environment" => Some("development or production"),
         "log_format" => Some("pretty or json"),
         _ => None,
@@ -701,6 +730,21 @@ mod tests {
             let message = load().unwrap_err().to_string();
             assert!(message.contains("AGORA_DATABASE_URL"), "{message}");
             assert!(message.contains("postgres://"), "{message}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_identity_url_and_key_refresh_come_from_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.set_env("AGORA_IDENTITY_URL", "http://identity:3000");
+            jail.set_env("AGORA_JWT__KEY_REFRESH", "30s");
+            let config = load().unwrap();
+            assert_eq!(config.identity_url.as_deref(), Some("http://identity:3000"));
+            assert_eq!(config.jwt.key_refresh, Duration::from_secs(30));
+            jail.set_env("AGORA_IDENTITY_URL", "identity:3000");
+            let message = load().unwrap_err().to_string();
+            assert!(message.contains("AGORA_IDENTITY_URL"), "{message}");
             Ok(())
         });
     }

@@ -2,15 +2,21 @@
 
 mod audit;
 mod denylist;
+mod jwks;
 mod jwt;
+mod keyring;
 mod redis_denylist;
+mod signing_keys;
 mod tokens;
 mod users;
 
 pub use audit::SqlAuditLog;
 pub use denylist::SqlDenylist;
-pub use jwt::{JwtAccessTokens, JwtSettings, SigningKey};
+pub use jwks::JwksKeys;
+pub use jwt::{JwtAccessTokens, JwtSettings, JwtVerifier, SigningKey};
+pub use keyring::{KeyRefresh, KeyRing, StaticKeys};
 pub use redis_denylist::RedisDenylist;
+pub use signing_keys::{Rotation, SqlSigningKeys};
 pub use tokens::{RandomSecretTokens, SqlEmailTokenRepository, SqlRefreshTokenRepository};
 pub use users::SqlUserRepository;
 
@@ -20,4 +26,5 @@ use crate::store::migrations::{migration, Migration};
 pub static MIGRATIONS: &[Migration] = &[
     migration!("identity", 1, "0001_create_users"),
     migration!("identity", 2, "0002_create_sessions"),
+    migration!("identity", 3, "0003_create_signing_keys"),
 ];

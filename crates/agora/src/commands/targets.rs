@@ -8,6 +8,7 @@ pub(super) fn print() {
             .unwrap_or_default();
         println!("  {:<10} {}", target.name, target.description);
         println!("  {:<10} starts: {order}", "");
+        println!("  {:<10} tokens: {}", "", tokens(target.name));
     }
     println!("\nModules:");
     println!(
@@ -28,4 +29,13 @@ pub(super) fn print() {
         "http"
     );
     println!("  {:<10} depends on: every other module of the target", "");
+}
+
+/// How a target checks access tokens: identity's own keys, or identity's published ones.
+fn tokens(target: &str) -> &'static str {
+    if resolve(target).is_ok_and(|order| order.contains(&"identity")) {
+        "issued and verified here (identity runs in this target)"
+    } else {
+        "verified with identity's public keys: its JWKS at AGORA_IDENTITY_URL, or its database when shared"
+    }
 }

@@ -25,6 +25,7 @@ pub struct HttpModule {
     bind: SocketAddr,
     drain_deadline: Duration,
     settings: HttpSettings,
+    verifier: super::verifier::Verifier,
     running: Mutex<Option<Running>>,
 }
 
@@ -57,6 +58,7 @@ impl HttpModule {
                     trusted_proxies: limits.trusted_networks().unwrap_or_default(),
                 },
             },
+            verifier: super::verifier::Verifier::new(config),
             running: Mutex::new(None),
         }
     }
@@ -71,12 +73,16 @@ impl Module for HttpModule {
     async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
         let routes: Vec<RestApi> = registry.get().unwrap_or_default();
         let readiness: Arc<dyn ReadinessProbe> = registry.get()?;
-        let authenticator: Option<SharedAuthenticator> = registry.get().ok();
+        // Identity's own, or (identity not in this target) one verifying its tokens here.
+        let authenticator: SharedAuthenticator = match registry.get() {
+            Ok(identity) => identity,
+            Err(_) => self.verifier.authenticator(registry).await?,
+        };
         let rate_limiter = super::rate_limiter(registry.get().ok());
         let parts = AppParts {
             modules: routes,
             readiness,
-            authenticator,
+            authenticator: Some(authenticator),
             rate_limiter: Some(rate_limiter),
             metrics: registry.get().unwrap_or_default(),
         };

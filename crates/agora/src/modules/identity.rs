@@ -4,14 +4,11 @@ use std::{
 };
 
 use super::{Context, Module, Registry, SeedStep};
-use crate::{
-    config::{Config, Environment},
-    supervisor::Supervisor,
-};
+use crate::{config::Config, supervisor::Supervisor};
 use agora_adapters::{
     identity::{
-        JwtAccessTokens, JwtSettings, RandomSecretTokens, RedisDenylist, SigningKey, SqlAuditLog,
-        SqlDenylist, SqlEmailTokenRepository, SqlRefreshTokenRepository, SqlUserRepository,
+        RandomSecretTokens, RedisDenylist, SqlAuditLog, SqlDenylist, SqlEmailTokenRepository,
+        SqlRefreshTokenRepository, SqlUserRepository,
     },
     password::{Argon2Hasher, Argon2Params},
     redis::RedisManager,
@@ -88,31 +85,6 @@ pub fn identity_services(db: &Database, config: &Config) -> anyhow::Result<Ident
         users: Arc::new(SqlUserRepository::new(db.clone())),
         hasher: Arc::new(hasher),
     })
-}
-
-/// The signing key: configured (required in production) or, in development, generated once into
-/// the data directory.
-fn signing_key(config: &Config) -> anyhow::Result<SigningKey> {
-    if let Some(pem) = &config.jwt.private_key {
-        return SigningKey::from_pem(pem.expose())
-            .map_err(|e| anyhow::anyhow!("`jwt.private_key`: {e}"));
-    }
-    if let Some(path) = &config.jwt.private_key_file {
-        let pem = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("`jwt.private_key_file` {}: {e}", path.display()))?;
-        return SigningKey::from_pem(&pem)
-            .map_err(|e| anyhow::anyhow!("`jwt.private_key_file` {}: {e}", path.display()));
-    }
-    if config.environment == Environment::Production {
-        anyhow::bail!("production requires `jwt.private_key_file` or `jwt.private_key`");
-    }
-    let path = config.data_dir.join("jwt-ed25519.pem");
-    let (key, created) = SigningKey::load_or_create(&path)
-        .map_err(|e| anyhow::anyhow!("development signing key: {e}"))?;
-    if created {
-        tracing::warn!(path = %path.display(), "generated a development JWT signing key; configure jwt.private_key_file in production");
-    }
-    Ok(key)
 }
 
 /// Connects a stand-alone Redis connection, naming the URL (without password) when it fails.
@@ -199,13 +171,7 @@ impl Module for IdentityModule {
         let uow: Arc<dyn UnitOfWork> = registry.get()?;
         let outbox: Arc<dyn Outbox> = registry.get()?;
         let services = identity_services(&db, &self.config)?;
-        let jwt = JwtSettings {
-            issuer: self.config.jwt.issuer.clone(),
-            audience: self.config.jwt.audience.clone(),
-            lifetime_secs: self.config.jwt.access_ttl.as_secs(),
-        };
-        let access_tokens = JwtAccessTokens::new(&signing_key(&self.config)?, jwt)
-            .map_err(|e| anyhow::anyhow!(e))?;
+        let access_tokens = super::keys::access_tokens(&self.config, &db).await?;
 
         let sql_denylist = SqlDenylist::new(db.clone());
         let redis = registry.get::<RedisManager>().ok();

@@ -11,15 +11,18 @@ mod context;
 mod flags;
 mod http;
 mod identity;
+mod keys;
 mod manager;
 mod platform;
 mod registry;
 mod store;
 mod targets;
+mod verifier;
 
 pub use context::{Context, SeedStep};
 pub use http::{HttpModule, HttpStopped, LocalAddr};
 pub use identity::{argon2_params, connect_redis, identity_services, IdentityServices};
+pub use keys::{configured_key, retirement_grace};
 pub use manager::{ModuleManager, StartError};
 pub use platform::MailerOverride;
 pub use registry::Registry;

@@ -53,7 +53,14 @@ impl Target {
             .json()
             .await
             .expect("jwks");
-        let pem = std::fs::read_to_string(app.data_dir.join("jwt-ed25519.pem")).expect("dev key");
+        // Without a configured key the signer is the unretired key of identity's database.
+        let pem = agora_adapters::identity::SqlSigningKeys::new(app.db.clone())
+            .active()
+            .await
+            .expect("signing keys readable")
+            .expect("a signing key was generated on start")
+            .to_pem()
+            .expect("PEM");
         Self {
             kid: jwks["keys"][0]["kid"].as_str().expect("kid").to_owned(),
             x: jwks["keys"][0]["x"].as_str().expect("x").to_owned(),

@@ -47,7 +47,7 @@ pub struct TestApp {
     /// What the running app's modules published (their use cases, ports, the database); read
     /// with [`TestApp::service`].
     registry: Registry,
-    /// The app's data directory (holds the development JWT key `jwt-ed25519.pem`).
+    /// The app's data directory.
     pub data_dir: PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
@@ -115,8 +115,8 @@ pub struct Spawn {
     pub contexts: Vec<&'static dyn agora::modules::Context>,
 }
 
-/// What a second app needs to run as another replica of an app: its database and its data
-/// directory (so the same JWT signing key). The first app owns both and must outlive the second.
+/// What a second app needs to run as another replica of an app: its database (which holds the
+/// signing keys) and its data directory. The first app owns both and must outlive the second.
 #[derive(Debug, Clone)]
 pub struct Deployment {
     pub database_url: String,

@@ -27,7 +27,7 @@ use agora_domain::{
 };
 
 pub use admin::{AdminUserChange, UserListQuery};
-pub use authenticate::Authenticator;
+pub use authenticate::{Authenticator, TokenAuthenticator};
 pub use passwords::{ChangePasswordInput, ResetPasswordInput};
 pub use profile::ProfileChange;
 pub use register::{CreateUserInput, RegisterInput};
@@ -125,8 +125,8 @@ impl Identity {
     }
 
     /// The public keys that verify this service's access tokens.
-    pub fn jwks(&self) -> serde_json::Value {
-        self.deps.access_tokens.jwks()
+    pub async fn jwks(&self) -> serde_json::Value {
+        self.deps.access_tokens.jwks().await
     }
 }
 

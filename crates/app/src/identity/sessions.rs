@@ -141,6 +141,7 @@ impl Identity {
             .deps
             .access_tokens
             .issue(&grant)
+            .await
             .context("signing an access token")?;
         Ok(SessionTokens {
             access_token,

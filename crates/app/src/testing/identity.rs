@@ -299,8 +299,9 @@ pub struct FakeAccessTokens {
 /// Access token lifetime of the fakes, in seconds.
 pub const ACCESS_TTL_SECS: u64 = 900;
 
+#[async_trait::async_trait]
 impl AccessTokens for FakeAccessTokens {
-    fn issue(&self, grant: &AccessGrant) -> Result<(String, u64), TokenError> {
+    async fn issue(&self, grant: &AccessGrant) -> Result<(String, u64), TokenError> {
         let mut issued = self.issued.lock().unwrap();
         let token_id = format!("jti-{}", issued.len());
         let principal = Principal {
@@ -316,7 +317,7 @@ impl AccessTokens for FakeAccessTokens {
         issued.insert(token.clone(), principal);
         Ok((token, ACCESS_TTL_SECS))
     }
-    fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+    async fn verify(&self, token: &str) -> Result<Principal, TokenError> {
         self.issued
             .lock()
             .unwrap()
@@ -324,7 +325,7 @@ impl AccessTokens for FakeAccessTokens {
             .cloned()
             .ok_or_else(|| TokenError::Invalid("unknown token".into()))
     }
-    fn jwks(&self) -> serde_json::Value {
+    async fn jwks(&self) -> serde_json::Value {
         serde_json::json!({ "keys": [] })
     }
     fn lifetime_secs(&self) -> u64 {

@@ -134,13 +134,16 @@ pub enum TokenError {
 }
 
 /// Signs and verifies access tokens.
+#[async_trait]
 pub trait AccessTokens: Send + Sync {
-    /// Issues a token; returns it and its lifetime in seconds.
-    fn issue(&self, grant: &AccessGrant) -> Result<(String, u64), TokenError>;
+    /// Issues a token with the current signing key; returns it and its lifetime in seconds.
+    /// Async because the signer may first be refreshed from where keys are kept.
+    async fn issue(&self, grant: &AccessGrant) -> Result<(String, u64), TokenError>;
     /// Verifies signature and claims (not revocation).
-    fn verify(&self, token: &str) -> Result<Principal, TokenError>;
-    /// Public keys as a JWK Set.
-    fn jwks(&self) -> serde_json::Value;
+    async fn verify(&self, token: &str) -> Result<Principal, TokenError>;
+    /// Public keys as a JWK Set: every key that still verifies, re-read when the cached ones
+    /// may be missing a key another replica already signs with.
+    async fn jwks(&self) -> serde_json::Value;
     /// Access token lifetime in seconds.
     fn lifetime_secs(&self) -> u64;
 }

@@ -6,6 +6,7 @@ mod cache;
 mod catalog;
 mod flags;
 mod identity;
+mod keys;
 mod mail;
 mod outbox;
 mod password;
@@ -20,6 +21,7 @@ pub use identity::{
     AccessTokens, AuditLog, EmailTokenRepository, RefreshTokenRepository, SecretTokens,
     TokenDenylist, TokenError, UserFilter, UserRepository,
 };
+pub use keys::{AccessTokenVerifier, KeySourceError, VerificationKey, VerificationKeys};
 pub use mail::{MailError, Mailer};
 pub use outbox::{dead_letter_at, MailboxReader, Outbox, OutboxItem, OutboxMessage, StoredMail};
 pub use password::{PasswordHashError, PasswordHasher};

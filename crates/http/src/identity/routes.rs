@@ -588,5 +588,5 @@ async fn audit(
     )
 )]
 async fn jwks(State(identity): State<Identity>) -> Json<Value> {
-    Json(identity.jwks())
+    Json(identity.jwks().await)
 }
