@@ -69,42 +69,25 @@ macro_rules! migration {
             $version,
             $name,
             (
-                include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/migrations/",
-                    $module,
-                    "/",
-                    $name,
-                    "/sqlite.up.sql"
-                )),
-                include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/migrations/",
-                    $module,
-                    "/",
-                    $name,
-                    "/sqlite.down.sql"
-                )),
+                $crate::store::migrations::migration!(@file $module, $name, "sqlite.up.sql"),
+                $crate::store::migrations::migration!(@file $module, $name, "sqlite.down.sql"),
             ),
             (
-                include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/migrations/",
-                    $module,
-                    "/",
-                    $name,
-                    "/postgres.up.sql"
-                )),
-                include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/migrations/",
-                    $module,
-                    "/",
-                    $name,
-                    "/postgres.down.sql"
-                )),
+                $crate::store::migrations::migration!(@file $module, $name, "postgres.up.sql"),
+                $crate::store::migrations::migration!(@file $module, $name, "postgres.down.sql"),
             ),
         )
+    };
+    (@file $module:literal, $name:literal, $file:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations/",
+            $module,
+            "/",
+            $name,
+            "/",
+            $file
+        ))
     };
 }
 pub(crate) use migration;
