@@ -26,6 +26,7 @@ impl SqlCategoryRepository {
 
 #[async_trait]
 impl CategoryRepository for SqlCategoryRepository {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list(&self) -> Result<Vec<Category>, StoreError> {
         on_pool!(&self.db, |pool| {
             let rows = sqlx::query("SELECT id, slug, name FROM categories ORDER BY name")
@@ -45,6 +46,7 @@ impl CategoryRepository for SqlCategoryRepository {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(name = %category.name))]
     async fn ensure(&self, tx: &mut Tx, category: &Category) -> Result<Category, StoreError> {
         on_tx!(tx, |conn| {
             sqlx::query("INSERT INTO categories (id, slug, name) VALUES ($1, $2, $3) ON CONFLICT (slug) DO NOTHING")
@@ -67,6 +69,7 @@ impl CategoryRepository for SqlCategoryRepository {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     async fn exists(&self, id: Uuid) -> Result<bool, StoreError> {
         on_pool!(&self.db, |pool| {
             let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM categories WHERE id = $1")

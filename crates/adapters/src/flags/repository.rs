@@ -124,6 +124,7 @@ impl TryFrom<FlagRow> for FeatureFlag {
 
 #[async_trait]
 impl FlagRepository for SqlFlagRepository {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list(&self) -> Result<Vec<FeatureFlag>, StoreError> {
         let sql = format!("SELECT {FLAG_COLUMNS} FROM feature_flags ORDER BY key");
         on_pool!(&self.db, |pool| {
@@ -135,6 +136,7 @@ impl FlagRepository for SqlFlagRepository {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(key = key.as_str()))]
     async fn get(&self, key: &FlagKey) -> Result<Option<FeatureFlag>, StoreError> {
         let sql = format!("SELECT {FLAG_COLUMNS} FROM feature_flags WHERE key = $1");
         on_pool!(&self.db, |pool| {
@@ -147,6 +149,7 @@ impl FlagRepository for SqlFlagRepository {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(key = key.as_str()))]
     async fn find(&self, tx: &mut Tx, key: &FlagKey) -> Result<Option<FeatureFlag>, StoreError> {
         let sql = format!("SELECT {FLAG_COLUMNS} FROM feature_flags WHERE key = $1");
         on_tx!(tx, |conn| {
@@ -159,6 +162,7 @@ impl FlagRepository for SqlFlagRepository {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(key = flag.key.as_str()))]
     async fn insert(&self, tx: &mut Tx, flag: &FeatureFlag) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO feature_flags ({FLAG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -182,6 +186,7 @@ impl FlagRepository for SqlFlagRepository {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(key = flag.key.as_str()))]
     async fn update(&self, tx: &mut Tx, flag: &FeatureFlag) -> Result<bool, StoreError> {
         let sql = "UPDATE feature_flags SET description = $2, enabled = $3, rollout_percent = $4, \
                    roles = $5, tiers = $6, user_ids = $7, updated_at = $8 WHERE key = $1";
@@ -203,6 +208,7 @@ impl FlagRepository for SqlFlagRepository {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(key = key.as_str()))]
     async fn delete(&self, tx: &mut Tx, key: &FlagKey) -> Result<bool, StoreError> {
         on_tx!(tx, |conn| {
             let result = sqlx::query("DELETE FROM feature_flags WHERE key = $1")

@@ -26,6 +26,7 @@ impl SqlAuditLog {
 
 #[async_trait]
 impl AuditLog for SqlAuditLog {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn record(&self, tx: &mut Tx, entry: &AuditEntry) -> Result<(), StoreError> {
         on_tx!(tx, |conn| {
             sqlx::query(
@@ -46,6 +47,7 @@ impl AuditLog for SqlAuditLog {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list(
         &self,
         page: PageRequest,

@@ -73,6 +73,7 @@ impl SqlDenylist {
 
 #[async_trait]
 impl TokenDenylist for SqlDenylist {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn deny(&self, key: &str, until: DateTime<Utc>) -> Result<(), StoreError> {
         let sql = "INSERT INTO denied_tokens (key, expires_at) VALUES ($1, $2) \
                    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at";
@@ -88,6 +89,7 @@ impl TokenDenylist for SqlDenylist {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(keys = keys.len()))]
     async fn is_denied(&self, keys: &[&str]) -> Result<bool, StoreError> {
         if self.cached(keys) {
             return Ok(true);

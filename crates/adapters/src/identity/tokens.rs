@@ -58,10 +58,12 @@ pub struct SqlEmailTokenRepository;
 
 #[async_trait]
 impl EmailTokenRepository for SqlEmailTokenRepository {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn purge_expired(&self, tx: &mut Tx, before: DateTime<Utc>) -> Result<u64, StoreError> {
         purge_expired(tx, "email_tokens", before).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn insert(
         &self,
         tx: &mut Tx,
@@ -86,6 +88,7 @@ impl EmailTokenRepository for SqlEmailTokenRepository {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(purpose = purpose.as_str()))]
     async fn redeem(
         &self,
         tx: &mut Tx,
@@ -157,10 +160,12 @@ where
 
 #[async_trait]
 impl RefreshTokenRepository for SqlRefreshTokenRepository {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn purge_expired(&self, tx: &mut Tx, before: DateTime<Utc>) -> Result<u64, StoreError> {
         purge_expired(tx, "refresh_tokens", before).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn insert(
         &self,
         tx: &mut Tx,
@@ -185,6 +190,7 @@ impl RefreshTokenRepository for SqlRefreshTokenRepository {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_by_hash(
         &self,
         tx: &mut Tx,
@@ -202,6 +208,7 @@ impl RefreshTokenRepository for SqlRefreshTokenRepository {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %id))]
     async fn mark_used(
         &self,
         tx: &mut Tx,
@@ -221,6 +228,7 @@ impl RefreshTokenRepository for SqlRefreshTokenRepository {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(family_id = %family_id))]
     async fn revoke_family(
         &self,
         tx: &mut Tx,
@@ -238,6 +246,7 @@ impl RefreshTokenRepository for SqlRefreshTokenRepository {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %user_id))]
     async fn revoke_user(
         &self,
         tx: &mut Tx,
