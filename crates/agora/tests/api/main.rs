@@ -21,5 +21,6 @@ mod lifecycle;
 mod mail;
 mod migrations;
 mod openapi;
+mod ports;
 mod rate_limits;
 mod transactions;
