@@ -447,6 +447,8 @@ impl CatalogCache for LayeredCatalogCache {
                 metrics::counter!("cache_hits_total", "cache" => "catalog", "level" => "l1")
                     .increment(1);
                 hits.push((id, product));
+            } else {
+                metrics::counter!("cache_misses_total", "cache" => "catalog").increment(1);
             }
         }
         hits
@@ -540,6 +542,39 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(loads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn batch_lookups_answer_only_what_l1_holds_for_the_current_epoch() {
+        let cache = LayeredCatalogCache::in_process();
+        let (known, cold) = (Uuid::now_v7(), Uuid::now_v7());
+        // Products share epochs by stripe: keep `absent` out of `known`'s.
+        let absent = std::iter::repeat_with(Uuid::now_v7)
+            .find(|id| Epochs::stripe(*id) != Epochs::stripe(known))
+            .unwrap();
+        for id in [known, absent] {
+            // `known` is cached as absent too: what matters is that the answer is L1's.
+            cache
+                .product(id, Box::pin(async { Ok(None) }))
+                .await
+                .unwrap();
+        }
+
+        let mut hits = cache.cached_products(&[cold, known, absent]).await;
+        hits.sort_by_key(|(id, _)| *id);
+        assert_eq!(
+            hits,
+            vec![(known, None), (absent, None)],
+            "`cold` is a miss"
+        );
+
+        cache.invalidate_product(known).await;
+        let hits = cache.cached_products(&[known, absent]).await;
+        assert_eq!(
+            hits,
+            vec![(absent, None)],
+            "a write makes the entry unreachable"
+        );
     }
 
     #[tokio::test]
