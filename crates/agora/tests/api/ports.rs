@@ -106,7 +106,10 @@ async fn counted<F: std::future::Future<Output = ()>>(table: &str, batch: F) -> 
     let _turn = ONE_AT_A_TIME.lock().await;
     let Some(seen) = statements() else {
         if !WARNED.swap(true, Ordering::SeqCst) {
-            eprintln!("NOTICE: another tracing subscriber owns this process; statement counts skipped (run with nextest)");
+            eprintln!(
+                "NOTICE: another tracing subscriber owns this process; \
+                 statement counts skipped (run with nextest)"
+            );
         }
         batch.await;
         return None;

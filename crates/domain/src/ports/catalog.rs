@@ -1,3 +1,6 @@
+//! Catalog's ports: the repositories and the cache its use cases need, and what catalog
+//! publishes to other contexts ([`ProductCatalog`]).
+
 use std::{future::Future, pin::Pin};
 
 use async_trait::async_trait;
@@ -117,7 +120,8 @@ impl From<&Product> for ProductSnapshot {
 ///
 /// Contract, for any implementation:
 /// - read-only and idempotent: calling twice with the same ids has no effect and may be retried;
-/// - at most one round trip to catalog's store per call (cached products cost none);
+/// - at most one round trip to catalog's store per call of up to 1000 ids (cached products cost
+///   none);
 /// - a snapshot appears at most once however often its id is repeated; unknown ids are simply
 ///   absent (not an error); inactive products are included, flagged `active: false`;
 /// - values may be as old as the catalog cache allows (seconds), never older than the last

@@ -1,3 +1,6 @@
+//! Identity's ports: the repositories and services its use cases need, and what identity
+//! publishes to other contexts ([`UserDirectory`]).
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -35,8 +38,9 @@ pub trait UserRepository: Send + Sync {
     async fn update(&self, tx: &mut Tx, user: &User) -> Result<(), StoreError>;
     /// Reads one account outside any write transaction.
     async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError>;
-    /// Reads the accounts of `ids` outside any write transaction, in ONE query (adapters
-    /// may split batches of more than 1000 ids): unknown ids are absent, repeated ids appear once, order is unspecified.
+    /// Reads the accounts of `ids` outside any write transaction, in ONE query (adapters may
+    /// split batches of more than 1000 ids): unknown ids are absent, repeated ids appear once,
+    /// order is unspecified.
     async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<User>, StoreError>;
     /// Reads one account by email outside any write transaction (login, forgot password).
     async fn get_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
@@ -77,8 +81,8 @@ impl From<&User> for UserProfile {
 ///
 /// Contract, for any implementation:
 /// - read-only and idempotent: calling twice with the same ids has no effect and may be retried;
-/// - one round trip to identity's store per call (callers batch: a DataLoader gathers the ids of
-///   one level and calls once);
+/// - one round trip to identity's store per call of up to 1000 ids (callers batch: a DataLoader
+///   gathers the ids of one level and calls once);
 /// - a profile appears at most once however often its id is repeated; unknown ids are simply
 ///   absent (not an error), so callers decide what a missing user means;
 /// - disabled accounts still resolve, so what they wrote stays attributed;
