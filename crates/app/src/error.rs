@@ -2,7 +2,7 @@
 //! use cases never think in status codes.
 
 use agora_domain::{
-    ports::{MailError, PasswordHashError, StoreError},
+    ports::{MailError, PasswordHashError, PortError, StoreError},
     FieldError, ValidationErrors,
 };
 
@@ -167,6 +167,19 @@ impl From<StoreError> for AppError {
             // A constraint the writing use case did not claim with `on_constraint` is a bug (a
             // missing check or mapping), not something the client can fix.
             other => Self::Unexpected(other.into()),
+        }
+    }
+}
+
+impl From<PortError> for AppError {
+    /// Another context being down (or unreachable over the network) is a 503 for our caller too,
+    /// never an opaque 500.
+    fn from(error: PortError) -> Self {
+        match error {
+            PortError::Unavailable(message) => Self::Unavailable(message),
+            PortError::Unexpected(message) => {
+                Self::Unexpected(anyhow::anyhow!("published port failed: {message}"))
+            }
         }
     }
 }
@@ -345,6 +358,14 @@ mod tests {
         let error = violation("mystery")
             .on_constraint("other", || AppError::EmailTaken)
             .unwrap_err();
+        assert!(matches!(error, AppError::Unexpected(_)));
+    }
+
+    #[test]
+    fn an_unavailable_context_is_503_material_and_only_that() {
+        let error: AppError = PortError::Unavailable("catalog down".into()).into();
+        assert_eq!(error.kind(), ErrorKind::Unavailable);
+        let error: AppError = PortError::Unexpected("corrupt row".into()).into();
         assert!(matches!(error, AppError::Unexpected(_)));
     }
 

@@ -9,7 +9,7 @@ use std::{
 /// sharing a stripe only cost each other an extra miss.
 const STRIPES: usize = 1024;
 
-pub(super) struct Epochs {
+pub(crate) struct Epochs {
     stripes: Vec<AtomicU64>,
     global: AtomicU64,
 }
@@ -22,7 +22,8 @@ impl Epochs {
         }
     }
 
-    fn stripe(tag: &str) -> usize {
+    /// The counter `tag` shares with the other tags hashing onto it.
+    pub(crate) fn stripe(tag: &str) -> usize {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         tag.hash(&mut hasher);
         (hasher.finish() as usize) % STRIPES

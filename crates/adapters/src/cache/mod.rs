@@ -31,7 +31,8 @@ use async_trait::async_trait;
 use moka::future::Cache;
 use serde::{de::DeserializeOwned, Serialize};
 
-use self::{epochs::Epochs, l2::L2};
+pub(crate) use self::epochs::Epochs;
+use self::l2::L2;
 use crate::redis::{PubSubEvent, RedisManager};
 
 /// How values travel to and from L2.
@@ -115,6 +116,24 @@ impl<V: Clone + Send + Sync + 'static> TwoLevelCache<V> {
     /// Whether L1 is in use: always without Redis; with Redis only while subscribed.
     pub fn l1_active(&self) -> bool {
         self.trusted.load(Ordering::SeqCst)
+    }
+
+    /// What L1 holds for `key` under the current epoch of `tags` — exactly what
+    /// [`TaggedCache::get_or_load`] would serve from L1 — without loading or counting anything
+    /// on a miss. `None` while L1 is not trusted.
+    pub async fn peek_l1(&self, key: &str, tags: &[&str]) -> Option<V> {
+        if !self.trusted.load(Ordering::SeqCst) {
+            return None;
+        }
+        let value = self
+            .l1
+            .get(&format!("{key}@{}", self.epochs.current(tags)))
+            .await;
+        if value.is_some() {
+            metrics::counter!("cache_hits_total", "cache" => self.name, "level" => "l1")
+                .increment(1);
+        }
+        value
     }
 
     async fn load_through_l2<'a>(

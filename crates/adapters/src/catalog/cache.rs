@@ -93,6 +93,20 @@ impl CatalogCache for LayeredCatalogCache {
         }
     }
 
+    async fn cached_products(&self, ids: &[Uuid]) -> Vec<(Uuid, Option<Product>)> {
+        // L1 only, under the same epoch keys as `product`: a hit here is exactly what a single
+        // read would have served. L2 is skipped (one Redis round trip per id would cost more
+        // than the one query for the misses); misses are not stored, so no load can race a write.
+        let mut hits = Vec::new();
+        for &id in ids {
+            let key = format!("product:{id}");
+            if let Some(Value::Product(product)) = self.0.peek_l1(&key, &[&key]).await {
+                hits.push((id, product));
+            }
+        }
+        hits
+    }
+
     async fn invalidate_product(&self, id: Uuid) {
         // Any list page may contain the product, so the pages go with it.
         self.0
@@ -177,6 +191,40 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(loads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn batch_lookups_answer_only_what_l1_holds_for_the_current_epoch() {
+        let cache = LayeredCatalogCache::in_process();
+        let (known, cold) = (Uuid::now_v7(), Uuid::now_v7());
+        // Tags share epochs by stripe: keep `absent` out of `known`'s.
+        let stripe = |id: Uuid| crate::cache::Epochs::stripe(&format!("product:{id}"));
+        let absent = std::iter::repeat_with(Uuid::now_v7)
+            .find(|id| stripe(*id) != stripe(known))
+            .unwrap();
+        for id in [known, absent] {
+            // `known` is cached as absent too: what matters is that the answer is L1's.
+            cache
+                .product(id, Box::pin(async { Ok(None) }))
+                .await
+                .unwrap();
+        }
+
+        let mut hits = cache.cached_products(&[cold, known, absent]).await;
+        hits.sort_by_key(|(id, _)| *id);
+        assert_eq!(
+            hits,
+            vec![(known, None), (absent, None)],
+            "`cold` is a miss"
+        );
+
+        cache.invalidate_product(known).await;
+        let hits = cache.cached_products(&[known, absent]).await;
+        assert_eq!(
+            hits,
+            vec![(absent, None)],
+            "a write makes the entry unreachable"
+        );
     }
 
     #[tokio::test]

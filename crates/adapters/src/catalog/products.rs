@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::scopes::{order_by, render, Arg};
 use crate::{
     on_pool, on_tx,
-    store::{map_sqlx_error, Database},
+    store::{id_chunks, map_sqlx_error, Database},
 };
 
 /// Products in the relational store, on either backend.
@@ -169,6 +169,25 @@ impl ProductRepository for SqlProductRepository {
                 .map_err(map_sqlx_error)?;
             row.map(|row| product_from_row!(row)).transpose()
         })
+    }
+
+    async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<Product>, StoreError> {
+        let mut products = Vec::with_capacity(ids.len());
+        for (chunk, list) in id_chunks(ids) {
+            let sql = format!("SELECT {COLUMNS} FROM products p WHERE p.id IN ({list})");
+            let found: Vec<Product> = on_pool!(&self.db, |pool| {
+                let mut query = sqlx::query(&sql);
+                for id in &chunk {
+                    query = query.bind(*id);
+                }
+                let rows = query.fetch_all(pool).await.map_err(map_sqlx_error)?;
+                rows.into_iter()
+                    .map(|row| product_from_row!(row))
+                    .collect::<Result<_, _>>()?
+            });
+            products.extend(found);
+        }
+        Ok(products)
     }
 
     async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, StoreError> {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     on_pool, on_tx,
-    store::{like_pattern, map_sqlx_error, Database},
+    store::{id_chunks, like_pattern, map_sqlx_error, Database},
 };
 
 /// Users in the relational store, on either backend.
@@ -180,6 +180,25 @@ impl UserRepository for SqlUserRepository {
                 .map_err(map_sqlx_error)?;
             row.map(|row| user_from_row!(row)).transpose()
         })
+    }
+
+    async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<User>, StoreError> {
+        let mut users = Vec::with_capacity(ids.len());
+        for (chunk, list) in id_chunks(ids) {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id IN ({list})");
+            let found: Vec<User> = on_pool!(&self.db, |pool| {
+                let mut query = sqlx::query(&sql);
+                for id in &chunk {
+                    query = query.bind(*id);
+                }
+                let rows = query.fetch_all(pool).await.map_err(map_sqlx_error)?;
+                rows.into_iter()
+                    .map(|row| user_from_row!(row))
+                    .collect::<Result<_, _>>()?
+            });
+            users.extend(found);
+        }
+        Ok(users)
     }
 
     async fn get_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {

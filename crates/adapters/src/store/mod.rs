@@ -63,6 +63,28 @@ impl<'r, R: sqlx::Row, T> Column<'r, R> for T where
 {
 }
 
+/// Ids bound per statement by batch reads (`get_many`); larger batches take one statement per
+/// chunk. Far below the bind-parameter limits of both backends (SQLite 32766, Postgres 65535).
+pub(crate) const IDS_PER_STATEMENT: usize = 1000;
+
+/// The distinct `ids` in first-seen order, cut into chunks of [`IDS_PER_STATEMENT`], each with
+/// its `$1, $2, …` list for `IN (…)`. Generated placeholders are the same text on both backends,
+/// so batch reads need no dialect branch (a Postgres `= ANY($1)` would need a per-backend bind).
+pub(crate) fn id_chunks(ids: &[uuid::Uuid]) -> Vec<(Vec<uuid::Uuid>, String)> {
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    let distinct: Vec<uuid::Uuid> = ids.iter().copied().filter(|id| seen.insert(*id)).collect();
+    distinct
+        .chunks(IDS_PER_STATEMENT)
+        .map(|chunk| {
+            let list = (1..=chunk.len())
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (chunk.to_vec(), list)
+        })
+        .collect()
+}
+
 /// Escapes `%`, `_` and `\` so user text matches literally inside `LIKE … ESCAPE '\'`.
 pub fn like_pattern(text: &str) -> String {
     let escaped: String = text
@@ -93,4 +115,28 @@ macro_rules! on_tx {
             }
         }
     }};
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    #[test]
+    fn id_chunks_drop_repeats_and_number_placeholders_per_chunk() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        assert_eq!(
+            super::id_chunks(&[a, b, a]),
+            vec![(vec![a, b], "$1, $2".to_owned())]
+        );
+        assert!(super::id_chunks(&[]).is_empty());
+        let many: Vec<Uuid> = (0..super::IDS_PER_STATEMENT + 1)
+            .map(|_| Uuid::now_v7())
+            .collect();
+        let chunks = super::id_chunks(&many);
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(
+            chunks[1],
+            (vec![many[super::IDS_PER_STATEMENT]], "$1".to_owned())
+        );
+    }
 }

@@ -6,7 +6,7 @@ use agora_adapters::{
     store::Database,
 };
 use agora_app::catalog::{Catalog, CatalogDeps};
-use agora_domain::ports::{CatalogCache, UnitOfWork};
+use agora_domain::ports::{catalog::ProductCatalog, CatalogCache, UnitOfWork};
 use agora_http::{Check, CheckStatus};
 use async_trait::async_trait;
 
@@ -117,6 +117,7 @@ impl Module for CatalogModule {
         });
         registry.routes(agora_http::catalog::api().with_state(catalog.clone()));
         registry.seed(CatalogSeed(catalog.clone()));
+        registry.provide(Arc::new(catalog.clone()) as Arc<dyn ProductCatalog>);
         registry.provide(catalog);
         Ok(())
     }

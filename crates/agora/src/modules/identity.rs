@@ -17,7 +17,9 @@ use agora_adapters::{
 use agora_app::identity::{
     Identity, IdentityDeps, IdentitySettings, SeedDemoAccounts, SeedOutcome,
 };
-use agora_domain::ports::{Outbox, PasswordHasher, TokenDenylist, UnitOfWork, UserRepository};
+use agora_domain::ports::{
+    identity::UserDirectory, Outbox, PasswordHasher, TokenDenylist, UnitOfWork, UserRepository,
+};
 use agora_http::{Check, CheckStatus, SharedAuthenticator};
 use async_trait::async_trait;
 
@@ -216,6 +218,7 @@ impl Module for IdentityModule {
         )));
         registry.provide(Arc::new(identity.clone()) as SharedAuthenticator);
         registry.provide(identity.clone());
+        registry.provide(Arc::new(identity.clone()) as Arc<dyn UserDirectory>);
         if registry.get::<super::Headless>().is_err() {
             self.start_housekeeping(registry.get()?, identity, sql_denylist);
         }

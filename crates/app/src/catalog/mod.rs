@@ -4,6 +4,7 @@
 mod inputs;
 mod list;
 mod seed;
+mod snapshots;
 
 use std::sync::Arc;
 

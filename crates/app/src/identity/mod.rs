@@ -3,6 +3,7 @@
 
 mod admin;
 mod authenticate;
+mod directory;
 mod mails;
 mod passwords;
 mod profile;

@@ -81,6 +81,15 @@ impl ProductRepository for MemoryDb {
             .find(|p| p.id == id)
             .cloned())
     }
+    async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<Product>, StoreError> {
+        self.check("products.get_many")?;
+        let products = &self.committed().products;
+        Ok(products
+            .iter()
+            .filter(|p| ids.contains(&p.id))
+            .cloned()
+            .collect())
+    }
     // Order is the adapters' business (and their contract suite's); the fake keeps insertion order.
     async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, StoreError> {
         let products = self.committed().products.clone();
@@ -121,6 +130,8 @@ pub struct RecordingCache {
     pub invalidations: Mutex<Vec<(Uuid, Option<i64>)>>,
     /// The last list query that reached the cache.
     pub last_query_key: Mutex<Option<String>>,
+    /// What `cached_products` answers from (empty: every id is a miss).
+    pub held: Mutex<Vec<(Uuid, Option<Product>)>>,
 }
 
 impl RecordingCache {
@@ -130,6 +141,7 @@ impl RecordingCache {
             db,
             invalidations: Mutex::default(),
             last_query_key: Mutex::default(),
+            held: Mutex::default(),
         })
     }
 
@@ -165,5 +177,12 @@ impl CatalogCache for RecordingCache {
             .find(|p| p.id == id)
             .map(|p| p.version);
         self.invalidations.lock().unwrap().push((id, version));
+    }
+    async fn cached_products(&self, ids: &[Uuid]) -> Vec<(Uuid, Option<Product>)> {
+        let held = self.held.lock().unwrap();
+        held.iter()
+            .filter(|(id, _)| ids.contains(id))
+            .cloned()
+            .collect()
     }
 }

@@ -58,6 +58,16 @@ impl UserRepository for MemoryDb {
     async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         Ok(self.committed().users.iter().find(|u| u.id == id).cloned())
     }
+    async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<User>, StoreError> {
+        self.check("users.get_many")?;
+        // Storage order, like a table scan: callers must not rely on the order of `ids`.
+        let users = &self.committed().users;
+        Ok(users
+            .iter()
+            .filter(|u| ids.contains(&u.id))
+            .cloned()
+            .collect())
+    }
     async fn get_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
         Ok(self
             .committed()

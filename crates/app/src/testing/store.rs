@@ -85,6 +85,7 @@ impl Tables {
 struct Inner {
     committed: Mutex<Tables>,
     failing: Mutex<HashSet<&'static str>>,
+    checked: Mutex<Vec<&'static str>>,
 }
 
 /// The store: a handle shared by the unit of work and every fake repository.
@@ -136,8 +137,16 @@ impl MemoryDb {
         self.0.failing.lock().unwrap().insert(operation);
     }
 
-    /// `Unavailable` when `operation` was told to fail.
+    /// How many times `operation` reached the store (counted by [`MemoryDb::check`]), e.g. to
+    /// assert that a batch read was one query.
+    pub fn calls(&self, operation: &str) -> usize {
+        let checked = self.0.checked.lock().unwrap();
+        checked.iter().filter(|op| **op == operation).count()
+    }
+
+    /// `Unavailable` when `operation` was told to fail; counts the call either way.
     pub fn check(&self, operation: &'static str) -> Result<(), StoreError> {
+        self.0.checked.lock().unwrap().push(operation);
         if self.0.failing.lock().unwrap().contains(operation) {
             Err(StoreError::Unavailable(format!(
                 "{operation} failed (test)"

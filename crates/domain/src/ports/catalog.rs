@@ -1,9 +1,12 @@
+//! Catalog's ports: the repositories and the cache its use cases need, and what catalog
+//! publishes to other contexts ([`ProductCatalog`]).
+
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::{Load, StoreError, Tx};
+use super::{Load, PortError, StoreError, Tx};
 use crate::{
-    catalog::{Category, Product, ProductQuery},
+    catalog::{Category, Money, Product, ProductName, ProductQuery, Sku},
     paging::Page,
 };
 
@@ -24,6 +27,10 @@ pub trait ProductRepository: Send + Sync {
     async fn find(&self, tx: &mut Tx, id: Uuid) -> Result<Option<Product>, StoreError>;
     /// Reads one product.
     async fn get(&self, id: Uuid) -> Result<Option<Product>, StoreError>;
+    /// Reads the products of `ids` in ONE query (adapters may split
+    /// batches of more than 1000 ids), active or not: unknown ids are absent,
+    /// repeated ids appear once, order is unspecified.
+    async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<Product>, StoreError>;
     /// One page of products matching every scope of `query`.
     async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, StoreError>;
     /// How many products exist (for the seed).
@@ -60,4 +67,65 @@ pub trait CatalogCache: Send + Sync {
     ) -> Result<std::sync::Arc<Page<Product>>, StoreError>;
     /// Forgets product `id` and every list page, here and on every replica. Call after commit.
     async fn invalidate_product(&self, id: Uuid);
+    /// What this cache can answer for `ids` without loading anything and without I/O (L1 only):
+    /// `Some(product)` or `None` (known absent) per cached id; ids not in the result are misses.
+    /// Batch reads fetch the misses in one query. The default answers nothing (all misses).
+    async fn cached_products(&self, ids: &[Uuid]) -> Vec<(Uuid, Option<Product>)> {
+        let _ = ids;
+        Vec::new()
+    }
+}
+
+/// What another context may know about a product at the time of the call: enough to show a
+/// cart or an order line and to decide whether it can be bought. Not a reservation: stock may
+/// change right after (orders reserve stock through their own port, in their transaction).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductSnapshot {
+    /// The product's id (UUID v7).
+    pub id: Uuid,
+    /// Unique article number.
+    pub sku: Sku,
+    /// Name.
+    pub name: ProductName,
+    /// Current unit price.
+    pub price: Money,
+    /// Units in stock when read.
+    pub stock: u32,
+    /// False for products withdrawn from sale (soft-deleted); they still resolve, so past orders
+    /// can show what was bought.
+    pub active: bool,
+}
+
+impl From<&Product> for ProductSnapshot {
+    fn from(product: &Product) -> Self {
+        Self {
+            id: product.id,
+            sku: product.sku.clone(),
+            name: product.name.clone(),
+            price: product.price,
+            stock: product.stock,
+            active: product.active,
+        }
+    }
+}
+
+/// Published by catalog: product snapshots, for other contexts (orders' cart and checkout view,
+/// GraphQL `OrderItem.product`). In the monolith the catalog service answers in process; a split
+/// target answers the same calls over HTTP.
+///
+/// Contract, for any implementation:
+/// - read-only and idempotent: calling twice with the same ids has no effect and may be retried;
+/// - at most one round trip to catalog's store per call of up to 1000 ids (cached products cost
+///   none);
+/// - a snapshot appears at most once however often its id is repeated; unknown ids are simply
+///   absent (not an error); inactive products are included, flagged `active: false`;
+/// - values may be as old as the catalog cache allows (seconds), never older than the last
+///   write this replica saw; callers needing exact stock check it where they reserve it;
+/// - the order of the result is unspecified: index it by `id`;
+/// - an empty `ids` returns an empty list without any I/O.
+#[async_trait]
+pub trait ProductCatalog: Send + Sync {
+    /// The snapshots of the products among `ids`. Fails with [`PortError::Unavailable`] when
+    /// catalog (or its store) cannot answer now.
+    async fn snapshots(&self, ids: &[Uuid]) -> Result<Vec<ProductSnapshot>, PortError>;
 }

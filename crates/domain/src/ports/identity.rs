@@ -1,12 +1,15 @@
+//! Identity's ports: the repositories and services its use cases need, and what identity
+//! publishes to other contexts ([`UserDirectory`]).
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{StoreError, Tx};
+use super::{PortError, StoreError, Tx};
 use crate::{
     identity::{
-        AccessGrant, AuditEntry, Email, EmailTokenPurpose, Principal, Redemption, RefreshRecord,
-        Role, Tier, User,
+        AccessGrant, AuditEntry, Email, EmailTokenPurpose, PersonName, Principal, Redemption,
+        RefreshRecord, Role, Tier, User,
     },
     paging::{Page, PageRequest, SortOrder},
 };
@@ -35,6 +38,10 @@ pub trait UserRepository: Send + Sync {
     async fn update(&self, tx: &mut Tx, user: &User) -> Result<(), StoreError>;
     /// Reads one account outside any write transaction.
     async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError>;
+    /// Reads the accounts of `ids` outside any write transaction, in ONE query (adapters may
+    /// split batches of more than 1000 ids): unknown ids are absent, repeated ids appear once,
+    /// order is unspecified.
+    async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<User>, StoreError>;
     /// Reads one account by email outside any write transaction (login, forgot password).
     async fn get_by_email(&self, email: &Email) -> Result<Option<User>, StoreError>;
     /// One page of accounts.
@@ -44,6 +51,48 @@ pub trait UserRepository: Send + Sync {
         sort: SortOrder,
         page: PageRequest,
     ) -> Result<Page<User>, StoreError>;
+}
+
+/// What another context may know about a user: enough to attribute content (post authors,
+/// comment authors) or show an order's owner, and nothing private — no email, no password hash,
+/// no age, profile, tier or account state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserProfile {
+    /// The user's id (UUID v7), as found in other contexts' references.
+    pub id: Uuid,
+    /// Display name, as the user chose it.
+    pub name: PersonName,
+    /// Permission level (lets content show e.g. a staff badge next to an admin's name).
+    pub role: Role,
+}
+
+impl From<&User> for UserProfile {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id,
+            name: user.name.clone(),
+            role: user.role,
+        }
+    }
+}
+
+/// Published by identity: public profiles of users, for other contexts. In the monolith the
+/// identity service answers in process; a split target answers the same calls over HTTP.
+///
+/// Contract, for any implementation:
+/// - read-only and idempotent: calling twice with the same ids has no effect and may be retried;
+/// - one round trip to identity's store per call of up to 1000 ids (callers batch: a DataLoader
+///   gathers the ids of one level and calls once);
+/// - a profile appears at most once however often its id is repeated; unknown ids are simply
+///   absent (not an error), so callers decide what a missing user means;
+/// - disabled accounts still resolve, so what they wrote stays attributed;
+/// - the order of the result is unspecified: index it by `id`;
+/// - an empty `ids` returns an empty list without any I/O.
+#[async_trait]
+pub trait UserDirectory: Send + Sync {
+    /// The public profiles of the users among `ids`. Fails with [`PortError::Unavailable`] when
+    /// identity (or its store) cannot answer now.
+    async fn profiles(&self, ids: &[Uuid]) -> Result<Vec<UserProfile>, PortError>;
 }
 
 /// Single-use tokens sent by mail (verification, password reset); only hashes are stored.

@@ -1,11 +1,17 @@
 //! Ports: the traits through which use cases reach the outside world. Each has one adapter per
 //! backend (SQLite/Postgres, SMTP/mailbox, memory/Redis/NATS…) chosen by configuration.
+//!
+//! The modules named after a bounded context (`ports::identity`, `ports::catalog`) also hold what
+//! that context *publishes* to the others (`UserDirectory`, `ProductCatalog`): traits without a
+//! `Tx` in their signatures, so a split topology can implement them with an HTTP client. Their
+//! doc comments are the contract a caller may rely on across a network.
 
 mod bus;
 mod cache;
-mod catalog;
+pub mod catalog;
+mod error;
 mod flags;
-mod identity;
+pub mod identity;
 mod keys;
 mod mail;
 mod outbox;
@@ -15,11 +21,14 @@ mod store;
 
 pub use bus::{BusError, EventPublisher};
 pub use cache::{Load, TaggedCache};
-pub use catalog::{CatalogCache, CategoryRepository, ProductRepository};
+pub use catalog::{
+    CatalogCache, CategoryRepository, ProductCatalog, ProductRepository, ProductSnapshot,
+};
+pub use error::PortError;
 pub use flags::FlagRepository;
 pub use identity::{
     AccessTokens, AuditLog, EmailTokenRepository, RefreshTokenRepository, SecretTokens,
-    TokenDenylist, TokenError, UserFilter, UserRepository,
+    TokenDenylist, TokenError, UserDirectory, UserFilter, UserProfile, UserRepository,
 };
 pub use keys::{AccessTokenVerifier, KeySourceError, VerificationKey, VerificationKeys};
 pub use mail::{MailError, Mailer};

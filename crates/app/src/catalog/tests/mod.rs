@@ -2,6 +2,7 @@
 
 mod list;
 mod reads;
+mod snapshots;
 mod writes;
 
 use agora_domain::identity::Role;

@@ -1,6 +1,7 @@
 //! Identity use cases against in-memory fakes of their ports.
 
 mod admin;
+mod directory;
 mod passwords;
 mod register;
 mod sessions;
