@@ -22,6 +22,7 @@ mod mail;
 mod migrations;
 mod module_contract;
 mod openapi;
+mod outbox;
 mod rate_limits;
 mod schema_round_trip;
 mod transactions;
