@@ -151,7 +151,7 @@ async fn a_request_over_the_timeout_gets_a_json_408() {
     let slow = Router::new().route(
         "/test/slow",
         // Never answers on its own: only the timeout can end it.
-        get(|| std::future::pending::<&'static str>()),
+        get(std::future::pending::<&'static str>),
     );
     let spawn = Spawn {
         extra_routes: vec![slow],
