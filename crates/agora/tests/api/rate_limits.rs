@@ -352,3 +352,42 @@ async fn with_redis_down_requests_fail_open_by_default_and_closed_when_configure
         }
     }
 }
+
+/// `RateLimiter::peek` is a dry run of a cost-1 request: on each adapter it predicts what the
+/// next `check` decides (allowed or not, and the remaining count), and any number of dry runs
+/// use up nothing.
+#[tokio::test]
+async fn a_dry_run_predicts_the_next_request_and_uses_up_nothing() {
+    use std::sync::Arc;
+
+    use agora_adapters::ratelimit::{MemoryRateLimiter, RedisRateLimiter};
+    use agora_domain::{ports::RateLimiter, ratelimit::Quota};
+
+    // A long period, so the refill between two calls (Redis's clock runs on) is nil.
+    let quota: Quota = "3/1h".parse().unwrap();
+    for counters in Counters::all().await {
+        let limiter: Arc<dyn RateLimiter> = match &counters {
+            Counters::Memory => Arc::new(MemoryRateLimiter::new()),
+            Counters::Redis { url, prefix } => Arc::new(RedisRateLimiter::new(
+                agora::modules::connect_redis(url).await.unwrap(),
+                prefix,
+            )),
+        };
+        let mut admitted = 0;
+        for _ in 0..5 {
+            for _ in 0..10 {
+                limiter.peek("dry", quota).await.unwrap();
+            }
+            let dry = limiter.peek("dry", quota).await.unwrap();
+            let real = limiter.check("dry", quota, 1).await.unwrap();
+            assert_eq!(
+                (dry.allowed, dry.remaining, dry.limit),
+                (real.allowed, real.remaining, real.limit),
+                "the dry run predicted {dry:?}, the request got {real:?}"
+            );
+            admitted += usize::from(real.allowed);
+        }
+        assert_eq!(admitted, 3, "dry runs consumed part of the quota");
+        counters.cleanup().await;
+    }
+}
