@@ -333,11 +333,16 @@ async fn search_ranks_name_matches_first_and_follows_edits(app: TestApp) {
         prefix["data"][0]["name"], "Water Bottle",
         "the last word matches as a prefix"
     );
+    // Query syntax in user text is inert: `"tent" OR *` is the word `tent` (`or` is a stop
+    // word on both backends), not "tent or anything".
     let (_, syntax) = json_of(app.get("/api/products?q=%22tent%22%20OR%20*").await).await;
-    assert!(
-        syntax["meta"]["total"].as_u64().is_some(),
-        "query syntax in user text is inert"
+    assert_eq!(syntax["meta"]["total"], 2, "{syntax}");
+    assert_eq!(
+        syntax["data"], found["data"],
+        "the same as searching `tent`"
     );
+    let (_, only_stop_words) = json_of(app.get("/api/products?q=the%20or").await).await;
+    assert_eq!(only_stop_words["meta"]["total"], 0, "{only_stop_words}");
 
     let water: Value = app.get("/api/products?q=water").await.json().await.unwrap();
     let id = water["data"][0]["id"].as_str().unwrap();
