@@ -210,12 +210,30 @@ mod tests {
         );
     }
 
+    /// A dry run (what `RateLimiter::peek` does: evaluate cost 1, store nothing) predicts the
+    /// next real request exactly — allowed or not, with the same headers — and, however often
+    /// it is repeated, uses up nothing.
     #[test]
     fn a_dry_run_of_cost_one_predicts_the_next_request() {
         let q = quota("2/60s");
-        let (_, tat) = gcra(0, None, q, 1);
-        let (_, tat) = gcra(0, Some(tat), q, 1);
-        assert!(!gcra(0, Some(tat), q, 1).0.allowed);
+        let mut tat = None;
+        for (now, allowed) in [
+            (0, true),
+            (0, true),
+            (0, false),
+            (30_000, true),
+            (30_000, false),
+        ] {
+            let (dry, _discarded) = gcra(now, tat, q, 1);
+            let (again, _) = gcra(now, tat, q, 1);
+            assert_eq!(dry, again, "a dry run changes nothing");
+            let (real, next) = gcra(now, tat, q, 1);
+            assert_eq!(dry, real, "at {now} ms");
+            assert_eq!(real.allowed, allowed, "at {now} ms");
+            if real.allowed {
+                tat = Some(next);
+            }
+        }
     }
 
     proptest! {

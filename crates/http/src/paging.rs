@@ -338,6 +338,35 @@ mod tests {
             ]))
             .unwrap_err();
         assert_eq!(error.status(), 400);
+        // The payload travels in the response's extensions until the error layer renders it.
+        let response = axum::response::IntoResponse::into_response(error);
+        let payload = response
+            .extensions()
+            .get::<crate::error::ErrorPayload>()
+            .expect("an error payload");
+        assert_eq!(payload.code, "validation_failed");
+        let reported: Vec<(&str, &str)> = payload
+            .details
+            .as_deref()
+            .expect("a 400 lists its details")
+            .iter()
+            .map(|d| (d.field.as_str(), d.message.as_str()))
+            .collect();
+        assert_eq!(
+            reported,
+            [
+                ("page", "page must be an integer between 1 and 1000000"),
+                ("limit", "limit must be an integer between 1 and 100"),
+                (
+                    "sort",
+                    "sort must be one of: createdAt, name (prefix - for descending)"
+                ),
+                (
+                    "fields",
+                    "unknown field(s) password_hash; allowed: id, name, email"
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -333,11 +333,16 @@ async fn search_ranks_name_matches_first_and_follows_edits(app: TestApp) {
         prefix["data"][0]["name"], "Water Bottle",
         "the last word matches as a prefix"
     );
+    // Query syntax in user text is inert: `"tent" OR *` is the word `tent` (`or` is a stop
+    // word on both backends), not "tent or anything".
     let (_, syntax) = json_of(app.get("/api/products?q=%22tent%22%20OR%20*").await).await;
-    assert!(
-        syntax["meta"]["total"].as_u64().is_some(),
-        "query syntax in user text is inert"
+    assert_eq!(syntax["meta"]["total"], 2, "{syntax}");
+    assert_eq!(
+        syntax["data"], found["data"],
+        "the same as searching `tent`"
     );
+    let (_, only_stop_words) = json_of(app.get("/api/products?q=the%20or").await).await;
+    assert_eq!(only_stop_words["meta"]["total"], 0, "{only_stop_words}");
 
     let water: Value = app.get("/api/products?q=water").await.json().await.unwrap();
     let id = water["data"][0]["id"].as_str().unwrap();
@@ -353,6 +358,134 @@ async fn search_ranks_name_matches_first_and_follows_edits(app: TestApp) {
     assert_eq!(old["meta"]["total"], 0, "the index follows the rename");
     let (_, new) = json_of(app.get("/api/products?q=flask").await).await;
     assert_eq!(new["data"][0]["sku"], "SRC-3");
+}
+
+/// Optimistic concurrency under real contention: 200 PATCHes of version 1, all in flight at
+/// once, race for one product. Exactly one wins (200, version 2); every other one is told it
+/// lost (409 `conflict`), none is silently applied on top, and the stored product is the
+/// winner's.
+async fn racing_patches_of_one_version_have_exactly_one_winner(app: TestApp) {
+    let admin = app.admin_token().await;
+    let created = create(&app, &admin, &product("RACE-1", "Racer", "Fast.", 1000, 0)).await;
+    let path = format!("/api/products/{}", created["id"].as_str().unwrap());
+
+    // Open 200 keep-alive connections first, so the PATCHes reach the server together rather
+    // than one TCP handshake apart.
+    let warm: Vec<_> = (0..200)
+        .map(|_| tokio::spawn(app.client.get(app.url(&path)).send()))
+        .collect();
+    for request in warm {
+        assert_eq!(request.await.unwrap().unwrap().status(), 200);
+    }
+
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(200));
+    let mut patches = Vec::new();
+    for stock in 1..=200 {
+        let request = app
+            .client
+            .patch(app.url(&path))
+            .bearer_auth(&admin)
+            .json(&json!({"version": 1, "stock": stock}));
+        let start = start.clone();
+        patches.push(tokio::spawn(async move {
+            start.wait().await;
+            json_of(request.send().await.expect("request failed")).await
+        }));
+    }
+    let mut winners = Vec::new();
+    let mut conflicts = 0;
+    for patch in patches {
+        match patch.await.unwrap() {
+            (200, body) => winners.push(body),
+            (409, body) => {
+                assert_eq!(body["code"], "conflict", "{body}");
+                conflicts += 1;
+            }
+            (status, body) => panic!("unexpected {status}: {body}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one PATCH wins: {winners:?}");
+    assert_eq!(conflicts, 199);
+    let winner = &winners[0];
+    assert_eq!(winner["version"], 2);
+    let (status, stored) = json_of(app.get(&path).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(stored["version"], 2, "{stored}");
+    assert_eq!(
+        stored["stock"], winner["stock"],
+        "the stored product is the winner's"
+    );
+
+    // Over HTTP the first PATCH may commit before the others read (token checks come
+    // first), so race the use case itself too: 200 updates of version 2 whose transactions
+    // overlap. This is the race a missing `AND version = $expected` would lose.
+    let catalog = app.service::<agora_app::catalog::Catalog>();
+    let admin_principal = agora_domain::identity::Principal {
+        user_id: uuid::Uuid::now_v7(),
+        role: Role::Admin,
+        tier: Tier::Enterprise,
+        email_verified: true,
+        token_id: "test".into(),
+        session_id: uuid::Uuid::now_v7(),
+        expires_at: chrono::Utc::now() + chrono::Duration::minutes(5),
+    };
+    let id: uuid::Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(200));
+    let mut updates = Vec::new();
+    for stock in 1..=200 {
+        let (catalog, principal, start) = (catalog.clone(), admin_principal.clone(), start.clone());
+        updates.push(tokio::spawn(async move {
+            let change = agora_app::catalog::ProductChange {
+                version: Some(2),
+                sku: None,
+                name: None,
+                description: None,
+                price_amount: None,
+                price_currency: None,
+                stock: Some(stock),
+                category_id: None,
+                active: None,
+            };
+            start.wait().await;
+            catalog.update(&principal, id, change).await
+        }));
+    }
+    let mut won = Vec::new();
+    for update in updates {
+        match update.await.unwrap() {
+            Ok(product) => won.push(product),
+            Err(error) => assert_eq!(error.code(), "conflict", "{error}"),
+        }
+    }
+    assert_eq!(won.len(), 1, "exactly one update of version 2 wins");
+    let (_, stored) = json_of(app.get(&path).await).await;
+    assert_eq!(stored["version"], 3, "{stored}");
+    assert_eq!(
+        stored["stock"],
+        i64::from(won[0].stock),
+        "the winner's write is stored"
+    );
+}
+
+/// On a multi-threaded runtime, so the 200 handlers really run side by side.
+mod racing_patches_of_one_version_have_exactly_one_winner {
+    use crate::support::{run, Backend};
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sqlite() {
+        run(
+            Backend::Sqlite,
+            super::racing_patches_of_one_version_have_exactly_one_winner,
+        )
+        .await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn postgres() {
+        run(
+            Backend::Postgres,
+            super::racing_patches_of_one_version_have_exactly_one_winner,
+        )
+        .await;
+    }
 }
 
 both_backends!(

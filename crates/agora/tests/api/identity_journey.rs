@@ -13,8 +13,10 @@ async fn error_code(response: reqwest::Response) -> (u16, Value) {
 }
 
 /// Register → verification link from the mailbox → verify → login → me → refresh → the old
-/// refresh token now revokes the family → logout → the old access token is revoked.
-async fn the_whole_journey(app: &TestApp) {
+/// refresh token now revokes the family → logout → the old access token is revoked. Returns the
+/// access tokens whose revocation the denylist must record: one of the family revoked by the
+/// replayed refresh token, and the one that logged out.
+async fn the_whole_journey(app: &TestApp) -> (String, String) {
     let email = "journey@example.org";
     let registered = app
         .post("/api/users", None, &json!({"email": " Journey@Example.org ", "password": "Secret123", "name": "Jo Urney", "age": 33}))
@@ -64,6 +66,7 @@ async fn the_whole_journey(app: &TestApp) {
         .post("/api/auth/refresh", None, &json!({"refreshToken": refresh}))
         .await;
     assert_eq!(rotated.status(), 200);
+    let family_access = access.clone();
     let rotated: Value = rotated.json().await.unwrap();
     let new_access = rotated["accessToken"].as_str().unwrap().to_owned();
     let new_refresh = rotated["refreshToken"].as_str().unwrap().to_owned();
@@ -126,10 +129,22 @@ async fn the_whole_journey(app: &TestApp) {
         "{created:?}"
     );
     assert_eq!(app.bus.published_of("user.verified").len(), 1);
+    (family_access, access)
 }
 
 async fn journey(app: TestApp) {
     the_whole_journey(&app).await;
+}
+
+/// The `(sid, jti)` claims of an access token (read, not verified: the server issued it).
+fn sid_and_jti(access: &str) -> (String, String) {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let payload = access.split('.').nth(1).expect("a JWT");
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    (
+        claims["sid"].as_str().expect("sid").to_owned(),
+        claims["jti"].as_str().expect("jti").to_owned(),
+    )
 }
 
 both_backends!(journey);
@@ -150,8 +165,37 @@ async fn journey_on_postgres_with_redis() {
     let app = spawn_app_with(Backend::Postgres, spawn).await;
     let ready: Value = app.get("/ready").await.json().await.unwrap();
     assert_eq!(ready["checks"]["redis"]["status"], "up", "{ready}");
-    the_whole_journey(&app).await;
-    let denied = crate::support::redis_keys(&redis_url, &prefix).await;
-    assert!(!denied.is_empty(), "revocations were written to Redis");
+    let (family_access, logout_access) = the_whole_journey(&app).await;
+
+    // Exactly the revocations the journey made, as `<prefix>deny:<key>`: the session (refresh
+    // family) killed by the replayed refresh token; the logged-out session and its access token.
+    let (family_sid, _) = sid_and_jti(&family_access);
+    let (logout_sid, logout_jti) = sid_and_jti(&logout_access);
+    let mut denied: Vec<String> = crate::support::redis_keys(&redis_url, &prefix)
+        .await
+        .into_iter()
+        .filter(|key| key.starts_with(&format!("{prefix}deny:")))
+        .collect();
+    denied.sort();
+    let mut expected = vec![
+        format!("{prefix}deny:sid:{family_sid}"),
+        format!("{prefix}deny:sid:{logout_sid}"),
+        format!("{prefix}deny:jti:{logout_jti}"),
+    ];
+    expected.sort();
+    assert_eq!(denied, expected);
+    // Each expires with what it denies: no later than an access token's lifetime (900 s).
+    let mut conn = agora::modules::connect_redis(&redis_url).await.unwrap();
+    for key in &denied {
+        let ttl_ms: i64 = redis::cmd("PTTL")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            (1..=900_000).contains(&ttl_ms),
+            "{key} expires in {ttl_ms} ms"
+        );
+    }
     crate::support::redis_delete_prefix(&redis_url, &prefix).await;
 }

@@ -23,6 +23,7 @@ mod mail;
 mod migrations;
 mod module_contract;
 mod openapi;
+mod outbox;
 mod ports;
 mod rate_limits;
 mod schema_round_trip;

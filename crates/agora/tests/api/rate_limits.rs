@@ -336,6 +336,42 @@ async fn with_redis_down_requests_fail_open_by_default_and_closed_when_configure
     }
 }
 
+/// `RateLimiter::peek` is a dry run of a cost-1 request: on each adapter it predicts what the
+/// next `check` decides (allowed or not, and the remaining count), and any number of dry runs
+/// use up nothing.
+async fn a_dry_run_predicts_the_next_request_and_uses_up_nothing(counters: Counters) {
+    use std::sync::Arc;
+
+    use agora_adapters::ratelimit::{MemoryRateLimiter, RedisRateLimiter};
+    use agora_domain::{ports::RateLimiter, ratelimit::Quota};
+
+    // A long period, so the refill between two calls (Redis's clock runs on) is nil.
+    let quota: Quota = "3/1h".parse().unwrap();
+    let limiter: Arc<dyn RateLimiter> = match &counters {
+        Counters::Memory => Arc::new(MemoryRateLimiter::new()),
+        Counters::Redis { url, prefix } => Arc::new(RedisRateLimiter::new(
+            agora::modules::connect_redis(url).await.unwrap(),
+            prefix,
+        )),
+    };
+    let mut admitted = 0;
+    for _ in 0..5 {
+        for _ in 0..10 {
+            limiter.peek("dry", quota).await.unwrap();
+        }
+        let dry = limiter.peek("dry", quota).await.unwrap();
+        let real = limiter.check("dry", quota, 1).await.unwrap();
+        assert_eq!(
+            (dry.allowed, dry.remaining, dry.limit),
+            (real.allowed, real.remaining, real.limit),
+            "the dry run predicted {dry:?}, the request got {real:?}"
+        );
+        admitted += usize::from(real.allowed);
+    }
+    assert_eq!(admitted, 3, "dry runs consumed part of the quota");
+    counters.cleanup().await;
+}
+
 /// Generates `mod name { in_process, in_redis }` from one `async fn name(counters: Counters)`: each
 /// policy runs on both adapters, and the Redis variant is named so a runner can deselect it.
 macro_rules! on_both_counters {
@@ -358,4 +394,5 @@ on_both_counters!(
     authenticated_callers_are_limited_per_user_by_tier_and_admins_not_at_all,
     failed_logins_are_limited_per_ip_and_email_and_successes_do_not_count,
     parallel_guesses_cannot_outrun_the_failed_login_limit,
+    a_dry_run_predicts_the_next_request_and_uses_up_nothing,
 );
