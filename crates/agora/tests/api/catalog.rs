@@ -508,10 +508,13 @@ async fn a_second_replica_on_postgres_and_redis_without_the_invalidation_is_stal
         if seen == (2, 2500, 2500) {
             break age;
         }
-        assert_eq!(
-            seen,
-            (1, 1000, 1000),
-            "B serves the old value or the new one"
+        if stale_reads == 0 {
+            assert_eq!(seen, (1, 1000, 1000), "B serves its old L1 entries");
+        }
+        // The product and the page were cached a moment apart, so they expire a moment apart.
+        assert!(
+            [(1, 1000), (2, 2500)].contains(&(seen.0, seen.1)) && [1000, 2500].contains(&seen.2),
+            "B serves the old value or the new one, got {seen:?}"
         );
         stale_reads += 1;
         assert!(
