@@ -19,8 +19,9 @@
 //! * **A** and **L2** are fresh at once: A bumps its own epochs before publishing, and the
 //!   Redis-side epochs are bumped in the same `MULTI` as the `PUBLISH`, before A answers.
 //! * **B's L1** is fresh once the message has been *dispatched* on B (Redis → B's pub/sub
-//!   connection → the manager's loop). Until then B may answer the old value from L1: pub/sub is
-//!   fast, but nothing waits for it. Nothing per read checks Redis, on purpose: that would put a
+//!   connection → the manager's loop). Until then B may answer the old value from L1 (or from a
+//!   load it began before the write, which then lands in L1): pub/sub is fast, but nothing waits
+//!   for it. Nothing per read checks Redis, on purpose: that would put a
 //!   network round trip (≈100 µs locally) in front of every L1 hit (< 1 µs).
 //! * A message **lost on a connection that stays up** (e.g. a half-open TCP connection) ends its
 //!   effect when the keepalive notices (≤ 12 s, then L1 is bypassed and flushed) and, in any case,
