@@ -638,6 +638,7 @@ fn expected_form(key: &str) -> Option<&'static str> {
         | "request_timeout"
         | "outbox_poll_interval"
         | "flags.cache_ttl"
+        | "catalog.l1_ttl"
         | "database.connect_timeout"
         | "database.busy_timeout"
         | "jwt.access_ttl"

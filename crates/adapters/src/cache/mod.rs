@@ -12,6 +12,30 @@
 //!   through the process's [`RedisManager`]; every replica (this one too) bumps the tags' epochs.
 //!   While that subscription is down L1 is bypassed, and every (re)subscription starts from a
 //!   flushed L1, since pub/sub loses what is published while disconnected.
+//!
+//! # Freshness across replicas (what is and is not guaranteed)
+//!
+//! For a read on replica B that starts after a write through replica A returned:
+//! * **A** and **L2** are fresh at once: A bumps its own epochs before publishing, and the
+//!   Redis-side epochs are bumped in the same `MULTI` as the `PUBLISH`, before A answers.
+//! * **B's L1** is fresh once the message has been *dispatched* on B (Redis → B's pub/sub
+//!   connection → the manager's loop). Until then B may answer the old value from L1 (or from a
+//!   load it began before the write, which then lands in L1): pub/sub is fast, but nothing waits
+//!   for it. Nothing per read checks Redis, on purpose: that would put a
+//!   network round trip (≈100 µs locally) in front of every L1 hit (< 1 µs).
+//! * A message **lost on a connection that stays up** (e.g. a half-open TCP connection) ends its
+//!   effect when the keepalive notices (≤ 12 s, then L1 is bypassed and flushed) and, in any case,
+//!   when B's entry reaches its L1 TTL: **the L1 TTL bounds how long B answers from L1 without
+//!   having seen an invalidation**. After it, B reads L2 or the loader, which know the write.
+//! * A **dropped connection**: L1 is bypassed from the moment B notices and flushed on
+//!   resubscription.
+//! * An invalidation that **never reached Redis** (A could not): B's L1 as above (its TTL);
+//!   L2 keeps the old value until A's next L2 use bumps the generation (A marked it dirty) or
+//!   the L2 TTL.
+//!
+//! The tests hold a message back with the manager's test API
+//! ([`RedisManager::hold_back`](crate::redis::RedisManager), test builds only) and check both
+//! ends: stale while held, fresh on delivery, and fresh after the L1 TTL without delivery.
 
 mod epochs;
 mod l2;

@@ -283,3 +283,151 @@ async fn a_replica_that_may_have_missed_invalidations_bypasses_then_flushes_l1()
         4
     );
 }
+
+/// Two replicas (own managers, one deployment prefix) of one cache with L2; B keeps L1 `b_ttl`.
+async fn two_replicas_with_l2(
+    b_ttl: Duration,
+) -> Option<(
+    (
+        RedisManager,
+        crate::redis::tests::Running,
+        TwoLevelCache<u32>,
+    ),
+    (
+        RedisManager,
+        crate::redis::tests::Running,
+        TwoLevelCache<u32>,
+    ),
+)> {
+    let (a_redis, a_running) = local_manager().await?;
+    let b_redis = RedisManager::connect(&test_url(), a_redis.prefix())
+        .await
+        .unwrap();
+    let b_running = crate::redis::tests::Running::start(&b_redis);
+    let hour = Duration::from_secs(3600);
+    let a = TwoLevelCache::<u32>::with_l2(&settings(hour), &a_redis, hour).await;
+    let b = TwoLevelCache::<u32>::with_l2(&settings(b_ttl), &b_redis, hour).await;
+    assert!(a.l1_active() && b.l1_active());
+    Some(((a_redis, a_running, a), (b_redis, b_running, b)))
+}
+
+/// Waits until `held` holds a message: the invalidation reached this replica and was kept back.
+async fn until_held(held: &crate::redis::HeldBack) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while held.count() == 0 {
+        assert!(Instant::now() < deadline, "the invalidation never arrived");
+        // poll: the message travels through Redis to the other connection
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The in-flight window: while the invalidation has not reached replica B (held back, B still
+/// subscribed), B answers from its L1 — stale — and the moment the message is delivered B
+/// answers with the new value, although its L1 TTL is an hour.
+#[tokio::test]
+async fn a_redis_replica_is_stale_while_the_invalidation_is_in_flight_and_fresh_when_it_arrives() {
+    let Some(((a_redis, _a_running, a), (b_redis, _b_running, b))) =
+        two_replicas_with_l2(Duration::from_secs(3600)).await
+    else {
+        return;
+    };
+    let loads = Arc::new(AtomicUsize::new(0));
+    assert_eq!(
+        b.get_or_load("p", &["p1"], counted(&loads, 1))
+            .await
+            .unwrap(),
+        1
+    );
+
+    let held = b_redis.hold_back(&b_redis.key("test:invalidate"));
+    // A write through A: its own L1 at once, L2's epochs in the same step as the publish.
+    a.invalidate_tags(&["p1"]).await;
+    assert_eq!(
+        a.get_or_load("p", &["p1"], counted(&loads, 2))
+            .await
+            .unwrap(),
+        2
+    );
+    until_held(&held).await;
+    assert!(
+        b.l1_active(),
+        "B is still subscribed: nothing tells it to bypass L1"
+    );
+    assert_eq!(
+        b.get_or_load("p", &["p1"], counted(&loads, 2))
+            .await
+            .unwrap(),
+        1,
+        "B serves its old L1 value while the message is held back"
+    );
+
+    held.release();
+    assert_eq!(
+        b.get_or_load("p", &["p1"], counted(&loads, 99))
+            .await
+            .unwrap(),
+        2,
+        "delivered: B reads the new value (from L2, written by A's reload)"
+    );
+    assert_eq!(
+        loads.load(Ordering::SeqCst),
+        2,
+        "B's fresh read came from L2"
+    );
+    delete_prefix(&a_redis).await;
+}
+
+/// The bound when an invalidation is lost on a connection that stays up (held back and never
+/// delivered): replica B serves its L1 value until that entry's L1 TTL has passed — not longer,
+/// because L2 and the loader know the write — then the new value.
+#[tokio::test]
+async fn a_redis_replica_that_never_gets_the_invalidation_is_stale_at_most_for_its_l1_ttl() {
+    let bound = Duration::from_secs(2);
+    let Some(((a_redis, _a_running, a), (b_redis, _b_running, b))) =
+        two_replicas_with_l2(bound).await
+    else {
+        return;
+    };
+    let loads = Arc::new(AtomicUsize::new(0));
+    let warmed = Instant::now();
+    assert_eq!(
+        b.get_or_load("p", &["p1"], counted(&loads, 1))
+            .await
+            .unwrap(),
+        1
+    );
+
+    let held = b_redis.hold_back(&b_redis.key("test:invalidate"));
+    a.invalidate_tags(&["p1"]).await;
+    until_held(&held).await;
+    let mut stale_reads = 0;
+    let fresh_after = loop {
+        let got = b
+            .get_or_load("p", &["p1"], counted(&loads, 2))
+            .await
+            .unwrap();
+        let age = warmed.elapsed();
+        if got == 2 {
+            break age;
+        }
+        assert_eq!(got, 1);
+        stale_reads += 1;
+        assert!(
+            age < bound + Duration::from_secs(3),
+            "still stale after {age:?}"
+        );
+        // poll: B's L1 entry expires on its own; nothing else may end the staleness here
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(
+        stale_reads > 0,
+        "B was stale: the message really was held back"
+    );
+    assert!(
+        fresh_after + Duration::from_millis(50) >= bound,
+        "fresh after {fresh_after:?}, before the L1 TTL: something else invalidated B"
+    );
+    assert_eq!(held.count(), 1, "and the message was never delivered");
+    drop(held);
+    delete_prefix(&a_redis).await;
+}

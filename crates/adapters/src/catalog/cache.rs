@@ -48,7 +48,18 @@ impl LayeredCatalogCache {
 
     /// L1 + L2 in Redis, with cross-replica L1 invalidation over the manager's pub/sub.
     pub async fn with_redis(redis: &RedisManager) -> Self {
-        Self(TwoLevelCache::with_l2(&SETTINGS, redis, L2_TTL).await)
+        Self::new(Some(redis), L1_TTL).await
+    }
+
+    /// L1 kept `l1_ttl` (`catalog.l1_ttl`), plus L2 when `redis` is given. With Redis, `l1_ttl`
+    /// is also how long another replica may serve a value whose invalidation message was lost
+    /// on a connection that stays up (see [`crate::cache`], "Freshness across replicas").
+    pub async fn new(redis: Option<&RedisManager>, l1_ttl: Duration) -> Self {
+        let settings = CacheSettings { l1_ttl, ..SETTINGS };
+        match redis {
+            Some(redis) => Self(TwoLevelCache::with_l2(&settings, redis, L2_TTL).await),
+            None => Self(TwoLevelCache::in_process(&settings)),
+        }
     }
 
     /// Whether L1 is currently in use (for readiness and tests).

@@ -72,12 +72,30 @@ struct Hub {
     /// The live subscription's sink, to subscribe channels registered while connected.
     sink: Mutex<Option<PubSubSink>>,
     subscribed: AtomicBool,
+    /// Channels whose messages a test holds back, and what it held (see [`HeldBack`]).
+    #[cfg(any(test, feature = "test-hooks"))]
+    held: Mutex<HashMap<String, Vec<Vec<u8>>>>,
 }
 
 impl Hub {
     fn handlers(&self, channel: &str) -> Vec<Handler> {
         let channels = self.channels.lock().unwrap_or_else(|p| p.into_inner());
         channels.get(channel).cloned().unwrap_or_default()
+    }
+
+    /// Hands a received message to the channel's handlers (or to a test's hold).
+    fn dispatch(&self, channel: &str, payload: &[u8]) {
+        #[cfg(any(test, feature = "test-hooks"))]
+        {
+            let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(queue) = held.get_mut(channel) {
+                queue.push(payload.to_vec());
+                return;
+            }
+        }
+        for handler in self.handlers(channel) {
+            handler(PubSubEvent::Message(payload));
+        }
     }
 
     fn broadcast(&self, event: PubSubEvent<'_>) {
@@ -305,11 +323,9 @@ impl RedisManager {
             tokio::select! {
                 () = stopped(stop) => return Followed::Stopped,
                 message = messages.next() => match message {
-                    Some(message) => {
-                        for handler in self.hub.handlers(message.get_channel_name()) {
-                            handler(PubSubEvent::Message(message.get_payload_bytes()));
-                        }
-                    }
+                    Some(message) => self
+                        .hub
+                        .dispatch(message.get_channel_name(), message.get_payload_bytes()),
                     None => return Followed::Lost { was_subscribed: true },
                 },
                 _ = keepalive.tick() => {
@@ -320,6 +336,67 @@ impl RedisManager {
                 }
             }
         }
+    }
+}
+
+/// **Test API** (`cfg(test)` or the `test-hooks` feature, which only the workspace's tests
+/// enable; a production build has neither, and no configuration reaches it): messages received
+/// on one channel are kept from its handlers while the subscription itself stays up, as if they
+/// were still in flight. This is how tests prove what a replica serves while an invalidation has
+/// not arrived. [`HeldBack::release`] delivers them; dropping the hold discards them (a message
+/// lost while connected).
+#[cfg(any(test, feature = "test-hooks"))]
+pub struct HeldBack {
+    hub: Arc<Hub>,
+    channel: String,
+}
+
+#[cfg(any(test, feature = "test-hooks"))]
+impl RedisManager {
+    /// Holds back every message this process receives on `channel` (a full channel name) from
+    /// now until the returned [`HeldBack`] is released or dropped. Test API, see [`HeldBack`].
+    pub fn hold_back(&self, channel: &str) -> HeldBack {
+        self.hub
+            .held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(channel.to_owned())
+            .or_default();
+        HeldBack {
+            hub: self.hub.clone(),
+            channel: channel.to_owned(),
+        }
+    }
+}
+
+#[cfg(any(test, feature = "test-hooks"))]
+impl HeldBack {
+    fn take(&self) -> Vec<Vec<u8>> {
+        let mut held = self.hub.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.remove(&self.channel).unwrap_or_default()
+    }
+
+    /// How many messages are held so far.
+    pub fn count(&self) -> usize {
+        let held = self.hub.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.get(&self.channel).map_or(0, Vec::len)
+    }
+
+    /// Ends the hold and delivers what was held, in order, to the channel's handlers.
+    pub fn release(self) {
+        for payload in self.take() {
+            for handler in self.hub.handlers(&self.channel) {
+                handler(PubSubEvent::Message(&payload));
+            }
+        }
+    }
+}
+
+#[cfg(any(test, feature = "test-hooks"))]
+impl Drop for HeldBack {
+    /// Ends the hold; what was held is lost, as a message lost on a live connection would be.
+    fn drop(&mut self) {
+        self.take();
     }
 }
 

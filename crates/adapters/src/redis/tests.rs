@@ -122,6 +122,49 @@ async fn messages_reach_only_the_subscribers_of_their_channel() {
     assert_eq!(health.pubsub, PubSubState::Subscribed);
 }
 
+/// The test API: held messages stay away from the handlers (the subscription stays up and other
+/// channels flow), `release` delivers them in order, dropping the hold discards them.
+#[tokio::test]
+async fn held_back_messages_are_delivered_on_release_and_lost_on_drop() {
+    let Some((manager, _running)) = local_manager().await else {
+        return;
+    };
+    let (a, a_log) = recorder();
+    let (b, b_log) = recorder();
+    let (channel_a, channel_b) = (manager.key("a"), manager.key("b"));
+    manager.subscribe(&channel_a, a).await;
+    manager.subscribe(&channel_b, b).await;
+
+    let held = manager.hold_back(&channel_a);
+    publish(&manager, &channel_a, "one").await;
+    publish(&manager, &channel_a, "two").await;
+    publish(&manager, &channel_b, "other").await;
+    // One connection delivers in order: once "other" is in, "one" and "two" were received.
+    wait_until(&b_log, "the other channel's message", |l| l.len() == 2).await;
+    assert_eq!(held.count(), 2);
+    assert_eq!(
+        *a_log.lock().unwrap(),
+        ["<subscribed>"],
+        "held, not delivered"
+    );
+    assert_eq!(manager.pubsub_state(), PubSubState::Subscribed);
+    held.release();
+    assert_eq!(*a_log.lock().unwrap(), ["<subscribed>", "one", "two"]);
+
+    let held = manager.hold_back(&channel_a);
+    publish(&manager, &channel_a, "lost").await;
+    publish(&manager, &channel_b, "marker").await;
+    wait_until(&b_log, "the marker", |l| l.len() == 3).await;
+    assert_eq!(held.count(), 1);
+    drop(held);
+    publish(&manager, &channel_a, "after").await;
+    wait_until(&a_log, "a message after the hold", |l| l.len() == 4).await;
+    assert_eq!(
+        *a_log.lock().unwrap(),
+        ["<subscribed>", "one", "two", "after"]
+    );
+}
+
 /// A `redis-server` on a free port that the test can stop and start again.
 pub(crate) struct PrivateRedis {
     pub(crate) port: u16,

@@ -1,4 +1,7 @@
-use std::sync::{Arc, Mutex};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use agora_adapters::{
     catalog::{LayeredCatalogCache, NoCatalogCache, SqlCategoryRepository, SqlProductRepository},
@@ -23,11 +26,19 @@ pub struct CatalogSettings {
     /// Cache catalog reads (L1 in process, L2 in Redis when `redis_url` is set); `false` sends
     /// every read to the database (benchmarks).
     pub cache: bool,
+    /// How long a replica answers from its in-process cache (L1). A write drops the entries on
+    /// every replica when its invalidation arrives; this is the bound when a message is lost on
+    /// a connection that stays up (docs/architecture.md, "Catalog").
+    #[serde(with = "humantime_serde")]
+    pub l1_ttl: Duration,
 }
 
 impl Default for CatalogSettings {
     fn default() -> Self {
-        Self { cache: true }
+        Self {
+            cache: true,
+            l1_ttl: agora_adapters::catalog::L1_TTL,
+        }
     }
 }
 
@@ -68,6 +79,7 @@ impl Context for CatalogContext {
 /// Products and categories. Owns `products`, `categories` (and SQLite's `products_fts`).
 pub struct CatalogModule {
     enabled: bool,
+    l1_ttl: Duration,
     redis_configured: bool,
     cache: Mutex<Option<Arc<LayeredCatalogCache>>>,
 }
@@ -78,6 +90,7 @@ impl CatalogModule {
         let settings: CatalogSettings = config.section("catalog")?;
         Ok(Self {
             enabled: settings.cache,
+            l1_ttl: settings.l1_ttl,
             redis_configured: config.redis_url.is_some(),
             cache: Mutex::new(None),
         })
@@ -99,13 +112,11 @@ impl Module for CatalogModule {
             );
             Arc::new(NoCatalogCache)
         } else {
-            let layered = Arc::new(match registry.get::<RedisManager>() {
-                Ok(redis) => {
-                    tracing::info!("catalog cache: L1 in process + L2 in Redis");
-                    LayeredCatalogCache::with_redis(&redis).await
-                }
-                Err(_) => LayeredCatalogCache::in_process(),
-            });
+            let redis = registry.get::<RedisManager>().ok();
+            if redis.is_some() {
+                tracing::info!("catalog cache: L1 in process + L2 in Redis");
+            }
+            let layered = Arc::new(LayeredCatalogCache::new(redis.as_ref(), self.l1_ttl).await);
             *self.cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(layered.clone());
             layered
         };
