@@ -153,10 +153,8 @@ async fn delete_prefix(manager: &RedisManager) {
 }
 
 #[tokio::test]
-async fn two_replicas_share_l2_and_invalidate_each_others_l1() {
-    let Some((a_redis, _a_running)) = local_manager().await else {
-        return;
-    };
+async fn two_redis_replicas_share_l2_and_invalidate_each_others_l1() {
+    let (a_redis, _a_running) = local_manager().await;
     // Replica B: its own connections, the same deployment prefix.
     let b_redis = RedisManager::connect(&test_url(), a_redis.prefix())
         .await
@@ -197,10 +195,8 @@ async fn two_replicas_share_l2_and_invalidate_each_others_l1() {
 }
 
 #[tokio::test]
-async fn a_replicated_cache_without_l2_is_invalidated_by_the_other_replica() {
-    let Some((a_redis, _a_running)) = local_manager().await else {
-        return;
-    };
+async fn a_redis_replicated_cache_without_l2_is_invalidated_by_the_other_replica() {
+    let (a_redis, _a_running) = local_manager().await;
     let b_redis = RedisManager::connect(&test_url(), a_redis.prefix())
         .await
         .unwrap();
@@ -218,10 +214,8 @@ async fn a_replicated_cache_without_l2_is_invalidated_by_the_other_replica() {
 }
 
 #[tokio::test]
-async fn a_replica_that_may_have_missed_invalidations_bypasses_then_flushes_l1() {
-    let Some((mut server, url)) = crate::redis::tests::private_server() else {
-        return;
-    };
+async fn a_redis_replica_that_may_have_missed_invalidations_bypasses_then_flushes_l1() {
+    let (mut server, url) = crate::redis::tests::private_server();
     let port = server.port;
     let redis = crate::redis::tests::connect_when_up(&url).await;
     let _running = crate::redis::tests::Running::start(&redis);
@@ -287,7 +281,7 @@ async fn a_replica_that_may_have_missed_invalidations_bypasses_then_flushes_l1()
 /// Two replicas (own managers, one deployment prefix) of one cache with L2; B keeps L1 `b_ttl`.
 async fn two_replicas_with_l2(
     b_ttl: Duration,
-) -> Option<(
+) -> (
     (
         RedisManager,
         crate::redis::tests::Running,
@@ -298,8 +292,8 @@ async fn two_replicas_with_l2(
         crate::redis::tests::Running,
         TwoLevelCache<u32>,
     ),
-)> {
-    let (a_redis, a_running) = local_manager().await?;
+) {
+    let (a_redis, a_running) = local_manager().await;
     let b_redis = RedisManager::connect(&test_url(), a_redis.prefix())
         .await
         .unwrap();
@@ -308,7 +302,7 @@ async fn two_replicas_with_l2(
     let a = TwoLevelCache::<u32>::with_l2(&settings(hour), &a_redis, hour).await;
     let b = TwoLevelCache::<u32>::with_l2(&settings(b_ttl), &b_redis, hour).await;
     assert!(a.l1_active() && b.l1_active());
-    Some(((a_redis, a_running, a), (b_redis, b_running, b)))
+    ((a_redis, a_running, a), (b_redis, b_running, b))
 }
 
 /// Waits until `held` holds a message: the invalidation reached this replica and was kept back.
@@ -326,11 +320,8 @@ async fn until_held(held: &crate::redis::HeldBack) {
 /// answers with the new value, although its L1 TTL is an hour.
 #[tokio::test]
 async fn a_redis_replica_is_stale_while_the_invalidation_is_in_flight_and_fresh_when_it_arrives() {
-    let Some(((a_redis, _a_running, a), (b_redis, _b_running, b))) =
-        two_replicas_with_l2(Duration::from_secs(3600)).await
-    else {
-        return;
-    };
+    let ((a_redis, _a_running, a), (b_redis, _b_running, b)) =
+        two_replicas_with_l2(Duration::from_secs(3600)).await;
     let loads = Arc::new(AtomicUsize::new(0));
     assert_eq!(
         b.get_or_load("p", &["p1"], counted(&loads, 1))
@@ -383,11 +374,7 @@ async fn a_redis_replica_is_stale_while_the_invalidation_is_in_flight_and_fresh_
 #[tokio::test]
 async fn a_redis_replica_that_never_gets_the_invalidation_is_stale_at_most_for_its_l1_ttl() {
     let bound = Duration::from_secs(2);
-    let Some(((a_redis, _a_running, a), (b_redis, _b_running, b))) =
-        two_replicas_with_l2(bound).await
-    else {
-        return;
-    };
+    let ((a_redis, _a_running, a), (b_redis, _b_running, b)) = two_replicas_with_l2(bound).await;
     let loads = Arc::new(AtomicUsize::new(0));
     let warmed = Instant::now();
     assert_eq!(

@@ -1,6 +1,8 @@
 //! The manager against a real Redis: the local one (`TEST_REDIS_URL`, default
 //! `redis://127.0.0.1:6379`) under a unique prefix, and a private `redis-server` that the
-//! reconnection test can stop. Skipped (loudly) when Redis is not there, failing under `CI=true`.
+//! reconnection test can stop. A missing Redis fails the test (never a silent pass); every test
+//! needing it has `redis` in its path, so `scripts/test` can deselect them (reported as skipped)
+//! when Redis is down outside CI.
 
 use std::{
     sync::{Arc, Mutex},
@@ -16,21 +18,17 @@ pub(crate) fn test_url() -> String {
 }
 
 /// A manager on the local Redis with a unique prefix, its pub/sub loop running.
-pub(crate) async fn local_manager() -> Option<(RedisManager, Running)> {
+pub(crate) async fn local_manager() -> (RedisManager, Running) {
     let prefix = format!("agora-test-{}:", uuid::Uuid::new_v4().simple());
     match RedisManager::connect(&test_url(), &prefix).await {
         Ok(manager) => {
             let running = Running::start(&manager);
-            Some((manager, running))
+            (manager, running)
         }
-        Err(error) => {
-            assert!(
-                !std::env::var("CI").is_ok_and(|v| v == "true"),
-                "CI=true and Redis unavailable: {error}"
-            );
-            eprintln!("\n!!!!! SKIPPED Redis test: {error} !!!!!\n");
-            None
-        }
+        Err(error) => panic!(
+            "Redis is unavailable ({error}): start it (scripts/services.sh), or run \
+             scripts/test, which reports tests needing a missing service as skipped"
+        ),
     }
 }
 
@@ -95,9 +93,7 @@ async fn publish(manager: &RedisManager, channel: &str, payload: &str) {
 
 #[tokio::test]
 async fn messages_reach_only_the_subscribers_of_their_channel() {
-    let Some((manager, _running)) = local_manager().await else {
-        return;
-    };
+    let (manager, _running) = local_manager().await;
     let (a, a_log) = recorder();
     let (b, b_log) = recorder();
     let (a2, a2_log) = recorder();
@@ -126,9 +122,7 @@ async fn messages_reach_only_the_subscribers_of_their_channel() {
 /// channels flow), `release` delivers them in order, dropping the hold discards them.
 #[tokio::test]
 async fn held_back_messages_are_delivered_on_release_and_lost_on_drop() {
-    let Some((manager, _running)) = local_manager().await else {
-        return;
-    };
+    let (manager, _running) = local_manager().await;
     let (a, a_log) = recorder();
     let (b, b_log) = recorder();
     let (channel_a, channel_b) = (manager.key("a"), manager.key("b"));
@@ -210,28 +204,20 @@ pub(crate) async fn connect_when_up(url: &str) -> RedisManager {
     }
 }
 
-/// A private server on a free port and its URL; `None` (skipped loudly) without `redis-server`.
-pub(crate) fn private_server() -> Option<(PrivateRedis, String)> {
+/// A private server on a free port and its URL; a failure without `redis-server`.
+pub(crate) fn private_server() -> (PrivateRedis, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port");
-    let Some(server) = PrivateRedis::start(port) else {
-        assert!(
-            !std::env::var("CI").is_ok_and(|v| v == "true"),
-            "CI=true and no redis-server binary"
-        );
-        eprintln!("\n!!!!! SKIPPED Redis reconnection test: no redis-server binary !!!!!\n");
-        return None;
-    };
-    Some((server, format!("redis://127.0.0.1:{port}")))
+    let server = PrivateRedis::start(port)
+        .expect("redis-server is installed (apt-get install redis-server)");
+    (server, format!("redis://127.0.0.1:{port}"))
 }
 
 #[tokio::test]
 async fn after_a_reconnection_channels_are_resubscribed_and_subscribers_told() {
-    let Some((mut server, url)) = private_server() else {
-        return;
-    };
+    let (mut server, url) = private_server();
     let port = server.port;
     let manager = connect_when_up(&url).await;
     let _running = Running::start(&manager);
