@@ -5,13 +5,13 @@ use agora_domain::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{ColumnIndex, FromRow, Row};
 use uuid::Uuid;
 
 use super::scopes::{order_by, render, Arg};
 use crate::{
     on_pool, on_tx,
-    store::{id_chunks, map_sqlx_error, Database},
+    store::{id_chunks, map_sqlx_error, Column, Database},
 };
 
 /// Products in the relational store, on either backend.
@@ -35,41 +35,84 @@ fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Other(format!("corrupt products row: {what}").into())
 }
 
-macro_rules! product_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        (|| -> Result<Product, StoreError> {
-            let text = |c: &str| row.try_get::<String, _>(c).map_err(map_sqlx_error);
-            let currency = Currency::parse(&text("price_currency")?, "currency")
-                .map_err(|e| corrupt(e.message))?;
-            Ok(Product {
-                id: row.try_get::<Uuid, _>("id").map_err(map_sqlx_error)?,
-                sku: Sku::parse(&text("sku")?).map_err(|e| corrupt(e.message))?,
-                name: ProductName::parse(&text("name")?).map_err(|e| corrupt(e.message))?,
-                description: Description::parse(&text("description")?)
-                    .map_err(|e| corrupt(e.message))?,
-                price: Money {
-                    amount: row
-                        .try_get::<i64, _>("price_amount")
-                        .map_err(map_sqlx_error)?,
-                    currency,
-                },
-                stock: u32::try_from(row.try_get::<i64, _>("stock").map_err(map_sqlx_error)?)
-                    .map_err(corrupt)?,
-                category_id: row
-                    .try_get::<Option<Uuid>, _>("category_id")
-                    .map_err(map_sqlx_error)?,
-                active: row.try_get::<bool, _>("active").map_err(map_sqlx_error)?,
-                version: row.try_get::<i64, _>("version").map_err(map_sqlx_error)?,
-                created_at: row
-                    .try_get::<DateTime<Utc>, _>("created_at")
-                    .map_err(map_sqlx_error)?,
-                updated_at: row
-                    .try_get::<DateTime<Utc>, _>("updated_at")
-                    .map_err(map_sqlx_error)?,
-            })
-        })()
-    }};
+/// A `products` row as stored, decoded by either backend.
+struct ProductRow {
+    id: Uuid,
+    sku: String,
+    name: String,
+    description: String,
+    price_amount: i64,
+    price_currency: String,
+    stock: i64,
+    category_id: Option<Uuid>,
+    active: bool,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl<'r, R: Row> FromRow<'r, R> for ProductRow
+where
+    &'r str: ColumnIndex<R>,
+    Uuid: Column<'r, R>,
+    Option<Uuid>: Column<'r, R>,
+    String: Column<'r, R>,
+    i64: Column<'r, R>,
+    bool: Column<'r, R>,
+    DateTime<Utc>: Column<'r, R>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            sku: row.try_get("sku")?,
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
+            price_amount: row.try_get("price_amount")?,
+            price_currency: row.try_get("price_currency")?,
+            stock: row.try_get("stock")?,
+            category_id: row.try_get("category_id")?,
+            active: row.try_get("active")?,
+            version: row.try_get("version")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+impl TryFrom<ProductRow> for Product {
+    type Error = StoreError;
+
+    /// Stored values pass the same validation as input; a row that does not is corrupt.
+    fn try_from(row: ProductRow) -> Result<Self, StoreError> {
+        let currency =
+            Currency::parse(&row.price_currency, "currency").map_err(|e| corrupt(e.message))?;
+        Ok(Product {
+            id: row.id,
+            sku: Sku::parse(&row.sku).map_err(|e| corrupt(e.message))?,
+            name: ProductName::parse(&row.name).map_err(|e| corrupt(e.message))?,
+            description: Description::parse(&row.description).map_err(|e| corrupt(e.message))?,
+            price: Money {
+                amount: row.price_amount,
+                currency,
+            },
+            stock: u32::try_from(row.stock).map_err(corrupt)?,
+            category_id: row.category_id,
+            active: row.active,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// A [`Product`] from a row of either backend.
+fn product_of<'r, R: Row>(row: &'r R) -> Result<Product, StoreError>
+where
+    ProductRow: FromRow<'r, R>,
+{
+    ProductRow::from_row(row)
+        .map_err(map_sqlx_error)?
+        .try_into()
 }
 
 /// Binds rendered arguments in order; expanded per backend.
@@ -90,6 +133,7 @@ macro_rules! bind_args {
 
 #[async_trait]
 impl ProductRepository for SqlProductRepository {
+    #[tracing::instrument(level = "debug", skip_all, fields(product_id = %p.id))]
     async fn insert(&self, tx: &mut Tx, p: &Product) -> Result<(), StoreError> {
         on_tx!(tx, |conn| {
             sqlx::query(
@@ -116,6 +160,11 @@ impl ProductRepository for SqlProductRepository {
         Ok(())
     }
 
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(product_id = %p.id, expected_version = expected_version)
+    )]
     async fn update(
         &self,
         tx: &mut Tx,
@@ -147,6 +196,7 @@ impl ProductRepository for SqlProductRepository {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(product_id = %id))]
     async fn find(&self, tx: &mut Tx, id: Uuid) -> Result<Option<Product>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM products p WHERE p.id = $1");
         on_tx!(tx, |conn| {
@@ -155,10 +205,11 @@ impl ProductRepository for SqlProductRepository {
                 .fetch_optional(conn)
                 .await
                 .map_err(map_sqlx_error)?;
-            row.map(|row| product_from_row!(row)).transpose()
+            row.map(|row| product_of(&row)).transpose()
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(product_id = %id))]
     async fn get(&self, id: Uuid) -> Result<Option<Product>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM products p WHERE p.id = $1");
         on_pool!(&self.db, |pool| {
@@ -167,10 +218,11 @@ impl ProductRepository for SqlProductRepository {
                 .fetch_optional(pool)
                 .await
                 .map_err(map_sqlx_error)?;
-            row.map(|row| product_from_row!(row)).transpose()
+            row.map(|row| product_of(&row)).transpose()
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(ids = ids.len()))]
     async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<Product>, StoreError> {
         let mut products = Vec::with_capacity(ids.len());
         for (chunk, list) in id_chunks(ids) {
@@ -182,7 +234,7 @@ impl ProductRepository for SqlProductRepository {
                 }
                 let rows = query.fetch_all(pool).await.map_err(map_sqlx_error)?;
                 rows.into_iter()
-                    .map(|row| product_from_row!(row))
+                    .map(|row| product_of(&row))
                     .collect::<Result<_, _>>()?
             });
             products.extend(found);
@@ -190,6 +242,7 @@ impl ProductRepository for SqlProductRepository {
         Ok(products)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, StoreError> {
         let rendered = render(query, self.db.backend());
         let select = format!(
@@ -211,7 +264,7 @@ impl ProductRepository for SqlProductRepository {
                 .map_err(map_sqlx_error)?;
             let items = rows
                 .into_iter()
-                .map(|row| product_from_row!(row))
+                .map(|row| product_of(&row))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Page {
                 items,
@@ -220,6 +273,7 @@ impl ProductRepository for SqlProductRepository {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn count(&self) -> Result<u64, StoreError> {
         let total: i64 = on_pool!(&self.db, |pool| {
             sqlx::query_scalar("SELECT count(*) FROM products")

@@ -5,12 +5,12 @@ use agora_domain::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::{types::Json, Row};
+use sqlx::{types::Json, ColumnIndex, FromRow, Row};
 use uuid::Uuid;
 
 use crate::{
     on_pool, on_tx,
-    store::{id_chunks, like_pattern, map_sqlx_error, Database},
+    store::{id_chunks, like_pattern, map_sqlx_error, Column, Database},
 };
 
 /// Users in the relational store, on either backend.
@@ -33,40 +33,78 @@ fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::Other(format!("corrupt users row: {what}").into())
 }
 
-/// Rebuilds a [`User`] from a row of either backend; expanded per dialect.
-macro_rules! user_from_row {
-    ($row:expr) => {{
-        let row = $row;
-        (|| -> Result<User, StoreError> {
-            let text = |column: &str| row.try_get::<String, _>(column).map_err(map_sqlx_error);
-            Ok(User {
-                id: row.try_get::<Uuid, _>("id").map_err(map_sqlx_error)?,
-                email: Email::parse(&text("email")?).map_err(|e| corrupt(e.message))?,
-                password_hash: text("password_hash")?,
-                name: PersonName::parse(&text("name")?).map_err(|e| corrupt(e.message))?,
-                age: row
-                    .try_get::<Option<i32>, _>("age")
-                    .map_err(map_sqlx_error)?
-                    .and_then(|age| u8::try_from(age).ok()),
-                profile: row
-                    .try_get::<Json<serde_json::Value>, _>("profile")
-                    .map_err(map_sqlx_error)?
-                    .0,
-                role: text("role")?.parse().map_err(corrupt)?,
-                tier: text("tier")?.parse().map_err(corrupt)?,
-                is_verified: row
-                    .try_get::<bool, _>("is_verified")
-                    .map_err(map_sqlx_error)?,
-                disabled: row.try_get::<bool, _>("disabled").map_err(map_sqlx_error)?,
-                created_at: row
-                    .try_get::<DateTime<Utc>, _>("created_at")
-                    .map_err(map_sqlx_error)?,
-                updated_at: row
-                    .try_get::<DateTime<Utc>, _>("updated_at")
-                    .map_err(map_sqlx_error)?,
-            })
-        })()
-    }};
+/// A `users` row as stored, decoded by either backend.
+struct UserRow {
+    id: Uuid,
+    email: String,
+    password_hash: String,
+    name: String,
+    age: Option<i32>,
+    profile: Json<serde_json::Value>,
+    role: String,
+    tier: String,
+    is_verified: bool,
+    disabled: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl<'r, R: Row> FromRow<'r, R> for UserRow
+where
+    &'r str: ColumnIndex<R>,
+    Uuid: Column<'r, R>,
+    String: Column<'r, R>,
+    Option<i32>: Column<'r, R>,
+    Json<serde_json::Value>: Column<'r, R>,
+    bool: Column<'r, R>,
+    DateTime<Utc>: Column<'r, R>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            email: row.try_get("email")?,
+            password_hash: row.try_get("password_hash")?,
+            name: row.try_get("name")?,
+            age: row.try_get("age")?,
+            profile: row.try_get("profile")?,
+            role: row.try_get("role")?,
+            tier: row.try_get("tier")?,
+            is_verified: row.try_get("is_verified")?,
+            disabled: row.try_get("disabled")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = StoreError;
+
+    /// Stored values pass the same validation as input; a row that does not is corrupt.
+    fn try_from(row: UserRow) -> Result<Self, StoreError> {
+        Ok(User {
+            id: row.id,
+            email: Email::parse(&row.email).map_err(|e| corrupt(e.message))?,
+            password_hash: row.password_hash,
+            name: PersonName::parse(&row.name).map_err(|e| corrupt(e.message))?,
+            age: row.age.and_then(|age| u8::try_from(age).ok()),
+            profile: row.profile.0,
+            role: row.role.parse().map_err(corrupt)?,
+            tier: row.tier.parse().map_err(corrupt)?,
+            is_verified: row.is_verified,
+            disabled: row.disabled,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// A [`User`] from a row of either backend.
+fn user_of<'r, R: Row>(row: &'r R) -> Result<User, StoreError>
+where
+    UserRow: FromRow<'r, R>,
+{
+    UserRow::from_row(row).map_err(map_sqlx_error)?.try_into()
 }
 
 /// `WHERE` clause and its text arguments (`$1…`) for a filter.
@@ -98,6 +136,7 @@ fn where_clause(filter: &UserFilter) -> (String, Vec<String>) {
 
 #[async_trait]
 impl UserRepository for SqlUserRepository {
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %user.id))]
     async fn insert(&self, tx: &mut Tx, user: &User) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
@@ -123,6 +162,7 @@ impl UserRepository for SqlUserRepository {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn find_by_email(&self, tx: &mut Tx, email: &Email) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
         on_tx!(tx, |conn| {
@@ -131,10 +171,11 @@ impl UserRepository for SqlUserRepository {
                 .fetch_optional(conn)
                 .await
                 .map_err(map_sqlx_error)?;
-            row.map(|row| user_from_row!(row)).transpose()
+            row.map(|row| user_of(&row)).transpose()
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %id))]
     async fn find_by_id(&self, tx: &mut Tx, id: Uuid) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
         on_tx!(tx, |conn| {
@@ -143,10 +184,11 @@ impl UserRepository for SqlUserRepository {
                 .fetch_optional(conn)
                 .await
                 .map_err(map_sqlx_error)?;
-            row.map(|row| user_from_row!(row)).transpose()
+            row.map(|row| user_of(&row)).transpose()
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %user.id))]
     async fn update(&self, tx: &mut Tx, user: &User) -> Result<(), StoreError> {
         let sql = "UPDATE users SET email = $2, password_hash = $3, name = $4, age = $5, profile = $6, \
                    role = $7, tier = $8, is_verified = $9, disabled = $10, updated_at = $11 WHERE id = $1";
@@ -170,6 +212,7 @@ impl UserRepository for SqlUserRepository {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %id))]
     async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
         on_pool!(&self.db, |pool| {
@@ -178,10 +221,11 @@ impl UserRepository for SqlUserRepository {
                 .fetch_optional(pool)
                 .await
                 .map_err(map_sqlx_error)?;
-            row.map(|row| user_from_row!(row)).transpose()
+            row.map(|row| user_of(&row)).transpose()
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(ids = ids.len()))]
     async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<User>, StoreError> {
         let mut users = Vec::with_capacity(ids.len());
         for (chunk, list) in id_chunks(ids) {
@@ -193,7 +237,7 @@ impl UserRepository for SqlUserRepository {
                 }
                 let rows = query.fetch_all(pool).await.map_err(map_sqlx_error)?;
                 rows.into_iter()
-                    .map(|row| user_from_row!(row))
+                    .map(|row| user_of(&row))
                     .collect::<Result<_, _>>()?
             });
             users.extend(found);
@@ -201,6 +245,7 @@ impl UserRepository for SqlUserRepository {
         Ok(users)
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn get_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
         on_pool!(&self.db, |pool| {
@@ -209,10 +254,11 @@ impl UserRepository for SqlUserRepository {
                 .fetch_optional(pool)
                 .await
                 .map_err(map_sqlx_error)?;
-            row.map(|row| user_from_row!(row)).transpose()
+            row.map(|row| user_of(&row)).transpose()
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list(
         &self,
         filter: &UserFilter,
@@ -240,7 +286,7 @@ impl UserRepository for SqlUserRepository {
             let total = count_query.fetch_one(pool).await.map_err(map_sqlx_error)?;
             let items = rows
                 .into_iter()
-                .map(|row| user_from_row!(row))
+                .map(|row| user_of(&row))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Page {
                 items,
