@@ -24,6 +24,7 @@ mod migrations;
 mod module_contract;
 mod openapi;
 mod outbox;
+mod outbox_crash;
 mod ports;
 mod rate_limits;
 mod schema_round_trip;
