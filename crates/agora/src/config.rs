@@ -578,7 +578,10 @@ fn reject_unknown_keys(layers: &Figment) -> Result<(), ConfigError> {
         .map(|key| {
             let origin = match layers.find_metadata(key).and_then(|m| m.source.as_ref()) {
                 Some(figment::Source::File(path)) => format!("in {}", path.display()),
-                _ => format!("environment variable AGORA_{}?", key.to_uppercase()),
+                _ => {
+                    let var = format!("AGORA_{}", key.to_uppercase());
+                    format!("from environment variable {var} or {var}__*")
+                }
             };
             format!("`{key}`: unknown key ({origin})")
         })
