@@ -1,9 +1,6 @@
 //! The event bus adapter, chosen by configuration (`bus`, `AGORA_BUS`).
 
-use std::sync::Arc;
-
 use agora_adapters::memory::MemoryBus;
-use agora_domain::ports::EventPublisher;
 use serde::{Deserialize, Serialize};
 
 /// Which event bus the outbox relay publishes to.
@@ -32,9 +29,9 @@ impl BusKind {
 /// Builds the configured bus. Selecting an adapter that does not exist yet is a start error
 /// rather than a silent fallback to memory: a deployment that asked for a shared bus and got a
 /// per-process one would lose events between replicas without anyone noticing.
-pub fn build_bus(kind: BusKind) -> anyhow::Result<Arc<dyn EventPublisher>> {
+pub fn build_bus(kind: BusKind) -> anyhow::Result<MemoryBus> {
     match kind {
-        BusKind::Memory => Ok(Arc::new(MemoryBus::new())),
+        BusKind::Memory => Ok(MemoryBus::new()),
         BusKind::Redis | BusKind::Nats => anyhow::bail!(
             "`bus` (AGORA_BUS) = `{}` is not yet available; only `memory` is implemented",
             kind.as_str()

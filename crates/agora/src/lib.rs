@@ -11,14 +11,15 @@ pub mod telemetry;
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
-use agora_domain::ports::{EventPublisher, Mailer};
+use agora_adapters::memory::MemoryBus;
+use agora_domain::ports::{EventHandler, EventPublisher, Mailer};
 use axum::Router;
 
 use crate::{
     config::Config,
     modules::{
-        Context, Contexts, HttpModule, HttpStopped, LocalAddr, MailerOverride, Module,
-        ModuleManager, Registry, StoreModule, HTTP, STORE,
+        Context, Contexts, DeliveryGate, HttpModule, HttpStopped, LocalAddr, MailerOverride,
+        Module, ModuleManager, Registry, StoreModule, HTTP, STORE,
     },
     supervisor::Supervisor,
 };
@@ -29,7 +30,7 @@ pub struct Wiring {
     /// Outgoing mail transport; `None` chooses by configuration (SMTP or the embedded mailbox).
     pub mailer: Option<Arc<dyn Mailer>>,
     /// Event bus; `None` builds the one configuration names (`bus`).
-    pub bus: Option<Arc<dyn EventPublisher>>,
+    pub bus: Option<MemoryBus>,
     /// Routes merged beside the modules' own.
     pub extra_routes: Vec<Router>,
     /// Bounded contexts beyond the binary's own (embedders and the contract test of the module
@@ -83,7 +84,10 @@ impl Application {
             Some(bus) => bus,
             None => bus::build_bus(config.bus)?,
         };
-        registry.provide(bus);
+        registry.provide(Arc::new(bus.clone()) as Arc<dyn EventPublisher>);
+        // The relay delivers nothing until every context has contributed its event handlers.
+        let (open_delivery, gate) = tokio::sync::watch::channel(false);
+        registry.provide(DeliveryGate(gate));
         for router in wiring.extra_routes {
             registry.routes(router.into());
         }
@@ -91,6 +95,12 @@ impl Application {
             supervisor.stop_all().await;
             return Err(error.into());
         }
+        let handlers: Vec<Arc<dyn EventHandler>> = registry.get().unwrap_or_default();
+        for handler in handlers {
+            tracing::debug!(handler = handler.name(), "event handler registered");
+            bus.register(handler);
+        }
+        let _ = open_delivery.send(true);
         let LocalAddr(local_addr) = registry.get()?;
         tracing::info!(target, modules = ?order, "agora started");
         Ok(Self {
@@ -113,7 +123,7 @@ impl Application {
         registry.provide(supervisor.clone());
         // Headless commands deliver nothing (the relay does not run), but they refuse a bus that
         // a server with the same configuration would refuse.
-        registry.provide(bus::build_bus(config.bus)?);
+        registry.provide(Arc::new(bus::build_bus(config.bus)?) as Arc<dyn EventPublisher>);
         registry.provide(modules::Headless);
         if let Err(error) = manager.start_all(&mut registry).await {
             supervisor.stop_all().await;

@@ -1,18 +1,29 @@
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use agora_domain::{
     event::EventEnvelope,
-    ports::{BusError, EventPublisher},
+    ports::{BusError, EventHandler, EventPublisher},
 };
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
-/// In-process bus: fans events out to live subscribers; a recording bus (tests) also keeps every
-/// event for inspection. The serving default does not record, so memory stays flat.
-#[derive(Debug, Clone)]
+/// In-process bus: delivers each event to the registered [`EventHandler`]s before `publish`
+/// returns (so a failing handler fails the publish and the relay retries the event), and fans it
+/// out to live subscribers; a recording bus (tests) also keeps every event for inspection. The
+/// serving default does not record, so memory stays flat.
+#[derive(Clone)]
 pub struct MemoryBus {
     sender: broadcast::Sender<EventEnvelope>,
     published: Option<Arc<Mutex<Vec<EventEnvelope>>>>,
+    handlers: Arc<RwLock<Vec<Arc<dyn EventHandler>>>>,
+}
+
+impl std::fmt::Debug for MemoryBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryBus")
+            .field("recording", &self.published.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for MemoryBus {
@@ -28,7 +39,16 @@ impl MemoryBus {
         Self {
             sender,
             published: None,
+            handlers: Arc::default(),
         }
+    }
+
+    /// Delivers every event published from now on that `handler` wants.
+    pub fn register(&self, handler: Arc<dyn EventHandler>) {
+        self.handlers
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(handler);
     }
 
     /// A bus that also remembers every event (tests).
@@ -73,6 +93,19 @@ impl EventPublisher for MemoryBus {
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .push(event.clone());
+        }
+        let handlers: Vec<Arc<dyn EventHandler>> = self
+            .handlers
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .filter(|h| h.wants(&event.event_type))
+            .cloned()
+            .collect();
+        for handler in handlers {
+            handler.handle(event).await.map_err(|error| {
+                BusError(format!("handler `{}` failed: {}", handler.name(), error.0))
+            })?;
         }
         // No subscriber is not an error.
         let _ = self.sender.send(event.clone());

@@ -8,12 +8,17 @@
 //!   a deployable target of its own, migrations (both dialects), its OpenAPI operations, its
 //!   configuration section;
 //! - **at start**, through the [`Registry`] when its [`Module`] starts: REST routes
-//!   ([`Registry::routes`]), seed steps ([`Registry::seed`]), metric gauges, the services and
-//!   ports it publishes for other contexts, its health checks ([`Module::checks`]).
+//!   ([`Registry::routes`]), seed steps ([`Registry::seed`]), event handlers
+//!   ([`Registry::on_event`]), background jobs (named, restarted tasks on the [`Supervisor`] it
+//!   finds in the registry), metric gauges, the services and ports it publishes for other
+//!   contexts, its health checks ([`Module::checks`]).
+//!
+//! [`Supervisor`]: crate::supervisor::Supervisor
 
 use std::sync::Arc;
 
 use agora_adapters::store::migrations::Migration;
+use agora_domain::ports::EventHandler;
 use agora_http::RestApi;
 use async_trait::async_trait;
 
@@ -85,5 +90,23 @@ impl Registry {
     /// Contributes a seed step to `agora seed`.
     pub fn seed(&mut self, step: impl SeedStep + 'static) {
         self.append(Arc::new(step) as Arc<dyn SeedStep>);
+    }
+
+    /// Contributes an event handler: the core registers it with the bus once every module has
+    /// started, before the relay delivers anything.
+    pub fn on_event(&mut self, handler: impl EventHandler + 'static) {
+        self.append(Arc::new(handler) as Arc<dyn EventHandler>);
+    }
+}
+
+/// Opens (true) once every context's event handlers are registered; the outbox relay waits for
+/// it, so no event is delivered before its handlers can see it.
+#[derive(Clone)]
+pub struct DeliveryGate(pub tokio::sync::watch::Receiver<bool>);
+
+impl DeliveryGate {
+    /// Resolves when delivery may start (never, if the process stops first).
+    pub async fn opened(mut self) {
+        let _ = self.0.wait_for(|open| *open).await;
     }
 }

@@ -19,7 +19,7 @@ mod store;
 mod targets;
 mod verifier;
 
-pub use context::{Context, SeedStep};
+pub use context::{Context, DeliveryGate, SeedStep};
 pub use http::{HttpModule, HttpStopped, LocalAddr};
 pub use identity::{argon2_params, connect_redis, identity_services, IdentityServices};
 pub use keys::{configured_key, retirement_grace};

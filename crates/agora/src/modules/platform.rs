@@ -3,7 +3,7 @@ use std::{
     time::Duration,
 };
 
-use super::{Context, Module, Registry};
+use super::{Context, DeliveryGate, Module, Registry};
 use crate::{
     config::{Config, Secret},
     supervisor::{StopSignal, Supervisor},
@@ -80,8 +80,13 @@ async fn relay_loop(
     relay: OutboxRelay,
     interval: Duration,
     wake: Arc<tokio::sync::Notify>,
+    gate: DeliveryGate,
     mut stop: StopSignal,
 ) -> anyhow::Result<()> {
+    tokio::select! {
+        _ = stop.wait_for(|s| *s) => return Ok(()),
+        () = gate.opened() => {}
+    }
     let mut next_purge = tokio::time::Instant::now();
     loop {
         // Delivered rows are kept a week for inspection, then dropped so the table stays small.
@@ -162,8 +167,9 @@ impl Module for PlatformModule {
         let relay = OutboxRelay::new(outbox.clone(), mailer, bus, RetryPolicy::default());
         let supervisor: Supervisor = registry.get()?;
         let interval = self.poll_interval;
+        let gate: DeliveryGate = registry.get()?;
         supervisor.spawn(RELAY_TASK, move |stop| {
-            relay_loop(relay.clone(), interval, wake.clone(), stop)
+            relay_loop(relay.clone(), interval, wake.clone(), gate.clone(), stop)
         });
         *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
         Ok(())

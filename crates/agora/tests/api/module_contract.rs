@@ -1,7 +1,7 @@
 //! The module contract is generic: a bounded context the core has never heard of — defined here,
 //! outside the binary — contributes a migration, REST routes with their OpenAPI operations, a
-//! seed step, a configuration section, a constraint → error mapping and a readiness check, and
-//! the core picks up every one of them. The guide `docs/how-to-add-a-module.md` walks through the
+//! seed step, an event handler, a configuration section, a constraint → error mapping and a
+//! readiness check, and the core picks up every one of them. The guide `docs/how-to-add-a-module.md` walks through the
 //! same pieces for a real context.
 
 use std::sync::Arc;
@@ -15,6 +15,10 @@ use agora_adapters::{
     store::{map_sqlx_error, migrations::Migration, Database},
 };
 use agora_app::{AppError, OnConstraint};
+use agora_domain::{
+    event::EventEnvelope,
+    ports::{BusError, EventHandler},
+};
 use agora_http::{ApiError, ApiJson, Check, CheckStatus};
 use async_trait::async_trait;
 use axum::{extract::State, http::StatusCode, Json};
@@ -95,6 +99,25 @@ struct Book {
     greeting: String,
 }
 
+/// Counts the users who joined, from identity's `user.created` events.
+#[derive(Clone, Default)]
+struct Newcomers(Arc<std::sync::Mutex<Vec<String>>>);
+
+#[async_trait]
+impl EventHandler for Newcomers {
+    fn name(&self) -> &'static str {
+        "guestbook-newcomers"
+    }
+    fn wants(&self, event_type: &str) -> bool {
+        event_type == "user.created"
+    }
+    async fn handle(&self, event: &EventEnvelope) -> Result<(), BusError> {
+        let email = event.data["email"].as_str().unwrap_or_default().to_owned();
+        self.0.lock().unwrap().push(email);
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Module for GuestbookModule {
     fn name(&self) -> &'static str {
@@ -107,6 +130,9 @@ impl Module for GuestbookModule {
         };
         registry.routes(api().with_state(book.clone()));
         registry.seed(Seed(book));
+        let newcomers = Newcomers::default();
+        registry.on_event(newcomers.clone());
+        registry.provide(newcomers);
         Ok(())
     }
     async fn checks(&self) -> Vec<Check> {
@@ -243,6 +269,30 @@ async fn a_context_defined_outside_the_core_is_fully_wired(backend: Backend) {
         "{item}"
     );
     assert!(doc["paths"]["/api/products"].is_object());
+
+    // Its event handler sees what other contexts publish (identity's `user.created`).
+    let created = app
+        .post(
+            "/api/users",
+            None,
+            &json!({ "email": "newcomer@example.org", "password": "Passw0rdX", "name": "New Comer" }),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let newcomers: Newcomers = app.service();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !newcomers
+        .0
+        .lock()
+        .unwrap()
+        .contains(&"newcomer@example.org".to_owned())
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no user.created within 10 s"
+        );
+        tokio::task::yield_now().await; // poll: until the relay delivered the event
+    }
 
     // Its readiness check is part of /ready.
     let ready: Value = app.get("/ready").await.json().await.unwrap();

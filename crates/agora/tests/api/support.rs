@@ -140,7 +140,7 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> TestApp {
     let bus = MemoryBus::recording();
     let wiring = Wiring {
         mailer: spawn.mailer,
-        bus: Some(Arc::new(bus.clone())),
+        bus: Some(bus.clone()),
         extra_routes: spawn.extra_routes,
         contexts: spawn.contexts,
     };

@@ -19,7 +19,7 @@ mod password;
 mod ratelimit;
 mod store;
 
-pub use bus::{BusError, EventPublisher};
+pub use bus::{BusError, EventHandler, EventPublisher};
 pub use cache::{Load, TaggedCache};
 pub use catalog::{
     CatalogCache, CategoryRepository, ProductCatalog, ProductRepository, ProductSnapshot,
