@@ -64,7 +64,7 @@ mod tests {
     fn buses_not_implemented_yet_fail_naming_the_key() {
         assert!(build_bus(BusKind::Memory).is_ok());
         for kind in [BusKind::Redis, BusKind::Nats] {
-            let error = build_bus(kind).err().expect("not available").to_string();
+            let error = build_bus(kind).expect_err("not available").to_string();
             assert!(error.contains("AGORA_BUS"), "{error}");
             assert!(error.contains("not yet available"), "{error}");
         }
