@@ -91,6 +91,11 @@ impl Identity {
             .await?;
         let user_id = redeemed(redemption, "Reset link")?;
         tracing::Span::current().record("user_id", tracing::field::display(user_id));
+        // One used link kills the others still in mailboxes: each is a way into the account.
+        self.deps
+            .email_tokens
+            .spend_all(&mut tx, user_id, EmailTokenPurpose::ResetPassword, now)
+            .await?;
         let mut user = self
             .deps
             .users

@@ -73,6 +73,31 @@ async fn a_reset_link_works_once() {
 }
 
 #[tokio::test]
+async fn using_one_reset_link_kills_the_other_outstanding_ones() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        t.identity
+            .forgot_password(Some("grace@example.com".into()), None)
+            .await
+            .unwrap();
+        tokens.push(token_in(&last_mail_to(&t, "grace@example.com")));
+    }
+    let reset = |token: &String| ResetPasswordInput {
+        token: Some(token.clone()),
+        password: Some(NEW_PASSWORD.into()),
+    };
+    t.identity.reset_password(reset(&tokens[1])).await.unwrap();
+    for other in [&tokens[0], &tokens[2]] {
+        assert_eq!(
+            fields(t.identity.reset_password(reset(other)).await.unwrap_err()),
+            ["token"]
+        );
+    }
+}
+
+#[tokio::test]
 async fn forgetting_the_password_of_an_unknown_email_looks_the_same_and_sends_nothing() {
     let t = testing::identity().await;
     t.identity
