@@ -17,8 +17,12 @@ use agora_adapters::{
     redis::RedisManager,
     store::Database,
 };
-use agora_app::identity::{
-    Identity, IdentityDeps, IdentitySettings, SeedDemoAccounts, SeedOutcome,
+use agora_app::{
+    identity::{
+        Identity, IdentityDeps, IdentitySettings, PasswordResetJob, SeedDemoAccounts, SeedOutcome,
+        PASSWORD_RESET_JOB,
+    },
+    platform::Jobs,
 };
 use agora_domain::ports::{
     identity::UserDirectory, Outbox, PasswordHasher, TokenDenylist, UnitOfWork, UserRepository,
@@ -254,6 +258,11 @@ impl Module for IdentityModule {
             services.users.clone(),
             services.hasher.clone(),
         )));
+        // The relay runs the deferred half of forgot-password (ADR 0015).
+        registry.get::<Jobs>()?.register(
+            PASSWORD_RESET_JOB,
+            Arc::new(PasswordResetJob(identity.clone())),
+        );
         registry.provide(Arc::new(identity.clone()) as SharedAuthenticator);
         registry.provide(identity.clone());
         registry.provide(Arc::new(identity.clone()) as Arc<dyn UserDirectory>);

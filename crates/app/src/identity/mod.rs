@@ -29,7 +29,9 @@ use agora_domain::{
 
 pub use admin::{AdminUserChange, UserListQuery};
 pub use authenticate::{Authenticator, TokenAuthenticator};
-pub use passwords::{ChangePasswordInput, ResetPasswordInput};
+pub use passwords::{
+    ChangePasswordInput, PasswordResetJob, ResetPasswordInput, PASSWORD_RESET_JOB,
+};
 pub use profile::ProfileChange;
 pub use register::{CreateUserInput, RegisterInput};
 pub use seed::{DemoAccount, SeedDemoAccounts, SeedOutcome, DEMO_ACCOUNTS};

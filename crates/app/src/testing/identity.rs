@@ -69,6 +69,7 @@ impl UserRepository for MemoryDb {
             .collect())
     }
     async fn get_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        self.check("users.get_by_email")?;
         Ok(self
             .committed()
             .users
