@@ -285,7 +285,7 @@ impl JwtAccessTokens {
 impl AccessTokens for JwtAccessTokens {
     async fn issue(&self, grant: &AccessGrant) -> Result<(String, u64), TokenError> {
         let signer = self.signer().await;
-        let now = Utc::now().timestamp();
+        let now = grant.issued_at.timestamp();
         let lifetime = i64::try_from(self.settings.lifetime_secs).unwrap_or(i64::MAX);
         let claims = Claims {
             sub: grant.user_id,
@@ -293,7 +293,7 @@ impl AccessTokens for JwtAccessTokens {
             tier: grant.tier.as_str().into(),
             ev: grant.email_verified,
             sid: grant.session_id,
-            jti: Uuid::now_v7().to_string(),
+            jti: grant.token_id.to_string(),
             iat: now,
             nbf: now,
             exp: now.saturating_add(lifetime),
@@ -336,6 +336,8 @@ mod tests {
             tier: Tier::Pro,
             email_verified: true,
             session_id: Uuid::now_v7(),
+            token_id: Uuid::now_v7(),
+            issued_at: Utc::now(),
         }
     }
 

@@ -32,6 +32,27 @@ impl SecretTokens for RandomSecretTokens {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
+
+    fn derive(&self, secret: &str, context: &[u8]) -> String {
+        // HMAC-SHA256 keyed with the secret: the secret is 256 random bits, so the result is
+        // as unguessable as the secret and reveals nothing about it.
+        let mut key = [0u8; 64];
+        if secret.len() > 64 {
+            key[..32].copy_from_slice(&Sha256::digest(secret.as_bytes()));
+        } else {
+            key[..secret.len()].copy_from_slice(secret.as_bytes());
+        }
+        let pad = |byte: u8| key.map(|k| k ^ byte);
+        let inner = Sha256::new()
+            .chain_update(pad(0x36))
+            .chain_update(context)
+            .finalize();
+        let outer = Sha256::new()
+            .chain_update(pad(0x5c))
+            .chain_update(inner)
+            .finalize();
+        URL_SAFE_NO_PAD.encode(outer)
+    }
 }
 
 /// Deletes the rows of a token table (`table` is a literal from this module, never input) that expired
@@ -86,6 +107,28 @@ impl EmailTokenRepository for SqlEmailTokenRepository {
             .map_err(map_sqlx_error)?;
         });
         Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(purpose = purpose.as_str()))]
+    async fn spend_all(
+        &self,
+        tx: &mut Tx,
+        user_id: Uuid,
+        purpose: EmailTokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        on_tx!(tx, |conn| {
+            let done = sqlx::query(
+                "UPDATE email_tokens SET used_at = $1 WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(user_id)
+            .bind(purpose.as_str())
+            .execute(conn)
+            .await
+            .map_err(map_sqlx_error)?;
+            Ok(done.rows_affected())
+        })
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(purpose = purpose.as_str()))]
@@ -290,5 +333,21 @@ mod tests {
         assert_ne!(token, secrets.generate());
         assert_eq!(secrets.hash(&token), secrets.hash(&token));
         assert_eq!(secrets.hash(&token).len(), 64);
+    }
+
+    #[test]
+    fn derive_is_hmac_sha256() {
+        // RFC 4231 test case 2 ("Jefe" / "what do ya want for nothing?").
+        let mac = RandomSecretTokens.derive("Jefe", b"what do ya want for nothing?");
+        let hex: String = URL_SAFE_NO_PAD
+            .decode(mac)
+            .unwrap()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            hex,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

@@ -42,6 +42,7 @@ fn encode(message: &OutboxMessage) -> Result<(&'static str, serde_json::Value), 
     let encoded = match message {
         OutboxMessage::Mail(mail) => ("mail", serde_json::to_value(mail)),
         OutboxMessage::Event(event) => ("event", serde_json::to_value(event)),
+        OutboxMessage::Job(job) => ("job", serde_json::to_value(job)),
     };
     match encoded {
         (kind, Ok(payload)) => Ok((kind, payload)),
@@ -57,6 +58,9 @@ fn decode(kind: &str, payload: serde_json::Value) -> Result<OutboxMessage, Store
             .map_err(corrupt),
         "event" => serde_json::from_value::<EventEnvelope>(payload)
             .map(OutboxMessage::Event)
+            .map_err(corrupt),
+        "job" => serde_json::from_value::<agora_domain::ports::Job>(payload)
+            .map(OutboxMessage::Job)
             .map_err(corrupt),
         other => Err(StoreError::Other(
             format!("unknown outbox kind {other}").into(),

@@ -4,7 +4,10 @@ use std::{
 };
 
 use super::{Context, Module, Registry, SeedStep};
-use crate::{config::Config, supervisor::Supervisor};
+use crate::{
+    config::{Config, ConfigError},
+    supervisor::Supervisor,
+};
 use agora_adapters::{
     identity::{
         RandomSecretTokens, RedisDenylist, SqlAuditLog, SqlDenylist, SqlEmailTokenRepository,
@@ -14,8 +17,12 @@ use agora_adapters::{
     redis::RedisManager,
     store::Database,
 };
-use agora_app::identity::{
-    Identity, IdentityDeps, IdentitySettings, SeedDemoAccounts, SeedOutcome,
+use agora_app::{
+    identity::{
+        Identity, IdentityDeps, IdentitySettings, PasswordResetJob, SeedDemoAccounts, SeedOutcome,
+        PASSWORD_RESET_JOB,
+    },
+    platform::Jobs,
 };
 use agora_domain::ports::{
     identity::UserDirectory, Outbox, PasswordHasher, TokenDenylist, UnitOfWork, UserRepository,
@@ -54,8 +61,39 @@ impl Context for IdentityContext {
         agora_http::identity::api().into_openapi()
     }
 
+    fn config_section(&self) -> Option<&'static str> {
+        Some("identity")
+    }
+
+    fn check_config(&self, config: &Config) -> Result<(), ConfigError> {
+        config.section::<IdentityConfig>("identity").map(drop)
+    }
+
     fn module(&self, config: &Config) -> anyhow::Result<Arc<dyn Module>> {
-        Ok(Arc::new(IdentityModule::new(config)))
+        Ok(Arc::new(IdentityModule::new(config)?))
+    }
+}
+
+/// `[identity]` (`AGORA_IDENTITY__*`).
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// How long a spent refresh token still returns the pair it was exchanged for (two tabs
+    /// refreshing at once); `0s` disables it. A later reuse revokes the family (ADR 0015).
+    #[serde(with = "humantime_serde")]
+    pub refresh_grace: Duration,
+    /// Registration with a taken email answers 201 like a new one and mails the address's owner,
+    /// instead of 409 `email_taken` (which tells anyone that the address has an account).
+    pub registration_conceal_taken: bool,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        let defaults = IdentitySettings::default();
+        Self {
+            refresh_grace: defaults.refresh_grace,
+            registration_conceal_taken: defaults.registration_conceal_taken,
+        }
     }
 }
 
@@ -117,16 +155,18 @@ pub async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionMa
 /// `denied_tokens` and `audit_log`.
 pub struct IdentityModule {
     config: Config,
+    settings: IdentityConfig,
     supervisor: Mutex<Option<Supervisor>>,
 }
 
 impl IdentityModule {
     /// The module for this configuration.
-    pub fn new(config: &Config) -> Self {
-        Self {
+    pub fn new(config: &Config) -> Result<Self, ConfigError> {
+        Ok(Self {
             config: config.clone(),
+            settings: config.section("identity")?,
             supervisor: Mutex::new(None),
-        }
+        })
     }
 }
 
@@ -207,6 +247,8 @@ impl Module for IdentityModule {
                 .enabled
                 .then_some(self.config.rate_limit.auth_failures),
             auth_fail_open: self.config.rate_limit.fail_open,
+            refresh_grace: self.settings.refresh_grace,
+            registration_conceal_taken: self.settings.registration_conceal_taken,
             ..IdentitySettings::default()
         };
         let identity = Identity::new(deps, settings).await?;
@@ -216,6 +258,11 @@ impl Module for IdentityModule {
             services.users.clone(),
             services.hasher.clone(),
         )));
+        // The relay runs the deferred half of forgot-password (ADR 0015).
+        registry.get::<Jobs>()?.register(
+            PASSWORD_RESET_JOB,
+            Arc::new(PasswordResetJob(identity.clone())),
+        );
         registry.provide(Arc::new(identity.clone()) as SharedAuthenticator);
         registry.provide(identity.clone());
         registry.provide(Arc::new(identity.clone()) as Arc<dyn UserDirectory>);

@@ -12,7 +12,7 @@ use agora_adapters::{
     platform::{SmtpMailer, SqlMailbox, SqlOutbox},
     store::Database,
 };
-use agora_app::platform::{Mailbox, OutboxRelay, RetryPolicy};
+use agora_app::platform::{Jobs, Mailbox, OutboxRelay, RetryPolicy};
 use agora_domain::ports::{EventPublisher, Mailer, Outbox};
 use agora_http::{Check, CheckStatus, MetricsSource};
 use async_trait::async_trait;
@@ -159,12 +159,16 @@ impl Module for PlatformModule {
             }
         };
         registry.provide(outbox.clone());
+        // Contexts started after platform register their job handlers here (identity's
+        // password-reset lookup); the relay reads it.
+        let jobs = Jobs::default();
+        registry.provide(jobs.clone());
         registry.append(Arc::new(OutboxGauge(outbox.clone())) as Arc<dyn MetricsSource>);
         if registry.get::<super::Headless>().is_ok() {
             return Ok(());
         }
         let bus: Arc<dyn EventPublisher> = registry.get()?;
-        let relay = OutboxRelay::new(outbox.clone(), mailer, bus, RetryPolicy::default());
+        let relay = OutboxRelay::new(outbox.clone(), mailer, bus, jobs, RetryPolicy::default());
         let supervisor: Supervisor = registry.get()?;
         let interval = self.poll_interval;
         let gate: DeliveryGate = registry.get()?;

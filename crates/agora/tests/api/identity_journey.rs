@@ -73,7 +73,9 @@ async fn the_whole_journey(app: &TestApp) -> (String, String) {
     assert_ne!(new_refresh, refresh);
     assert_eq!(app.get_as(&new_access, "/api/users/me").await.status(), 200);
 
-    // Replaying the spent token: the whole family dies, including the fresh pair.
+    // Replaying the spent token after the grace period (ADR 0015): the whole family dies,
+    // including the fresh pair.
+    app.age_spent_refresh_tokens().await;
     let (status, body) = error_code(
         app.post("/api/auth/refresh", None, &json!({"refreshToken": refresh}))
             .await,

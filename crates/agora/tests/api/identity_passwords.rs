@@ -378,7 +378,59 @@ async fn the_profile_can_be_updated_within_the_rules(app: TestApp) {
     assert_eq!(response.status(), 401);
 }
 
+/// Three reset links in a mailbox; the second is used; the other two are dead.
+async fn using_one_reset_link_kills_the_other_outstanding_ones(app: TestApp) {
+    let email = "links@example.org";
+    app.create_user(email, "Secret123", Role::User, Tier::Free)
+        .await;
+    for _ in 0..3 {
+        let response = app
+            .post("/api/auth/forgot-password", None, &json!({"email": email}))
+            .await;
+        assert_eq!(response.status(), 202);
+    }
+    app.drain_outbox().await;
+    use agora_domain::ports::MailboxReader as _;
+    let mails = agora_adapters::platform::SqlMailbox::new(app.db.clone())
+        .list(
+            Some(email),
+            agora_domain::paging::PageRequest { page: 1, limit: 10 },
+            false,
+        )
+        .await
+        .unwrap();
+    let tokens: Vec<String> = mails
+        .items
+        .iter()
+        .filter(|m| m.mail.subject == "Reset your password")
+        .map(|m| token_from(&m.mail))
+        .collect();
+    assert_eq!(tokens.len(), 3);
+    let reset = |token: &str, password: &str| json!({"token": token, "password": password});
+    let used = app
+        .post(
+            "/api/auth/reset-password",
+            None,
+            &reset(&tokens[1], "Changed456"),
+        )
+        .await;
+    assert_eq!(used.status(), 204);
+    for other in [&tokens[0], &tokens[2]] {
+        let (status, body) = status_and_body(
+            app.post("/api/auth/reset-password", None, &reset(other, "Again7890"))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            (status, body["details"][0]["field"].as_str()),
+            (400, Some("token"))
+        );
+    }
+    app.login(email, "Changed456").await;
+}
+
 both_backends!(
+    using_one_reset_link_kills_the_other_outstanding_ones,
     verification_tokens_are_single_use,
     an_expired_verification_link_is_400,
     resending_needs_a_login_and_sends_a_new_link,

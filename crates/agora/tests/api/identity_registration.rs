@@ -2,7 +2,10 @@
 
 use serde_json::{json, Value};
 
-use crate::{both_backends, support::TestApp};
+use crate::{
+    both_backends,
+    support::{spawn_app_with, Backend, Spawn, TestApp},
+};
 
 /// Posts a registration and returns (status, body).
 async fn register(app: &TestApp, body: Value) -> (u16, Value) {
@@ -234,3 +237,52 @@ both_backends!(
     only_an_admin_may_register_an_admin,
     a_registration_queues_exactly_one_mail_and_one_event,
 );
+
+/// With `identity.registration_conceal_taken`, a taken email answers 201 with the same body
+/// shape as a new account, and the owner gets a mail instead of the visitor learning anything.
+async fn concealed_registration(backend: Backend) {
+    let spawn = Spawn {
+        configure: Some(Box::new(|config| {
+            config.set_section(
+                "identity",
+                serde_json::json!({ "registration_conceal_taken": true }),
+            );
+        })),
+        ..Default::default()
+    };
+    let app = spawn_app_with(backend, spawn).await;
+    let body = serde_json::json!({
+        "email": "owner@example.org", "password": "Secret123", "name": "Olive Owner"
+    });
+    let first = app.post("/api/users", None, &body).await;
+    assert_eq!(first.status(), 201);
+    let first: serde_json::Value = first.json().await.unwrap();
+    let again = app.post("/api/users", None, &body).await;
+    assert_eq!(again.status(), 201);
+    let again: serde_json::Value = again.json().await.unwrap();
+    let keys = |v: &serde_json::Value| {
+        let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(keys(&again), keys(&first));
+    assert_ne!(again["id"], first["id"]);
+    assert_eq!(again["isVerified"], false);
+    assert_eq!(app.count("users").await, 1);
+    app.wait_for_mail(
+        "owner@example.org",
+        "Someone tried to register with your address",
+    )
+    .await;
+    app.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn concealed_registration_with_a_taken_email_answers_201_and_mails_the_owner_sqlite() {
+    concealed_registration(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn concealed_registration_with_a_taken_email_answers_201_and_mails_the_owner_postgres() {
+    concealed_registration(Backend::Postgres).await;
+}

@@ -267,6 +267,8 @@ async fn reusing_a_spent_refresh_token_revokes_the_whole_family(app: TestApp) {
     );
     assert_ne!(r1, r2);
 
+    // Past the grace period in which a second tab may still present r1 (ADR 0015).
+    app.age_spent_refresh_tokens().await;
     assert_revoked(refresh(&app, r1).await).await;
     assert_revoked(refresh(&app, r2).await).await;
     assert_revoked(app.get_as(a2, "/api/users/me").await).await;
@@ -288,6 +290,87 @@ async fn reusing_a_spent_refresh_token_revokes_the_whole_family(app: TestApp) {
         actions.contains(&"auth.refresh_reuse_detected"),
         "{actions:?}"
     );
+}
+
+/// Ten tabs refresh with the same token at once: each gets the same new pair, and the session
+/// lives on (the refresh grace period, ADR 0015).
+async fn concurrent_refreshes_with_one_token_all_get_the_same_pair(app: TestApp) {
+    app.create_user(EMAIL, PASSWORD, Role::User, Tier::Free)
+        .await;
+    let first = app.login(EMAIL, PASSWORD).await;
+    let r1 = first["refreshToken"].as_str().unwrap().to_owned();
+    // Warm the client's connections so the racers start together.
+    let warm = app.get("/health").await;
+    assert_eq!(warm.status(), 200);
+
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(10));
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let (client, url, token, barrier) = (
+            app.client.clone(),
+            app.url("/api/auth/refresh"),
+            r1.clone(),
+            barrier.clone(),
+        );
+        racers.spawn(async move {
+            barrier.wait().await;
+            let response = client
+                .post(url)
+                .json(&json!({ "refreshToken": token }))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        });
+    }
+    let mut pairs = Vec::new();
+    while let Some(outcome) = racers.join_next().await {
+        let (status, body) = outcome.unwrap();
+        assert_eq!(status, 200, "{body}");
+        pairs.push((
+            body["accessToken"].as_str().unwrap().to_owned(),
+            body["refreshToken"].as_str().unwrap().to_owned(),
+        ));
+    }
+    assert_eq!(pairs.len(), 10);
+    assert!(pairs.iter().all(|pair| *pair == pairs[0]), "{pairs:?}");
+    let (access, rotated) = &pairs[0];
+    assert_ne!(*rotated, r1);
+    assert_eq!(
+        app.count("refresh_tokens").await,
+        2,
+        "one rotation, not ten"
+    );
+
+    // The family lives on: the pair works, and rotates further.
+    assert_eq!(app.get_as(access, "/api/users/me").await.status(), 200);
+    let next = refresh(&app, rotated).await;
+    assert_eq!(next.status(), 200);
+}
+
+/// After the grace period, the spent token is a replay again: 401 `token_revoked`, and every
+/// token of the family (including the pair the grace period handed out) is dead.
+async fn a_spent_refresh_token_after_the_grace_period_revokes_the_family(app: TestApp) {
+    app.create_user(EMAIL, PASSWORD, Role::User, Tier::Free)
+        .await;
+    let first = app.login(EMAIL, PASSWORD).await;
+    let r1 = first["refreshToken"].as_str().unwrap();
+    let rotated: Value = refresh(&app, r1).await.json().await.unwrap();
+    let again = refresh(&app, r1).await;
+    assert_eq!(again.status(), 200, "within the grace period");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["refreshToken"], rotated["refreshToken"]);
+    assert_eq!(again["accessToken"], rotated["accessToken"]);
+
+    app.age_spent_refresh_tokens().await;
+    assert_revoked(refresh(&app, r1).await).await;
+    assert_revoked(refresh(&app, rotated["refreshToken"].as_str().unwrap()).await).await;
+    assert_revoked(
+        app.get_as(rotated["accessToken"].as_str().unwrap(), "/api/users/me")
+            .await,
+    )
+    .await;
 }
 
 /// The body as text, after checking it carries no password or hash in any form.
@@ -334,6 +417,8 @@ async fn responses_never_carry_passwords_hashes_or_stray_tokens(app: TestApp) {
 
 both_backends!(
     a_logged_out_access_token_is_revoked,
+    a_spent_refresh_token_after_the_grace_period_revokes_the_family,
+    concurrent_refreshes_with_one_token_all_get_the_same_pair,
     missing_or_malformed_credentials_are_rejected,
     reusing_a_spent_refresh_token_revokes_the_whole_family,
     responses_never_carry_passwords_hashes_or_stray_tokens,

@@ -79,6 +79,7 @@ fn key_of(message: &OutboxMessage) -> String {
     match message {
         OutboxMessage::Mail(mail) => mail.subject.clone(),
         OutboxMessage::Event(event) => event.id.to_string(),
+        OutboxMessage::Job(job) => job.kind.clone(),
     }
 }
 
@@ -141,6 +142,7 @@ fn relay(db: &Database, recorder: &Recorder, retry: RetryPolicy) -> OutboxRelay 
         Arc::new(SqlOutbox::new(db.clone())),
         Arc::new(recorder.clone()),
         Arc::new(recorder.clone()),
+        agora_app::platform::Jobs::default(),
         retry,
     )
 }

@@ -503,6 +503,22 @@ impl TestApp {
             .total
     }
 
+    /// Moves the exchange of every spent refresh token an hour into the past: the clock moving
+    /// on beyond the refresh grace period (ADR 0015), without waiting for it.
+    pub async fn age_spent_refresh_tokens(&self) {
+        let sql = "UPDATE refresh_tokens SET used_at = $1 WHERE used_at IS NOT NULL";
+        let past = chrono::Utc::now() - chrono::Duration::hours(1);
+        match &self.db {
+            Database::Sqlite(db) => sqlx::query(sql)
+                .bind(past)
+                .execute(db.writer())
+                .await
+                .map(drop),
+            Database::Postgres(pool) => sqlx::query(sql).bind(past).execute(pool).await.map(drop),
+        }
+        .expect("ageing spent refresh tokens");
+    }
+
     /// Rows in a table (for "nothing half-written" checks).
     pub async fn count(&self, table: &str) -> i64 {
         let sql = format!("SELECT count(*) FROM {table}");

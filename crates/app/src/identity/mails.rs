@@ -76,6 +76,25 @@ pub(crate) fn password_reset(to: &str, name: &str, public_url: &str, token: &str
     )
 }
 
+/// Subject of the mail that tells an account's owner about a registration with their address.
+pub(crate) const REGISTRATION_ATTEMPT_SUBJECT: &str = "Someone tried to register with your address";
+
+/// Sent instead of 409 `email_taken` when `identity.registration_conceal_taken` is on.
+pub(crate) fn registration_attempt(to: &str, name: &str, public_url: &str) -> OutgoingMail {
+    let link = format!("{public_url}/forgot-password");
+    render(
+        to,
+        REGISTRATION_ATTEMPT_SUBJECT,
+        name,
+        &[
+            "Someone tried to register a new Agora account with your email address, which already has one. No account was created.",
+            "If it was you, log in instead — or reset your password with the link below. If it was not you, ignore this mail.",
+        ],
+        &link,
+        "Reset my password",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,9 @@ use agora_domain::{
 
 pub use admin::{AdminUserChange, UserListQuery};
 pub use authenticate::{Authenticator, TokenAuthenticator};
-pub use passwords::{ChangePasswordInput, ResetPasswordInput};
+pub use passwords::{
+    ChangePasswordInput, PasswordResetJob, ResetPasswordInput, PASSWORD_RESET_JOB,
+};
 pub use profile::ProfileChange;
 pub use register::{CreateUserInput, RegisterInput};
 pub use seed::{DemoAccount, SeedDemoAccounts, SeedOutcome, DEMO_ACCOUNTS};
@@ -77,6 +79,11 @@ pub struct IdentitySettings {
     pub auth_failures: Option<Quota>,
     /// With the limiter's backend down: allow attempts uncounted (true) or answer 503.
     pub auth_fail_open: bool,
+    /// How long a spent refresh token still returns the pair it was exchanged for (two tabs
+    /// refreshing at once); zero disables it. A reuse after it revokes the family (ADR 0015).
+    pub refresh_grace: Duration,
+    /// Registration with a taken email answers 201 (and mails the owner) instead of 409.
+    pub registration_conceal_taken: bool,
 }
 
 impl Default for IdentitySettings {
@@ -91,6 +98,8 @@ impl Default for IdentitySettings {
                 period: Duration::from_secs(15 * 60),
             }),
             auth_fail_open: true,
+            refresh_grace: Duration::from_secs(10),
+            registration_conceal_taken: false,
         }
     }
 }

@@ -3,6 +3,10 @@ use agora_domain::{
     FieldError,
 };
 
+use agora_domain::ports::{Job, JobHandler, OutboxMessage};
+use async_trait::async_trait;
+use serde_json::json;
+
 use super::{sessions::redeemed, Identity};
 use crate::AppError;
 
@@ -25,8 +29,10 @@ pub struct ChangePasswordInput {
 }
 
 impl Identity {
-    /// Mails a reset link if the address belongs to an active account. The caller always gets the
-    /// same answer, so the endpoint cannot be used to discover accounts.
+    /// Asks for a reset link. The request path does the same work for every well-formed address
+    /// — count the attempt, write one job to the outbox — so that neither the answer nor its
+    /// timing tells whether the address has an account; the lookup and the mail happen after
+    /// the answer, in [`Identity::send_password_reset`] run by the relay (ADR 0015).
     #[tracing::instrument(skip_all)]
     pub async fn forgot_password(
         &self,
@@ -38,13 +44,35 @@ impl Identity {
         // Every request counts: each may send a mail, so this also caps mail bombing.
         self.reserve_attempt(&Self::auth_key("forgot", ip.as_deref(), email.as_str()))
             .await?;
-        let Some(user) = self.deps.users.get_by_email(&email).await? else {
+        let job = Job {
+            kind: PASSWORD_RESET_JOB.to_owned(),
+            payload: json!({ "email": email.as_str(), "ip": ip }),
+        };
+        let mut tx = self.deps.uow.begin().await?;
+        self.deps
+            .outbox
+            .enqueue(&mut tx, &OutboxMessage::Job(job))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The deferred half of [`Identity::forgot_password`]: mails a reset link if the address
+    /// belongs to an active account, and does nothing otherwise. Run (at least once) by the relay.
+    #[tracing::instrument(skip_all)]
+    pub async fn send_password_reset(
+        &self,
+        email: &str,
+        ip: Option<String>,
+    ) -> Result<(), AppError> {
+        let email = Email::parse(email)?;
+        let mut tx = self.deps.uow.begin().await?;
+        let Some(user) = self.deps.users.find_by_email(&mut tx, &email).await? else {
             return Ok(());
         };
         if user.disabled {
             return Ok(());
         }
-        let mut tx = self.deps.uow.begin().await?;
         self.mail_token(&mut tx, &user, EmailTokenPurpose::ResetPassword)
             .await?;
         self.emit(
@@ -91,6 +119,11 @@ impl Identity {
             .await?;
         let user_id = redeemed(redemption, "Reset link")?;
         tracing::Span::current().record("user_id", tracing::field::display(user_id));
+        // One used link kills the others still in mailboxes: each is a way into the account.
+        self.deps
+            .email_tokens
+            .spend_all(&mut tx, user_id, EmailTokenPurpose::ResetPassword, now)
+            .await?;
         let mut user = self
             .deps
             .users
@@ -182,5 +215,27 @@ impl Identity {
         tx.commit().await?;
         self.deny_sessions(&sessions).await;
         Ok(())
+    }
+}
+
+/// The outbox job kind of a password-reset request.
+pub const PASSWORD_RESET_JOB: &str = "identity.password_reset";
+
+/// Runs [`PASSWORD_RESET_JOB`] jobs: [`Identity::send_password_reset`].
+pub struct PasswordResetJob(pub Identity);
+
+#[async_trait]
+impl JobHandler for PasswordResetJob {
+    async fn run(&self, payload: &serde_json::Value) -> Result<(), String> {
+        let email = payload["email"]
+            .as_str()
+            .ok_or("a password-reset job without an email")?;
+        let ip = payload["ip"].as_str().map(str::to_owned);
+        match self.0.send_password_reset(email, ip).await {
+            Ok(()) => Ok(()),
+            // A stored address that no longer parses cannot become valid by retrying.
+            Err(AppError::Validation(_)) => Ok(()),
+            Err(error) => Err(error.to_string()),
+        }
     }
 }

@@ -100,11 +100,22 @@ impl Identity {
         tracing::Span::current().record("user_id", tracing::field::display(user.id));
 
         let mut tx = self.deps.uow.begin().await?;
-        self.deps
+        let inserted = self
+            .deps
             .users
             .insert(&mut tx, &user)
             .await
-            .on_constraint(EMAIL_KEY, || AppError::EmailTaken)?;
+            .on_constraint(EMAIL_KEY, || AppError::EmailTaken);
+        match inserted {
+            Err(AppError::EmailTaken) if self.settings.registration_conceal_taken => {
+                drop(tx);
+                // Answer as for a new account (the look-alike is never stored) and tell the
+                // owner instead: only the mailbox's owner learns that the address is taken.
+                self.warn_owner_of(&user.email).await?;
+                return Ok(user);
+            }
+            other => other?,
+        }
         self.send_verification(&mut tx, &user).await?;
         let event = IdentityEvent::UserCreated {
             id: user.id,
@@ -114,6 +125,31 @@ impl Identity {
         tx.commit().await?;
         tracing::info!(user_id = %user.id, "user registered");
         Ok(user)
+    }
+
+    /// Mails the owner of `email` that someone tried to register with it (concealed mode).
+    async fn warn_owner_of(&self, email: &Email) -> Result<(), AppError> {
+        let mut tx = self.deps.uow.begin().await?;
+        let Some(owner) = self.deps.users.find_by_email(&mut tx, email).await? else {
+            return Ok(());
+        };
+        let mail = mails::registration_attempt(
+            owner.email.as_str(),
+            owner.name.as_str(),
+            &self.settings.public_url,
+        );
+        self.deps
+            .outbox
+            .enqueue(&mut tx, &OutboxMessage::Mail(mail))
+            .await?;
+        let entry = agora_domain::identity::AuditEntry::new(
+            "auth.registration_with_taken_email",
+            None,
+            Some(owner.id),
+        );
+        self.deps.audit.record(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Creates a verified account on an operator's behalf.

@@ -102,21 +102,30 @@ impl Identity {
             self.refund_attempt(&attempts_key).await;
         }
         let mut tx = self.deps.uow.begin().await?;
-        let session = self.open_session(&mut tx, &user, Uuid::now_v7()).await?;
+        let session = self
+            .open_session(&mut tx, &user, Uuid::now_v7(), None)
+            .await?;
         let entry = AuditEntry::new("auth.login", Some(user.id), None).with_ip(input.ip);
         self.deps.audit.record(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(session)
     }
 
-    /// Issues an access token and a refresh token of `family_id` for `user`, inside `tx`.
+    /// Issues an access token and a refresh token of `family_id` for `user`, inside `tx`. A
+    /// rotation (`rotated_from`: the presented token and its row id) derives the new refresh token
+    /// from the presented one, so that it can be issued again during the grace period without
+    /// being stored (ADR 0015); a login draws a random one.
     async fn open_session(
         &self,
         tx: &mut Tx,
         user: &User,
         family_id: Uuid,
+        rotated_from: Option<(&str, Uuid)>,
     ) -> Result<SessionTokens, AppError> {
-        let refresh_token = self.deps.secrets.generate();
+        let refresh_token = match rotated_from {
+            Some((presented, spent_id)) => successor_token(self, presented, spent_id),
+            None => self.deps.secrets.generate(),
+        };
         let now = Utc::now();
         let record = RefreshRecord {
             id: Uuid::now_v7(),
@@ -130,12 +139,34 @@ impl Identity {
             .refresh_tokens
             .insert(tx, &record, &self.deps.secrets.hash(&refresh_token))
             .await?;
+        self.session_tokens(user, &record, refresh_token).await
+    }
+
+    /// The pair of a stored refresh token: the access token is a function of the user, the
+    /// record and the refresh token (its `jti` is derived from the refresh token, its `iat` is the
+    /// record's creation time), so issuing it again gives the same token.
+    async fn session_tokens(
+        &self,
+        user: &User,
+        record: &RefreshRecord,
+        refresh_token: String,
+    ) -> Result<SessionTokens, AppError> {
+        let issued_at = record
+            .id
+            .get_timestamp()
+            .and_then(|ts| {
+                let (secs, _) = ts.to_unix();
+                chrono::DateTime::from_timestamp(i64::try_from(secs).ok()?, 0)
+            })
+            .unwrap_or_else(Utc::now);
         let grant = AccessGrant {
             user_id: user.id,
             role: user.role,
             tier: user.tier,
             email_verified: user.is_verified,
-            session_id: family_id,
+            session_id: record.family_id,
+            token_id: token_id_for(&refresh_token),
+            issued_at,
         };
         let (access_token, expires_in) = self
             .deps
@@ -149,6 +180,46 @@ impl Identity {
             expires_in,
             user: user.clone(),
         })
+    }
+
+    /// Within the grace period after `spent` was exchanged, the pair it was exchanged for —
+    /// while that successor is alive. `None` means "not within grace": a reuse.
+    async fn reissue_within_grace(
+        &self,
+        tx: &mut Tx,
+        presented: &str,
+        spent: &RefreshRecord,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Option<SessionTokens>, AppError> {
+        let grace = chrono_duration(self.settings.refresh_grace);
+        let Some(used_at) = spent.used_at else {
+            return Ok(None);
+        };
+        if grace.is_zero() || now > used_at + grace {
+            return Ok(None);
+        }
+        let successor = successor_token(self, presented, spent.id);
+        let Some(record) = self
+            .deps
+            .refresh_tokens
+            .find_by_hash(tx, &self.deps.secrets.hash(&successor))
+            .await?
+        else {
+            return Ok(None);
+        };
+        if record.family_id != spent.family_id || record.revoked_at.is_some() {
+            return Ok(None);
+        }
+        let user = self
+            .deps
+            .users
+            .find_by_id(tx, record.user_id)
+            .await?
+            .ok_or(AppError::AuthenticationFailed)?;
+        if user.disabled {
+            return Err(AppError::AuthenticationFailed);
+        }
+        Ok(Some(self.session_tokens(&user, &record, successor).await?))
     }
 
     /// Exchanges a refresh token for a new pair. The presented token is spent; presenting a spent
@@ -176,20 +247,33 @@ impl Identity {
                 .refresh_tokens
                 .mark_used(&mut tx, record.id, now)
                 .await?;
-        if !first_use && record.used_at.is_none() {
+        let record = if !first_use && record.used_at.is_none() {
             // The update matched nothing although the token looked unused: either a concurrent
-            // exchange spent it (reuse, below) or a logout/reset revoked the family meanwhile —
-            // then the answer is simply "revoked", and the family stays dead.
+            // exchange spent it (a reuse, or a second tab within the grace period) or a
+            // logout/reset revoked the family meanwhile — then the answer is simply "revoked",
+            // and the family stays dead.
             let now_stored = self
                 .deps
                 .refresh_tokens
                 .find_by_hash(&mut tx, &self.deps.secrets.hash(&presented))
-                .await?;
-            if now_stored.is_some_and(|r| r.revoked_at.is_some()) {
+                .await?
+                .ok_or(AppError::AuthenticationFailed)?;
+            if now_stored.revoked_at.is_some() {
                 return Err(AppError::TokenRevoked);
             }
-        }
+            now_stored
+        } else {
+            record
+        };
         if !first_use {
+            // Two tabs refreshing at once: the same spent token, shortly after its exchange,
+            // gets the same new pair (RFC 9700 §4.14.2); anything later is a replay.
+            if let Some(session) = self
+                .reissue_within_grace(&mut tx, &presented, &record, now)
+                .await?
+            {
+                return Ok(session);
+            }
             self.deps
                 .refresh_tokens
                 .revoke_family(&mut tx, record.family_id, now)
@@ -213,7 +297,14 @@ impl Identity {
         if user.disabled {
             return Err(AppError::AuthenticationFailed);
         }
-        let session = self.open_session(&mut tx, &user, record.family_id).await?;
+        let session = self
+            .open_session(
+                &mut tx,
+                &user,
+                record.family_id,
+                Some((&presented, record.id)),
+            )
+            .await?;
         tx.commit().await?;
         Ok(session)
     }
@@ -338,6 +429,26 @@ impl Identity {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The refresh token that replaces `presented` (row `spent_id`): derived, not drawn, so that
+/// the grace period can hand it out again without it being stored anywhere. The row id is never
+/// shown to clients, so the spent token alone does not give its successor.
+fn successor_token(identity: &Identity, presented: &str, spent_id: Uuid) -> String {
+    identity.deps.secrets.derive(presented, spent_id.as_bytes())
+}
+
+/// The access token id (`jti`) that goes with a refresh token: a hash of it in UUID form, so a
+/// re-issued pair carries the same `jti`, and the refresh token cannot be read back from it.
+fn token_id_for(refresh_token: &str) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"agora access jti\0")
+        .chain_update(refresh_token.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
 /// Turns a redemption into the user id or the 400 the API documents.

@@ -10,7 +10,7 @@ use agora_domain::{
     ports::{MailboxReader, StoredMail},
 };
 
-pub use relay::{OutboxRelay, RetryPolicy};
+pub use relay::{Jobs, OutboxRelay, RetryPolicy};
 
 use crate::AppError;
 

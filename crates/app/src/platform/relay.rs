@@ -1,6 +1,6 @@
 use std::{sync::Arc, time::Duration};
 
-use agora_domain::ports::{EventPublisher, Mailer, Outbox, OutboxItem, OutboxMessage};
+use agora_domain::ports::{EventPublisher, JobHandler, Mailer, Outbox, OutboxItem, OutboxMessage};
 use chrono::Utc;
 
 use crate::AppError;
@@ -38,6 +38,30 @@ impl RetryPolicy {
     }
 }
 
+/// The job handlers of this process, by job kind. The platform module creates it empty and the
+/// relay reads it; contexts register their handlers when they start (after platform).
+#[derive(Clone, Default)]
+pub struct Jobs(Arc<std::sync::RwLock<std::collections::HashMap<String, Arc<dyn JobHandler>>>>);
+
+impl Jobs {
+    /// Runs jobs of `kind` with `handler` from now on.
+    pub fn register(&self, kind: &str, handler: Arc<dyn JobHandler>) {
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(kind.to_owned(), handler);
+    }
+
+    /// The handler of `kind`, if one is registered.
+    pub fn handler(&self, kind: &str) -> Option<Arc<dyn JobHandler>> {
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(kind)
+            .cloned()
+    }
+}
+
 /// Delivers committed outbox messages: mails to the mail transport, events to the bus. A failed
 /// delivery stays in the outbox and is retried with backoff, so nothing is lost; delivery is
 /// at-least-once, so consumers de-duplicate by event id.
@@ -46,6 +70,7 @@ pub struct OutboxRelay {
     outbox: Arc<dyn Outbox>,
     mailer: Arc<dyn Mailer>,
     bus: Arc<dyn EventPublisher>,
+    jobs: Jobs,
     retry: RetryPolicy,
 }
 
@@ -58,12 +83,14 @@ impl OutboxRelay {
         outbox: Arc<dyn Outbox>,
         mailer: Arc<dyn Mailer>,
         bus: Arc<dyn EventPublisher>,
+        jobs: Jobs,
         retry: RetryPolicy,
     ) -> Self {
         Self {
             outbox,
             mailer,
             bus,
+            jobs,
             retry,
         }
     }
@@ -84,6 +111,12 @@ impl OutboxRelay {
         let result = match &item.message {
             OutboxMessage::Mail(mail) => self.mailer.send(mail).await.map_err(|e| e.to_string()),
             OutboxMessage::Event(event) => self.bus.publish(event).await.map_err(|e| e.to_string()),
+            // A job nobody here handles (a replica without that context) waits for a relay
+            // that has the handler, with the usual backoff.
+            OutboxMessage::Job(job) => match self.jobs.handler(&job.kind) {
+                Some(handler) => handler.run(&job.payload).await,
+                None => Err(format!("no handler for job kind `{}`", job.kind)),
+            },
         };
         match result {
             Ok(()) => self.outbox.mark_sent(item.id).await?,

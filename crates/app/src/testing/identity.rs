@@ -69,6 +69,7 @@ impl UserRepository for MemoryDb {
             .collect())
     }
     async fn get_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        self.check("users.get_by_email")?;
         Ok(self
             .committed()
             .users
@@ -137,6 +138,25 @@ impl EmailTokenRepository for MemoryDb {
         }
         token.used = true;
         Ok(Redemption::Redeemed(token.user_id))
+    }
+    async fn spend_all(
+        &self,
+        tx: &mut Tx,
+        user_id: Uuid,
+        purpose: EmailTokenPurpose,
+        _now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let tables = self.write(tx, "email_tokens.spend_all")?;
+        let mut spent = 0;
+        for token in tables
+            .email_tokens
+            .iter_mut()
+            .filter(|t| t.user_id == user_id && t.purpose == purpose && !t.used)
+        {
+            token.used = true;
+            spent += 1;
+        }
+        Ok(spent)
     }
 }
 
@@ -298,6 +318,13 @@ impl SecretTokens for FakeSecrets {
     fn hash(&self, token: &str) -> String {
         format!("sha:{token}")
     }
+    fn derive(&self, secret: &str, context: &[u8]) -> String {
+        format!("derived({secret},{})", hex(context))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Access tokens remembered in a map instead of signed.
@@ -313,7 +340,7 @@ pub const ACCESS_TTL_SECS: u64 = 900;
 impl AccessTokens for FakeAccessTokens {
     async fn issue(&self, grant: &AccessGrant) -> Result<(String, u64), TokenError> {
         let mut issued = self.issued.lock().unwrap();
-        let token_id = format!("jti-{}", issued.len());
+        let token_id = format!("jti-{}", grant.token_id);
         let principal = Principal {
             user_id: grant.user_id,
             role: grant.role,
@@ -321,7 +348,7 @@ impl AccessTokens for FakeAccessTokens {
             email_verified: grant.email_verified,
             token_id: token_id.clone(),
             session_id: grant.session_id,
-            expires_at: Utc::now() + chrono::Duration::seconds(ACCESS_TTL_SECS as i64),
+            expires_at: grant.issued_at + chrono::Duration::seconds(ACCESS_TTL_SECS as i64),
         };
         let token = format!("access-{token_id}");
         issued.insert(token.clone(), principal);

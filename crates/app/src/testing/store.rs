@@ -59,7 +59,7 @@ impl Tables {
             .iter()
             .filter_map(|m| match m {
                 OutboxMessage::Mail(mail) => Some(mail),
-                OutboxMessage::Event(_) => None,
+                OutboxMessage::Event(_) | OutboxMessage::Job(_) => None,
             })
             .collect()
     }
@@ -70,7 +70,7 @@ impl Tables {
             .iter()
             .filter_map(|m| match m {
                 OutboxMessage::Event(event) => Some(event),
-                OutboxMessage::Mail(_) => None,
+                OutboxMessage::Mail(_) | OutboxMessage::Job(_) => None,
             })
             .collect()
     }

@@ -43,6 +43,11 @@ pub struct AccessGrant {
     pub email_verified: bool,
     /// Session (refresh family).
     pub session_id: Uuid,
+    /// The token's id (`jti`). With `issued_at` it makes issuing deterministic: the same grant
+    /// issued again gives the same token (refresh grace period, ADR 0015).
+    pub token_id: Uuid,
+    /// `iat`/`nbf`; the expiry is counted from it.
+    pub issued_at: DateTime<Utc>,
 }
 
 /// A stored refresh token (only its hash is kept).

@@ -109,6 +109,15 @@ pub trait EmailTokenRepository: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Deletes tokens that expired before `before`; returns how many.
     async fn purge_expired(&self, tx: &mut Tx, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Spends every unused token of `user_id` for `purpose` (a used reset link kills the other
+    /// outstanding ones); returns how many.
+    async fn spend_all(
+        &self,
+        tx: &mut Tx,
+        user_id: Uuid,
+        purpose: EmailTokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
     /// Spends a token if it is valid for `purpose` now.
     async fn redeem(
         &self,
@@ -203,6 +212,11 @@ pub trait SecretTokens: Send + Sync {
     fn generate(&self) -> String;
     /// The storage form of a token (a hash; tokens are high-entropy, so no salt is needed).
     fn hash(&self, token: &str) -> String;
+    /// A token derived from a secret one and a context, URL-safe and as strong as `secret`:
+    /// the same inputs always give the same token, and it reveals nothing about `secret`.
+    /// Used to re-issue a rotated refresh token during the grace period (ADR 0015) without
+    /// storing it.
+    fn derive(&self, secret: &str, context: &[u8]) -> String;
 }
 
 /// The security audit trail.

@@ -32,7 +32,9 @@ pub use identity::{
 };
 pub use keys::{AccessTokenVerifier, KeySourceError, VerificationKey, VerificationKeys};
 pub use mail::{MailError, Mailer};
-pub use outbox::{dead_letter_at, MailboxReader, Outbox, OutboxItem, OutboxMessage, StoredMail};
+pub use outbox::{
+    dead_letter_at, Job, JobHandler, MailboxReader, Outbox, OutboxItem, OutboxMessage, StoredMail,
+};
 pub use password::{PasswordHashError, PasswordHasher};
 pub use ratelimit::RateLimiter;
 pub use store::{StoreError, Tx, TxBackend, UnitOfWork};

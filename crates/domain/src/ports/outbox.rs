@@ -16,6 +16,25 @@ pub enum OutboxMessage {
     Mail(OutgoingMail),
     /// An event for the bus.
     Event(EventEnvelope),
+    /// Work deferred until after the request that asked for it, run by the relay through the
+    /// [`JobHandler`] registered for its kind (at least once, like every outbox message).
+    Job(Job),
+}
+
+/// A deferred piece of work: what to run (`kind`, e.g. `identity.password_reset`) and with what.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Job {
+    /// Names the handler.
+    pub kind: String,
+    /// The handler's input.
+    pub payload: serde_json::Value,
+}
+
+/// Runs the jobs of one kind. Delivery is at least once, so a handler must tolerate a rerun.
+#[async_trait]
+pub trait JobHandler: Send + Sync {
+    /// Runs one job; an error is retried with the outbox's backoff, then dead-lettered.
+    async fn run(&self, payload: &serde_json::Value) -> Result<(), String>;
 }
 
 /// The "next attempt" of a dead-lettered message: never. Its row stays (for inspection and manual

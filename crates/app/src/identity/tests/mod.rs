@@ -56,6 +56,36 @@ async fn login(t: &IdentityHarness, email: &str) -> SessionTokens {
         .unwrap()
 }
 
+/// Asks for a reset link and runs the deferred job, as the relay would after the answer.
+async fn forgot(t: &IdentityHarness, email: &str) {
+    t.identity
+        .forgot_password(Some(email.into()), None)
+        .await
+        .unwrap();
+    run_jobs(t).await;
+}
+
+/// Runs (and removes) the outbox's jobs, as the relay does.
+async fn run_jobs(t: &IdentityHarness) {
+    use agora_domain::ports::{JobHandler, OutboxMessage};
+    let jobs: Vec<_> = {
+        let mut db = t.db.committed();
+        let (jobs, rest) = std::mem::take(&mut db.outbox)
+            .into_iter()
+            .partition(|m| matches!(m, OutboxMessage::Job(_)));
+        db.outbox = rest;
+        jobs
+    };
+    let handler = super::PasswordResetJob(t.identity.clone());
+    for message in jobs {
+        let OutboxMessage::Job(job) = message else {
+            unreachable!("partitioned")
+        };
+        assert_eq!(job.kind, super::PASSWORD_RESET_JOB);
+        handler.run(&job.payload).await.unwrap();
+    }
+}
+
 /// The token of a mailed link (`…?token=…`).
 fn token_in(mail: &OutgoingMail) -> String {
     let start = mail.text.find("token=").expect("a link with a token") + "token=".len();

@@ -2,7 +2,9 @@
 
 use agora_domain::identity::Role;
 
-use super::{account, credentials, fields, last_mail_to, login, token_in, PASSWORD};
+use agora_domain::ports::OutboxMessage;
+
+use super::{account, credentials, fields, forgot, last_mail_to, login, token_in, PASSWORD};
 use crate::{
     identity::{ChangePasswordInput, ResetPasswordInput},
     testing, AppError,
@@ -17,10 +19,7 @@ async fn resetting_the_password_ends_every_session_of_the_account() {
     let phone = login(&t, "grace@example.com").await;
     let laptop = login(&t, "grace@example.com").await;
 
-    t.identity
-        .forgot_password(Some("grace@example.com".into()), None)
-        .await
-        .unwrap();
+    forgot(&t, "grace@example.com").await;
     let token = token_in(&last_mail_to(&t, "grace@example.com"));
     t.identity
         .reset_password(ResetPasswordInput {
@@ -56,10 +55,7 @@ async fn resetting_the_password_ends_every_session_of_the_account() {
 async fn a_reset_link_works_once() {
     let t = testing::identity().await;
     account(&t, "grace@example.com", Role::User).await;
-    t.identity
-        .forgot_password(Some("grace@example.com".into()), None)
-        .await
-        .unwrap();
+    forgot(&t, "grace@example.com").await;
     let token = token_in(&last_mail_to(&t, "grace@example.com"));
     let reset = || ResetPasswordInput {
         token: Some(token.clone()),
@@ -73,13 +69,92 @@ async fn a_reset_link_works_once() {
 }
 
 #[tokio::test]
+async fn using_one_reset_link_kills_the_other_outstanding_ones() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+    let mut tokens = Vec::new();
+    for _ in 0..3 {
+        forgot(&t, "grace@example.com").await;
+        tokens.push(token_in(&last_mail_to(&t, "grace@example.com")));
+    }
+    let reset = |token: &String| ResetPasswordInput {
+        token: Some(token.clone()),
+        password: Some(NEW_PASSWORD.into()),
+    };
+    t.identity.reset_password(reset(&tokens[1])).await.unwrap();
+    for other in [&tokens[0], &tokens[2]] {
+        assert_eq!(
+            fields(t.identity.reset_password(reset(other)).await.unwrap_err()),
+            ["token"]
+        );
+    }
+}
+
+#[tokio::test]
 async fn forgetting_the_password_of_an_unknown_email_looks_the_same_and_sends_nothing() {
     let t = testing::identity().await;
-    t.identity
-        .forgot_password(Some("nobody@example.com".into()), None)
-        .await
-        .unwrap();
+    forgot(&t, "nobody@example.com").await;
     assert!(t.db.committed().outbox.is_empty());
+}
+
+/// The request path does the same work for a known and an unknown address — one job written,
+/// no account looked up — so neither its answer nor its time tells them apart (ADR 0015).
+#[tokio::test]
+async fn forgot_password_answers_without_looking_the_account_up() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+    t.db.committed().outbox.clear();
+    let lookups = || t.db.calls("users.find") + t.db.calls("users.get_by_email");
+    let before = lookups();
+    let mut written = Vec::new();
+    for email in ["grace@example.com", "nobody@example.com"] {
+        t.identity
+            .forgot_password(Some(email.into()), Some("192.0.2.7".into()))
+            .await
+            .unwrap();
+        let outbox = std::mem::take(&mut t.db.committed().outbox);
+        written.push(outbox);
+    }
+    assert_eq!(lookups(), before, "no account lookup on the request path");
+    let shapes: Vec<Vec<(String, Vec<String>)>> = written
+        .iter()
+        .map(|outbox| {
+            outbox
+                .iter()
+                .map(|message| match message {
+                    OutboxMessage::Job(job) => (
+                        job.kind.clone(),
+                        job.payload.as_object().unwrap().keys().cloned().collect(),
+                    ),
+                    other => panic!("only a job is written, got {other:?}"),
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(shapes[0], shapes[1]);
+    assert_eq!(
+        shapes[0],
+        [(
+            "identity.password_reset".to_owned(),
+            vec!["email".to_owned(), "ip".to_owned()]
+        )]
+    );
+    assert!(t.db.committed().audit.is_empty(), "nothing recorded yet");
+}
+
+#[tokio::test]
+async fn the_deferred_reset_mails_an_active_account_only() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+    forgot(&t, "GRACE@example.com").await;
+    forgot(&t, "nobody@example.com").await;
+    let db = t.db.committed();
+    let mails: Vec<&str> = db.mails().iter().map(|m| m.to.as_str()).collect();
+    assert_eq!(mails, ["grace@example.com"]);
+    assert_eq!(db.events().len(), 2, "user.created and the reset request");
+    assert!(db
+        .audit_actions()
+        .contains(&"auth.password_reset_requested"));
 }
 
 #[tokio::test]

@@ -56,6 +56,53 @@ async fn registering_with_a_taken_email_is_email_taken() {
 }
 
 #[tokio::test]
+async fn concealed_registration_with_a_taken_email_answers_like_a_new_one_and_mails_the_owner() {
+    let t = testing::identity_with(IdentitySettings {
+        registration_conceal_taken: true,
+        ..IdentitySettings::default()
+    })
+    .await;
+    let owner = t
+        .identity
+        .register(registration("ada@example.com"))
+        .await
+        .unwrap();
+    let look_alike = t
+        .identity
+        .register(registration("ADA@example.com"))
+        .await
+        .unwrap();
+    assert_ne!(look_alike.id, owner.id, "the owner's id is not revealed");
+    assert_eq!(
+        (
+            look_alike.email.as_str(),
+            look_alike.is_verified,
+            look_alike.role
+        ),
+        ("ada@example.com", false, owner.role)
+    );
+    let db = t.db.committed();
+    assert_eq!(db.users.len(), 1, "nothing stored for the attempt");
+    let mails: Vec<&str> = db
+        .mails()
+        .into_iter()
+        .filter(|m| m.to == "ada@example.com")
+        .map(|m| m.subject.as_str())
+        .collect();
+    assert_eq!(
+        mails,
+        [
+            "Verify your email",
+            "Someone tried to register with your address"
+        ]
+    );
+    assert_eq!(db.events().len(), 1, "no user.created for the attempt");
+    assert!(db
+        .audit_actions()
+        .contains(&"auth.registration_with_taken_email"));
+}
+
+#[tokio::test]
 async fn a_registration_that_fails_midway_leaves_nothing_behind() {
     let t = testing::identity().await;
     t.db.fail_on("outbox.enqueue");

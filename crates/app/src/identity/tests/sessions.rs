@@ -130,6 +130,7 @@ async fn presenting_a_spent_refresh_token_revokes_the_whole_family() {
         .refresh(Some(stolen.refresh_token.clone()))
         .await
         .unwrap();
+    age_spent_refresh_tokens(&t);
 
     assert!(matches!(
         t.identity.refresh(Some(stolen.refresh_token)).await,
@@ -199,5 +200,90 @@ async fn a_forged_access_token_fails_authentication() {
     assert!(matches!(
         t.identity.authenticate("forged").await,
         Err(AppError::AuthenticationFailed)
+    ));
+}
+
+/// The clock moving on past the grace period: every spent token was exchanged an hour ago.
+fn age_spent_refresh_tokens(t: &testing::IdentityHarness) {
+    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    for (_, record) in &mut t.db.committed().refresh_tokens {
+        if record.used_at.is_some() {
+            record.used_at = Some(an_hour_ago);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_spent_refresh_token_within_the_grace_period_gets_the_same_pair_again() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+    let first = login(&t, "grace@example.com").await;
+    let rotated = t
+        .identity
+        .refresh(Some(first.refresh_token.clone()))
+        .await
+        .unwrap();
+    let again = t
+        .identity
+        .refresh(Some(first.refresh_token.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (&again.access_token, &again.refresh_token),
+        (&rotated.access_token, &rotated.refresh_token)
+    );
+    let db = t.db.committed();
+    assert_eq!(db.refresh_tokens.len(), 2, "no second rotation");
+    assert!(db
+        .refresh_tokens
+        .iter()
+        .all(|(_, r)| r.revoked_at.is_none()));
+    assert!(!db.audit_actions().contains(&"auth.refresh_reuse_detected"));
+}
+
+#[tokio::test]
+async fn with_a_zero_grace_period_a_second_use_revokes_the_family_at_once() {
+    let t = testing::identity_with(IdentitySettings {
+        refresh_grace: Duration::ZERO,
+        ..IdentitySettings::default()
+    })
+    .await;
+    account(&t, "grace@example.com", Role::User).await;
+    let first = login(&t, "grace@example.com").await;
+    t.identity
+        .refresh(Some(first.refresh_token.clone()))
+        .await
+        .unwrap();
+    assert!(matches!(
+        t.identity.refresh(Some(first.refresh_token)).await,
+        Err(AppError::TokenRevoked)
+    ));
+    assert!(t
+        .db
+        .committed()
+        .refresh_tokens
+        .iter()
+        .all(|(_, r)| r.revoked_at.is_some()));
+}
+
+#[tokio::test]
+async fn the_grace_period_does_not_revive_a_revoked_family() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+    let first = login(&t, "grace@example.com").await;
+    let rotated = t
+        .identity
+        .refresh(Some(first.refresh_token.clone()))
+        .await
+        .unwrap();
+    let principal = t
+        .identity
+        .authenticate(&rotated.access_token)
+        .await
+        .unwrap();
+    t.identity.logout(&principal).await.unwrap();
+    assert!(matches!(
+        t.identity.refresh(Some(first.refresh_token)).await,
+        Err(AppError::TokenRevoked)
     ));
 }
