@@ -101,6 +101,8 @@ pub fn app_router(parts: AppParts, settings: &HttpSettings) -> Router {
     let (router, _) = served_routes(modules, readiness, metrics_sources);
     let mut router = router
         .fallback(|| async { ApiError::from(agora_app::AppError::NotFound) })
+        // Inside the rate limit, so a refused query still counts.
+        .layer(middleware::from_fn(extract::reject_control_characters))
         .layer(DefaultBodyLimit::max(settings.body_limit))
         .layer(middleware::from_fn_with_state(limits, rate_limit::enforce));
     if let Some(authenticator) = authenticator {
