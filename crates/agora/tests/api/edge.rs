@@ -103,6 +103,11 @@ async fn every_response_carries_the_security_headers_and_hsts_only_when_configur
             .unwrap()
             .contains("frame-ancestors 'none'"));
         assert!(headers.get("strict-transport-security").is_none());
+        assert_eq!(
+            headers["permissions-policy"],
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+        );
+        assert_eq!(headers["cross-origin-opener-policy"], "same-origin");
     }
     let tls = app_configured(Box::new(|c| c.hsts = true)).await;
     assert!(
@@ -111,6 +116,76 @@ async fn every_response_carries_the_security_headers_and_hsts_only_when_configur
             .unwrap()
             .starts_with("max-age=")
     );
+}
+
+#[tokio::test]
+async fn responses_with_tokens_or_personal_data_are_never_stored_and_public_ones_may_be() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.create_user(
+        "cache@example.org",
+        "Secret123",
+        agora_domain::identity::Role::User,
+        agora_domain::identity::Tier::Free,
+    )
+    .await;
+    let admin = app.admin_token().await;
+    let login = app
+        .post(
+            "/api/auth/login",
+            None,
+            &serde_json::json!({"email": "cache@example.org", "password": "Secret123"}),
+        )
+        .await;
+    assert_eq!(login.headers()["cache-control"], "no-store", "login body");
+    let session: Value = login.json().await.unwrap();
+    let refresh = app
+        .post(
+            "/api/auth/refresh",
+            None,
+            &serde_json::json!({"refreshToken": session["refreshToken"]}),
+        )
+        .await;
+    assert_eq!(refresh.status(), 200);
+    assert_eq!(
+        refresh.headers()["cache-control"],
+        "no-store",
+        "refresh body"
+    );
+    let failed = app
+        .post(
+            "/api/auth/login",
+            None,
+            &serde_json::json!({"email": "cache@example.org", "password": "wrong"}),
+        )
+        .await;
+    assert_eq!(
+        failed.headers()["cache-control"],
+        "no-store",
+        "failed login"
+    );
+    let user = session["accessToken"].as_str().unwrap();
+    for (token, path) in [
+        (user, "/api/users/me"),
+        (admin.as_str(), "/api/admin/users"),
+        (admin.as_str(), "/api/admin/mailbox"),
+        (admin.as_str(), "/api/admin/audit"),
+        (user, "/api/products"),
+    ] {
+        let response = app.get_as(token, path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+    }
+    for path in ["/health", "/api/products", "/.well-known/jwks.json"] {
+        let response = app.get(path).await;
+        assert_ne!(
+            response
+                .headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{path} carries nothing private"
+        );
+    }
 }
 
 #[tokio::test]
