@@ -52,6 +52,82 @@ async fn metrics_expose_red_metrics_by_route_template_pools_outbox_and_process()
 }
 
 #[tokio::test]
+async fn metrics_need_the_scrape_token_when_one_is_configured() {
+    let open = spawn_app(Backend::Sqlite).await;
+    assert_eq!(open.get("/metrics").await.status(), 200, "no token: open");
+
+    let app = app_configured(Box::new(|c| {
+        c.metrics.token = Some(agora::config::Secret::new("scrape-secret".to_owned()));
+    }))
+    .await;
+    let scrape = |token: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let mut request = app.client.get(app.url("/metrics"));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            request.send().await.unwrap()
+        }
+    };
+    for token in [None, Some("wrong"), Some("scrape-secre")] {
+        let response = scrape(token).await;
+        assert_eq!(response.status(), 401, "{token:?}");
+        assert_eq!(
+            response.headers()["www-authenticate"],
+            "Bearer realm=\"metrics\""
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "not_authenticated");
+    }
+    let response = scrape(Some("scrape-secret")).await;
+    assert_eq!(response.status(), 200);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("http_requests_total"));
+    assert_eq!(app.get("/health").await.status(), 200, "probes stay open");
+}
+
+#[tokio::test]
+async fn mailed_links_name_the_served_address_when_public_url_is_not_set() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let email = "linked@example.org";
+    let response = app
+        .post(
+            "/api/users",
+            None,
+            &serde_json::json!({"email": email, "password": "Secret123", "name": "Linked"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let mail = app.wait_for_mail(email, "Verify your email").await;
+    let link = format!("http://{}/verify-email?token=", app.addr);
+    assert!(mail.text.contains(&link), "{link} in {}", mail.text);
+
+    let configured = app_configured(Box::new(|c| {
+        c.public_url = Some("https://shop.example.com/".to_owned());
+    }))
+    .await;
+    let response = configured
+        .post(
+            "/api/users",
+            None,
+            &serde_json::json!({"email": email, "password": "Secret123", "name": "Linked"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let mail = configured.wait_for_mail(email, "Verify your email").await;
+    assert!(
+        mail.text
+            .contains("https://shop.example.com/verify-email?token="),
+        "{}",
+        mail.text
+    );
+}
+
+#[tokio::test]
 async fn large_responses_are_compressed_unless_the_client_opts_out() {
     let app = spawn_app(Backend::Sqlite).await;
     let fetch = |encoding: &'static str, opt_out: bool, path: &'static str| {
