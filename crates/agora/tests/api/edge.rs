@@ -315,3 +315,107 @@ async fn a_request_over_the_timeout_gets_a_json_408() {
     assert_eq!(body["code"], "request_timeout");
     assert!(body["requestId"].is_string());
 }
+
+/// Every `src`/`href`/`url(` in a page or script, and any absolute URL, must stay on this origin.
+fn external_references(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for needle in ["http://", "https://", "//", "src=\"", "href=\"", "url("] {
+        for (at, _) in text.match_indices(needle) {
+            let rest: String = text[at + needle.len()..].chars().take(40).collect();
+            let external = match needle {
+                "src=\"" | "href=\"" | "url(" => !rest.starts_with('/') || rest.starts_with("//"),
+                // `//` as a comment at the start of a script line is not a URL.
+                "//" => {
+                    let before = text[..at].chars().last();
+                    !matches!(before, None | Some('\n' | ' '))
+                        && !text[..at].ends_with("http:")
+                        && !text[..at].ends_with("https:")
+                }
+                _ => true,
+            };
+            if external {
+                found.push(format!("{needle}{rest}"));
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_mailed_verification_link_opens_a_page_whose_script_verifies_the_address() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let email = "page@example.org";
+    let response = app
+        .post(
+            "/api/users",
+            None,
+            &serde_json::json!({"email": email, "password": "Secret123", "name": "Page"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let mail = app.wait_for_mail(email, "Verify your email").await;
+    let link = mail
+        .text
+        .split_whitespace()
+        .find(|word| word.contains("/verify-email?token="))
+        .expect("a link in the mail")
+        .to_owned();
+    // The link itself (this server's address, see `public_url`) opens the page.
+    let page = app.client.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200, "{link}");
+    let headers = page.headers().clone();
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert_eq!(
+        headers["referrer-policy"], "no-referrer",
+        "the token stays private"
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("script-src 'self'"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<script src=\"/verify-email.js\" defer></script>"));
+    assert!(
+        !html.contains("<script>") && !html.contains(" on"),
+        "no inline script or handler (the CSP forbids them)"
+    );
+    assert_eq!(external_references(&html), Vec::<String>::new());
+
+    let script = app.get("/verify-email.js").await;
+    assert_eq!(script.status(), 200);
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    let js = script.text().await.unwrap();
+    assert_eq!(external_references(&js), Vec::<String>::new());
+    for needle in [
+        "fetch(\"/api/auth/verify-email\"",
+        "JSON.stringify({ token: token })",
+        ".get(\"token\")",
+    ] {
+        assert!(
+            js.contains(needle),
+            "the script posts the link's token: {needle}"
+        );
+    }
+
+    // What the script does, done here: the token from the page's URL, posted as JSON.
+    let token = link.split("token=").nth(1).unwrap();
+    let verified = app
+        .post(
+            "/api/auth/verify-email",
+            None,
+            &serde_json::json!({"token": token}),
+        )
+        .await;
+    assert_eq!(verified.status(), 200);
+    assert_eq!(
+        verified.json::<Value>().await.unwrap(),
+        serde_json::json!({"verified": true})
+    );
+}
