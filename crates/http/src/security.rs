@@ -43,12 +43,21 @@ fn private(request: &Request) -> bool {
         || path.starts_with("/api/admin/")
 }
 
-/// `Cache-Control: no-store` on [`private`] responses (replacing any other caching directive),
-/// so neither the browser nor a shared cache keeps tokens or personal data.
+/// `Cache-Control: no-store` on [`private`] responses (replacing any other caching directive;
+/// one that already forbids storing, e.g. `private, no-store`, is kept), so neither the browser
+/// nor a shared cache keeps tokens or personal data.
 async fn no_store_for_private(request: Request, next: Next) -> Response {
     let private = private(&request);
     let mut response = next.run(request).await;
-    if private {
+    let already = response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
+        });
+    if private && !already {
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
