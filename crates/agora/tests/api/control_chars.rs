@@ -203,3 +203,29 @@ async fn control_characters_in_any_text_field_are_400_naming_it_and_nothing_is_w
 }
 
 both_backends!(control_characters_in_any_text_field_are_400_naming_it_and_nothing_is_written);
+
+/// Path parameters are keys or ids, never free text: one holding a control character names
+/// nothing (404 on both backends, never a store error), for every method.
+async fn a_control_character_in_a_path_segment_names_nothing(app: TestApp) {
+    let admin = app.admin_token().await;
+    for (path, change) in [
+        ("/api/admin/flags/nul%00flag", json!({"enabled": true})),
+        ("/api/products/%00", json!({"name": "Tent", "version": 1})),
+        ("/api/admin/users/%00", json!({"tier": "pro"})),
+    ] {
+        let get = app.get_as(&admin, path).await;
+        assert_eq!(get.status(), 404, "GET {path}");
+        let patch = app.patch(path, &admin, &change).await;
+        assert_eq!(patch.status(), 404, "PATCH {path}");
+    }
+    let delete = app
+        .client
+        .delete(app.url("/api/admin/flags/nul%00flag"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), 404, "DELETE a flag");
+}
+
+both_backends!(a_control_character_in_a_path_segment_names_nothing);
