@@ -159,6 +159,38 @@ fn quota<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Quota, D::
     text.parse().map_err(serde::de::Error::custom)
 }
 
+/// `http://<addr>`: the base URL of a server listening on `addr`, a wildcard address
+/// (`0.0.0.0`, `::`) read as the loopback address of its family.
+pub fn served_url(addr: SocketAddr) -> String {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr.ip() {
+            std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{addr}")
+}
+
+impl Config {
+    /// The base of mailed links: `public_url`, else the configured listen address.
+    pub fn link_base(&self) -> String {
+        self.public_url.as_deref().map_or_else(
+            || served_url(self.bind),
+            |url| url.trim_end_matches('/').to_owned(),
+        )
+    }
+}
+
+/// The metrics endpoint (`[metrics]`, `AGORA_METRICS__*`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Bearer token a scrape must send to `GET /metrics` (`Authorization: Bearer …`). Unset:
+    /// the endpoint is open, which only `environment = development` accepts.
+    pub token: Option<Secret<String>>,
+}
+
 /// Rate limits (`[rate_limit]`, `AGORA_RATE_LIMIT__*`), each `COUNT/PERIOD`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -255,8 +287,9 @@ pub struct Config {
     pub database: DatabaseSettings,
     /// Password hashing cost.
     pub password_hash: PasswordHashSettings,
-    /// Base URL of the web app, used in mailed links.
-    pub public_url: String,
+    /// Base URL of the web app, used in mailed links. Unset: the address the server actually
+    /// listens on (`http://<bound address>`, a wildcard address read as loopback).
+    pub public_url: Option<String>,
     /// Access-token signing.
     pub jwt: JwtConfig,
     /// SMTP server for outgoing mail; without it mail goes to the embedded mailbox.
@@ -282,6 +315,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Send `Strict-Transport-Security` (enable when served over TLS).
     pub hsts: bool,
+    /// The metrics endpoint.
+    pub metrics: MetricsConfig,
     /// The event bus (`memory`; `redis` and `nats` are reserved for a later release).
     pub bus: crate::bus::BusKind,
     /// The assembled layers, from which contexts extract their sections.
@@ -313,7 +348,7 @@ impl Default for Config {
             body_limit: agora_http::DEFAULT_BODY_LIMIT,
             database: DatabaseSettings::default(),
             password_hash: PasswordHashSettings::default(),
-            public_url: "http://127.0.0.1:3000".to_owned(),
+            public_url: None,
             jwt: JwtConfig::default(),
             smtp_url: None,
             mail_from: "Agora <no-reply@agora.local>".to_owned(),
@@ -325,6 +360,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
             hsts: false,
+            metrics: MetricsConfig::default(),
             bus: crate::bus::BusKind::default(),
             layers: Layers::default(),
         }
@@ -443,12 +479,10 @@ impl Config {
         if self.body_limit == 0 {
             return Err(invalid("body_limit", "a positive number of bytes", &0));
         }
-        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
-            return Err(invalid(
-                "public_url",
-                "an http:// or https:// URL",
-                &self.public_url,
-            ));
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid("public_url", "an http:// or https:// URL", url));
+            }
         }
         if let Some(url) = &self.redis_url {
             if !(url.expose().starts_with("redis://") || url.expose().starts_with("rediss://")) {
@@ -500,6 +534,22 @@ impl Config {
             return Err(invalid(
                 "jwt.private_key_file",
                 "set in production (an Ed25519 PKCS#8 PEM file; or AGORA_JWT__PRIVATE_KEY with the PEM text)",
+                &"nothing",
+            ));
+        }
+        if let Some(token) = &self.metrics.token {
+            if token.expose().trim().is_empty() {
+                return Err(invalid(
+                    "metrics.token",
+                    "a non-empty secret",
+                    &"an empty string",
+                ));
+            }
+        } else if self.environment == Environment::Production {
+            return Err(invalid(
+                "metrics.token",
+                "set in production: /metrics would be open to anyone who reaches the port \
+                 (AGORA_METRICS__TOKEN; scrapers send it as `Authorization: Bearer <token>`)",
                 &"nothing",
             ));
         }

@@ -19,7 +19,7 @@ use crate::{
     config::Config,
     modules::{
         Context, Contexts, DeliveryGate, HttpModule, HttpStopped, LocalAddr, MailerOverride,
-        Module, ModuleManager, Registry, StoreModule, HTTP, STORE,
+        Module, ModuleManager, PreBound, Registry, StoreModule, HTTP, STORE,
     },
     supervisor::Supervisor,
 };
@@ -72,8 +72,21 @@ impl Application {
     pub async fn start(config: &Config, target: &str, wiring: Wiring) -> anyhow::Result<Self> {
         let contexts = Contexts::builtin().with(wiring.contexts);
         let order = contexts.resolve(target)?;
+        // Listen first: without an explicit `public_url`, mailed links name the address this
+        // server really serves (port 0 and all).
+        let (listener, bound) = PreBound::bind(config.bind)?;
+        let served;
+        let config = if config.public_url.is_some() {
+            config
+        } else {
+            let mut with_url = config.clone();
+            with_url.public_url = Some(crate::config::served_url(bound));
+            served = with_url;
+            &served
+        };
         let mut manager = ModuleManager::new(instantiate(config, &contexts, &order)?);
         let mut registry = Registry::default();
+        registry.provide(listener);
         let supervisor = Supervisor::new(config.shutdown_timeout);
         registry.provide(supervisor.with_checks(manager.readiness()));
         registry.provide(supervisor.clone());

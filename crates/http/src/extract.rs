@@ -32,14 +32,100 @@ where
         })?;
         // Syntax first: a truncated body is `invalid_json` even when the part that did arrive
         // already broke a shape rule (an unknown field, say).
-        if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
+        let Ok(parsed) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
             return Err(ApiError::invalid_json());
+        };
+        let mut details = Vec::new();
+        forbidden_in_json(&parsed, &mut String::new(), &mut details);
+        if !details.is_empty() {
+            return Err(ApiError::validation(details));
         }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(reject(rejection)),
         }
     }
+}
+
+/// Characters no text field may contain: NUL (PostgreSQL cannot store it in `text`/`jsonb`) and
+/// every other control character — C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F) —
+/// except tab, line feed and carriage return, which free text (descriptions, markdown) keeps.
+/// Checked once for every JSON body ([`ApiJson`]) and every query string
+/// ([`reject_control_characters`]), so no handler and no store sees them.
+pub fn forbidden_char(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+const CONTROL_MESSAGE: &str = "must not contain control characters";
+
+fn control_detail(field: String) -> Detail {
+    Detail {
+        field,
+        message: CONTROL_MESSAGE.to_owned(),
+    }
+}
+
+/// Every string (value or object key) of `value` holding a forbidden character, named by its
+/// dotted path from the top-level field (`profile.bio`, `roles.1`; a bad key is named by the path
+/// of the object holding it plus the key as sent, with the control characters dropped).
+fn forbidden_in_json(value: &serde_json::Value, path: &mut String, details: &mut Vec<Detail>) {
+    match value {
+        serde_json::Value::String(s) if s.chars().any(forbidden_char) => {
+            details.push(control_detail(path.clone()));
+        }
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                push_segment(path, &i.to_string());
+                forbidden_in_json(item, path, details);
+                path.truncate(len);
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                let len = path.len();
+                if key.chars().any(forbidden_char) {
+                    let clean: String = key.chars().filter(|c| !forbidden_char(*c)).collect();
+                    push_segment(path, &clean);
+                    details.push(control_detail(path.clone()));
+                } else {
+                    push_segment(path, key);
+                    forbidden_in_json(item, path, details);
+                }
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn push_segment(path: &mut String, segment: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(segment);
+}
+
+/// Middleware: a query string whose decoded names or values hold a forbidden character
+/// ([`forbidden_char`]) is answered 400 `validation_failed` naming each such parameter, before
+/// any handler runs (every handler reads its parameters from the query string).
+pub(crate) async fn reject_control_characters(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Some(query) = request.uri().query() {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+        let details: Vec<Detail> = pairs
+            .into_iter()
+            .filter(|(name, value)| name.chars().chain(value.chars()).any(forbidden_char))
+            .map(|(name, _)| control_detail(name.chars().filter(|c| !forbidden_char(*c)).collect()))
+            .collect();
+        if !details.is_empty() {
+            return ApiError::validation(details).into_response();
+        }
+    }
+    next.run(request).await
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -106,6 +192,23 @@ fn data_error_detail(text: &str) -> Detail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_named_by_path_and_whitespace_is_kept() {
+        let value = serde_json::json!({
+            "name": "a\u{0}b",
+            "description": "line\n\tnext\r\n",
+            "profile": {"bio": "x\u{7}", "ok": "fine"},
+            "roles": ["user", "ad\u{1b}min"],
+            "price": 3,
+            "c1": "\u{85}",
+        });
+        let mut details = Vec::new();
+        forbidden_in_json(&value, &mut String::new(), &mut details);
+        let mut fields: Vec<&str> = details.iter().map(|d| d.field.as_str()).collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["c1", "name", "profile.bio", "roles.1"]);
+    }
 
     #[test]
     fn wrong_type_names_the_field() {

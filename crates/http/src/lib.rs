@@ -47,6 +47,8 @@ pub struct HttpSettings {
     pub security: SecuritySettings,
     /// Quotas.
     pub rate_limit: RateLimitSettings,
+    /// Bearer token `GET /metrics` requires; `None` leaves it open.
+    pub metrics_token: Option<String>,
 }
 
 /// What the started modules contribute to the HTTP edge.
@@ -101,6 +103,12 @@ pub fn app_router(parts: AppParts, settings: &HttpSettings) -> Router {
     let (router, _) = served_routes(modules, readiness, metrics_sources);
     let mut router = router
         .fallback(|| async { ApiError::from(agora_app::AppError::NotFound) })
+        // Inside the rate limit, so a refused query still counts.
+        .layer(middleware::from_fn(extract::reject_control_characters))
+        .layer(middleware::from_fn_with_state(
+            settings.metrics_token.as_deref().map(Arc::<str>::from),
+            metrics::guard,
+        ))
         .layer(DefaultBodyLimit::max(settings.body_limit))
         .layer(middleware::from_fn_with_state(limits, rate_limit::enforce));
     if let Some(authenticator) = authenticator {

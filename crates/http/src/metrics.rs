@@ -108,6 +108,42 @@ pub(crate) async fn track(request: Request, next: Next) -> Response {
     response
 }
 
+/// Guards `GET /metrics` when a scrape token is configured: the request must send
+/// `Authorization: Bearer <token>`, else 401 `not_authenticated` (compared in constant time).
+/// Without a token the endpoint is open (development; production refuses to start so).
+pub(crate) async fn guard(
+    State(token): State<Option<Arc<str>>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = token else {
+        return next.run(request).await;
+    };
+    if request.uri().path() != "/metrics" {
+        return next.run(request).await;
+    }
+    let sent = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    if sent.is_some_and(|sent| constant_time_eq(sent.as_bytes(), token.as_bytes())) {
+        return next.run(request).await;
+    }
+    let status = axum::http::StatusCode::UNAUTHORIZED;
+    let mut response = crate::ErrorPayload::for_status(status).into_response_with(status);
+    response.headers_mut().insert(
+        axum::http::header::WWW_AUTHENTICATE,
+        axum::http::HeaderValue::from_static("Bearer realm=\"metrics\""),
+    );
+    response
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[derive(Clone)]
 struct Scrape {
     handle: PrometheusHandle,
@@ -136,11 +172,17 @@ pub(crate) fn routes(sources: Vec<Arc<dyn MetricsSource>>) -> Router {
 }
 
 /// Prometheus metrics (text exposition format; never rate limited)
+///
+/// When the server has a scrape token (`metrics.token`, required in production) the request must
+/// send it as `Authorization: Bearer <token>`; without one the endpoint is open.
 #[utoipa::path(
     get,
     path = "/metrics",
     tag = "service",
-    responses((status = 200, description = "Metrics in the Prometheus text format", content_type = "text/plain", body = String))
+    responses(
+        (status = 200, description = "Metrics in the Prometheus text format", content_type = "text/plain", body = String),
+        (status = 401, response = crate::openapi::Unauthorized)
+    )
 )]
 async fn render(State(scrape): State<Scrape>) -> Response {
     for source in scrape.sources.iter() {

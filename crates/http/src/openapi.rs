@@ -30,8 +30,15 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
 pub const DOCS_PATH: &str = "/api/docs";
 
 /// Served but deliberately not in the document: the Swagger UI page and its assets are a viewer
-/// of the API, not part of it.
-pub const UNDOCUMENTED: &[&str] = &["/api/docs", "/api/docs/", "/api/docs/{*rest}"];
+/// of the API, not part of it; the email-verification page and its script (identity) are a
+/// stand-in for the web app, which calls the API like any client.
+pub const UNDOCUMENTED: &[&str] = &[
+    "/api/docs",
+    "/api/docs/",
+    "/api/docs/{*rest}",
+    "/verify-email",
+    "/verify-email.js",
+];
 
 // The request-id middleware renders this body from `ErrorPayload`; the type only describes it.
 /// The body of every non-2xx response.

@@ -63,6 +63,22 @@ fn exempt(path: &str) -> bool {
     docs || !api
 }
 
+/// Endpoints that issue or recover credentials (login, sign-up, refresh, password reset,
+/// email verification). They are limited per client IP like anonymous requests whatever token
+/// the request carries: a bearer token (anyone's, even an enterprise one) must not move a login
+/// or sign-up burst onto a roomier user quota, nor past an IP already at its limit.
+fn per_ip_always(method: &axum::http::Method, path: &str) -> bool {
+    matches!(
+        path,
+        "/api/auth/login"
+            | "/api/auth/refresh"
+            | "/api/auth/forgot-password"
+            | "/api/auth/reset-password"
+            | "/api/auth/verify-email"
+            | "/api/auth/resend-verification"
+    ) || (path == "/api/users" && method == axum::http::Method::POST)
+}
+
 impl RateLimitSettings {
     fn tier_quota(&self, tier: Tier) -> Quota {
         match tier {
@@ -126,7 +142,11 @@ pub async fn enforce(
         return next.run(request).await;
     }
 
-    let principal = authenticated(&state, request.headers()).await;
+    let principal = if per_ip_always(request.method(), request.uri().path()) {
+        None
+    } else {
+        authenticated(&state, request.headers()).await
+    };
     if let Some(principal) = &principal {
         request
             .extensions_mut()

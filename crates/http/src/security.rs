@@ -26,6 +26,45 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
      frame-ancestors 'none'";
 
+/// No page of ours uses the camera, microphone, geolocation or payment APIs; embedded content
+/// may not either.
+pub const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+
+/// Whether a response may carry tokens or personal data: every request that presents
+/// credentials (`Authorization`; what it answers is the caller's or, for admins, other
+/// people's), and every credential endpoint (`/api/auth/…`, sign-up at `POST /api/users`),
+/// which hand out tokens or speak about an account even when called without one.
+fn private(request: &Request) -> bool {
+    let path = request.uri().path();
+    request.headers().contains_key(header::AUTHORIZATION)
+        || path.starts_with("/api/auth/")
+        || path == "/api/users"
+        || path.starts_with("/api/users/")
+        || path.starts_with("/api/admin/")
+}
+
+/// `Cache-Control: no-store` on [`private`] responses (replacing any other caching directive;
+/// one that already forbids storing, e.g. `private, no-store`, is kept), so neither the browser
+/// nor a shared cache keeps tokens or personal data.
+async fn no_store_for_private(request: Request, next: Next) -> Response {
+    let private = private(&request);
+    let mut response = next.run(request).await;
+    let already = response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
+        });
+    if private && !already {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
 /// Settings of this layer group.
 #[derive(Debug, Clone)]
 pub struct SecuritySettings {
@@ -98,6 +137,9 @@ pub(crate) fn apply(router: Router, settings: &SecuritySettings) -> Router {
     router = static_header(router, "referrer-policy", "strict-origin-when-cross-origin");
     router = static_header(router, "x-frame-options", "DENY");
     router = static_header(router, "content-security-policy", CONTENT_SECURITY_POLICY);
+    router = static_header(router, "permissions-policy", PERMISSIONS_POLICY);
+    router = static_header(router, "cross-origin-opener-policy", "same-origin");
+    router = router.layer(middleware::from_fn(no_store_for_private));
     if settings.hsts {
         router = static_header(
             router,

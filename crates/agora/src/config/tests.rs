@@ -201,3 +201,44 @@ fn a_missing_explicit_file_is_an_error() {
     );
     assert!(matches!(err, Err(ConfigError::MissingFile(_))));
 }
+
+#[test]
+fn production_refuses_an_open_metrics_endpoint_and_development_keeps_it() {
+    Jail::expect_with(|jail| {
+        assert!(load().unwrap().metrics.token.is_none(), "development: open");
+        jail.set_env("AGORA_ENVIRONMENT", "production");
+        jail.set_env("AGORA_JWT__PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----");
+        let error = load().unwrap_err().to_string();
+        assert!(
+            error.contains("`metrics.token` (AGORA_METRICS__TOKEN) must be set in production"),
+            "{error}"
+        );
+        jail.set_env("AGORA_METRICS__TOKEN", "  ");
+        let error = load().unwrap_err().to_string();
+        assert!(error.contains("must be a non-empty secret"), "{error}");
+        jail.set_env("AGORA_METRICS__TOKEN", "scrape-secret");
+        let config = load().unwrap();
+        assert_eq!(
+            config.metrics.token.as_ref().map(|t| t.expose().as_str()),
+            Some("scrape-secret")
+        );
+        assert!(
+            !format!("{config:?}").contains("scrape-secret"),
+            "never printed"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn links_default_to_the_served_address_unless_public_url_is_set() {
+    Jail::expect_with(|jail| {
+        jail.set_env("AGORA_BIND", "127.0.0.1:3811");
+        assert_eq!(load().unwrap().link_base(), "http://127.0.0.1:3811");
+        jail.set_env("AGORA_BIND", "0.0.0.0:3811");
+        assert_eq!(load().unwrap().link_base(), "http://127.0.0.1:3811");
+        jail.set_env("AGORA_PUBLIC_URL", "https://shop.example.com/");
+        assert_eq!(load().unwrap().link_base(), "https://shop.example.com");
+        Ok(())
+    });
+}

@@ -19,6 +19,34 @@ pub struct HttpStopped(pub watch::Receiver<bool>);
 #[derive(Clone, Copy, Debug)]
 pub struct LocalAddr(pub SocketAddr);
 
+/// A listener bound before the modules start (so mailed links can name the served address,
+/// port 0 included); the HTTP module serves on it instead of binding its own.
+#[derive(Clone, Default)]
+pub struct PreBound(Arc<Mutex<Option<std::net::TcpListener>>>);
+
+impl PreBound {
+    /// Binds `addr` now; the address actually bound is returned with it.
+    pub fn bind(addr: SocketAddr) -> anyhow::Result<(Self, SocketAddr)> {
+        let listener = std::net::TcpListener::bind(addr).map_err(|e| bind_error(addr, &e))?;
+        listener.set_nonblocking(true)?;
+        let local = listener.local_addr()?;
+        Ok((Self(Arc::new(Mutex::new(Some(listener)))), local))
+    }
+
+    fn take(&self) -> Option<std::net::TcpListener> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+fn bind_error(addr: SocketAddr, e: &std::io::Error) -> anyhow::Error {
+    let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+        "another process is using it; stop it or pick another address with --bind or AGORA_BIND"
+    } else {
+        "pick another address with --bind or AGORA_BIND"
+    };
+    anyhow::anyhow!("cannot listen on {addr}: {e}; {hint}")
+}
+
 /// Serves every route the started modules contributed. Started last, stopped first: on stop it
 /// refuses new connections, lets in-flight requests finish within the drain deadline, then exits.
 pub struct HttpModule {
@@ -57,6 +85,7 @@ impl HttpModule {
                     fail_open: limits.fail_open,
                     trusted_proxies: limits.trusted_networks().unwrap_or_default(),
                 },
+                metrics_token: config.metrics.token.as_ref().map(|t| t.expose().clone()),
             },
             verifier: super::verifier::Verifier::new(config),
             running: Mutex::new(None),
@@ -87,14 +116,13 @@ impl Module for HttpModule {
             metrics: registry.get().unwrap_or_default(),
         };
         let app = app_router(parts, &self.settings);
-        let listener = TcpListener::bind(self.bind).await.map_err(|e| {
-            let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
-                "another process is using it; stop it or pick another address with --bind or AGORA_BIND"
-            } else {
-                "pick another address with --bind or AGORA_BIND"
-            };
-            anyhow::anyhow!("cannot listen on {}: {e}; {hint}", self.bind)
-        })?;
+        let pre_bound = registry.get::<PreBound>().ok().and_then(|p| p.take());
+        let listener = match pre_bound {
+            Some(listener) => TcpListener::from_std(listener)?,
+            None => TcpListener::bind(self.bind)
+                .await
+                .map_err(|e| bind_error(self.bind, &e))?,
+        };
         let local = listener.local_addr()?;
         let (shutdown, mut shutdown_rx) = watch::channel(false);
         let (stopped_tx, stopped_rx) = watch::channel(false);

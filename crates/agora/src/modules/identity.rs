@@ -239,7 +239,7 @@ impl Module for IdentityModule {
             auth_limiter: super::rate_limiter(redis),
         };
         let settings = IdentitySettings {
-            public_url: self.config.public_url.trim_end_matches('/').to_owned(),
+            public_url: self.config.link_base(),
             refresh_ttl: self.config.jwt.refresh_ttl,
             auth_failures: self
                 .config

@@ -20,7 +20,7 @@ mod targets;
 mod verifier;
 
 pub use context::{Context, DeliveryGate, SeedStep};
-pub use http::{HttpModule, HttpStopped, LocalAddr};
+pub use http::{HttpModule, HttpStopped, LocalAddr, PreBound};
 pub use identity::{argon2_params, connect_redis, identity_services, IdentityServices};
 pub use keys::{configured_key, retirement_grace};
 pub use manager::{ModuleManager, StartError};

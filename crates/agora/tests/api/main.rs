@@ -5,6 +5,7 @@ mod support;
 
 mod catalog;
 mod cli;
+mod control_chars;
 mod edge;
 mod errors;
 mod flags;

@@ -372,6 +372,74 @@ async fn a_dry_run_predicts_the_next_request_and_uses_up_nothing(counters: Count
     counters.cleanup().await;
 }
 
+async fn auth_endpoints_stay_limited_per_ip_whatever_token_is_sent(counters: Counters) {
+    let app = app_with(&counters, |c| {
+        c.rate_limit.anonymous = "3/1m".parse().unwrap();
+        c.rate_limit.enterprise = "1000/1m".parse().unwrap();
+    })
+    .await;
+    app.create_user("ent@example.org", "Secret123", Role::User, Tier::Enterprise)
+        .await;
+    // The fixture login is the first anonymous request of this IP.
+    let token = app.login("ent@example.org", "Secret123").await["accessToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // With the token, a user endpoint is counted on the (roomy) user quota…
+    let me = app.get_as(&token, "/api/users/me").await;
+    assert_eq!(me.status(), 200);
+    assert_eq!(header(&me, "x-ratelimit-limit").as_deref(), Some("1000"));
+    // …but a login carrying it is counted per IP (limit 3): two more, then 429.
+    let login = |token: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/auth/login"))
+                .bearer_auth(token)
+                .json(&json!({"email": "ent@example.org", "password": "Secret123"}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..2 {
+        let response = login(token.clone()).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(header(&response, "x-ratelimit-limit").as_deref(), Some("3"));
+    }
+    // The IP is at its limit: every auth endpoint answers 429 with the token too.
+    assert_rate_limited(login(token.clone()).await).await;
+    let users_before = app.count("users").await;
+    let register = app
+        .post(
+            "/api/users",
+            Some(&token),
+            &json!({"email": "new@example.org", "password": "Secret123", "name": "New User"}),
+        )
+        .await;
+    assert_rate_limited(register).await;
+    assert_eq!(app.count("users").await, users_before, "nobody signed up");
+    for (path, body) in [
+        ("/api/auth/refresh", json!({"refreshToken": "x"})),
+        (
+            "/api/auth/forgot-password",
+            json!({"email": "ent@example.org"}),
+        ),
+        (
+            "/api/auth/reset-password",
+            json!({"token": "x", "password": "Secret123"}),
+        ),
+        ("/api/auth/verify-email", json!({"token": "x"})),
+        ("/api/auth/resend-verification", json!({})),
+    ] {
+        let response = app.post(path, Some(&token), &body).await;
+        assert_eq!(response.status(), 429, "{path} with a token");
+    }
+    // The token's own quota is untouched by all that.
+    assert_eq!(app.get_as(&token, "/api/users/me").await.status(), 200);
+    counters.cleanup().await;
+}
+
 /// Generates `mod name { in_process, in_redis }` from one `async fn name(counters: Counters)`: each
 /// policy runs on both adapters, and the Redis variant is named so a runner can deselect it.
 macro_rules! on_both_counters {
@@ -395,4 +463,5 @@ on_both_counters!(
     failed_logins_are_limited_per_ip_and_email_and_successes_do_not_count,
     parallel_guesses_cannot_outrun_the_failed_login_limit,
     a_dry_run_predicts_the_next_request_and_uses_up_nothing,
+    auth_endpoints_stay_limited_per_ip_whatever_token_is_sent,
 );

@@ -40,7 +40,8 @@ use crate::{
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// Every identity route, each declared once with its OpenAPI operation (`#[utoipa::path]`).
+/// Every identity route, each declared once with its OpenAPI operation (`#[utoipa::path]`), and
+/// the email-verification page with its script (not operations; `openapi::UNDOCUMENTED`).
 pub fn api() -> OpenApiRouter<Identity> {
     OpenApiRouter::with_openapi(IdentityApi::openapi())
         .routes(routes!(register))
@@ -59,6 +60,15 @@ pub fn api() -> OpenApiRouter<Identity> {
         .routes(routes!(update_user))
         .routes(routes!(audit))
         .routes(routes!(jwks))
+        // Not API operations: the page the verification mail links to, and its script.
+        .route(
+            super::pages::VERIFY_EMAIL_PAGE,
+            axum::routing::get(super::pages::verify_email_page),
+        )
+        .route(
+            super::pages::VERIFY_EMAIL_SCRIPT,
+            axum::routing::get(super::pages::verify_email_script),
+        )
 }
 
 /// This module's tag in the OpenAPI document.
