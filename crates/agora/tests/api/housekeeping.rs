@@ -1,24 +1,12 @@
 //! Tables that grow with use are pruned: expired tokens, long-delivered outbox messages.
 
-use agora_adapters::{platform::SqlOutbox, store::Database};
+use agora_adapters::platform::SqlOutbox;
 use agora_app::identity::Identity;
 use agora_domain::ports::Outbox;
 use chrono::{Duration, Utc};
 use serde_json::json;
 
 use crate::{both_backends, support::TestApp};
-
-async fn execute(db: &Database, sql: &str, at: chrono::DateTime<Utc>) {
-    match db {
-        Database::Sqlite(db) => sqlx::query(sql)
-            .bind(at)
-            .execute(db.writer())
-            .await
-            .map(drop),
-        Database::Postgres(pool) => sqlx::query(sql).bind(at).execute(pool).await.map(drop),
-    }
-    .unwrap();
-}
 
 async fn expired_tokens_and_old_deliveries_are_purged(app: TestApp) {
     let body = json!({"email": "tidy@example.org", "password": "Secret123", "name": "Ty Dee"});
@@ -47,14 +35,12 @@ async fn expired_tokens_and_old_deliveries_are_purged(app: TestApp) {
     );
 
     let long_ago = Utc::now() - Duration::days(8);
-    execute(
-        &app.db,
-        "UPDATE refresh_tokens SET expires_at = $1",
-        long_ago,
-    )
-    .await;
-    execute(&app.db, "UPDATE email_tokens SET expires_at = $1", long_ago).await;
-    execute(&app.db, "UPDATE outbox SET sent_at = $1", long_ago).await;
+    app.execute_at("UPDATE refresh_tokens SET expires_at = $1", long_ago)
+        .await;
+    app.execute_at("UPDATE email_tokens SET expires_at = $1", long_ago)
+        .await;
+    app.execute_at("UPDATE outbox SET sent_at = $1", long_ago)
+        .await;
     assert_eq!(
         app.service::<Identity>()
             .purge_expired_tokens()

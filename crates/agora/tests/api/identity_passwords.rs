@@ -1,6 +1,5 @@
 //! Verification, login failures, password reset and change, profile updates.
 
-use agora_adapters::store::Database;
 use agora_domain::identity::{Role, Tier};
 use serde_json::{json, Value};
 
@@ -54,17 +53,11 @@ async fn verification_tokens_are_single_use(app: TestApp) {
 
 async fn an_expired_verification_link_is_400(app: TestApp) {
     let token = registered(&app, "late@example.org").await;
-    let sql = "UPDATE email_tokens SET expires_at = $1";
-    let past = chrono::Utc::now() - chrono::Duration::hours(1);
-    match &app.db {
-        Database::Sqlite(db) => sqlx::query(sql)
-            .bind(past)
-            .execute(db.writer())
-            .await
-            .map(drop),
-        Database::Postgres(pool) => sqlx::query(sql).bind(past).execute(pool).await.map(drop),
-    }
-    .unwrap();
+    app.execute_at(
+        "UPDATE email_tokens SET expires_at = $1",
+        chrono::Utc::now() - chrono::Duration::hours(1),
+    )
+    .await;
     let (status, body) = status_and_body(
         app.post("/api/auth/verify-email", None, &json!({"token": token}))
             .await,

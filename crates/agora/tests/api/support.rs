@@ -506,17 +506,22 @@ impl TestApp {
     /// Moves the exchange of every spent refresh token an hour into the past: the clock moving
     /// on beyond the refresh grace period (ADR 0015), without waiting for it.
     pub async fn age_spent_refresh_tokens(&self) {
-        let sql = "UPDATE refresh_tokens SET used_at = $1 WHERE used_at IS NOT NULL";
-        let past = chrono::Utc::now() - chrono::Duration::hours(1);
-        match &self.db {
-            Database::Sqlite(db) => sqlx::query(sql)
-                .bind(past)
-                .execute(db.writer())
-                .await
-                .map(drop),
-            Database::Postgres(pool) => sqlx::query(sql).bind(past).execute(pool).await.map(drop),
-        }
-        .expect("ageing spent refresh tokens");
+        self.execute_at(
+            "UPDATE refresh_tokens SET used_at = $1 WHERE used_at IS NOT NULL",
+            chrono::Utc::now() - chrono::Duration::hours(1),
+        )
+        .await;
+    }
+
+    /// Runs one statement whose `$1` is a point in time — how tests move the clock of stored
+    /// rows (expiry, leases, grace periods) instead of waiting.
+    pub async fn execute_at(&self, sql: &str, at: chrono::DateTime<chrono::Utc>) {
+        agora_adapters::on_writer!(&self.db, |pool| sqlx::query(sql)
+            .bind(at)
+            .execute(pool)
+            .await
+            .map(drop))
+        .unwrap_or_else(|error| panic!("{sql}: {error}"));
     }
 
     /// Rows in a table (for "nothing half-written" checks).
