@@ -2,7 +2,7 @@
 """Catalog benchmark (issue 6): release binary, 200 seeded products.
 
 `GET /api/products?page=1&limit=20` and `GET /api/products/{id}`, cache warm (default) vs cold
-(`catalog_cache = false`: every read hits the database), on SQLite and on Postgres + Redis.
+(`catalog.cache = false`: every read hits the database), on SQLite and on Postgres + Redis.
 Rate limiting is off so only the catalog path is measured.
 
 Usage: bench/catalog.py [--duration SECONDS]   (bench/catalog.sh builds and writes results)
@@ -37,7 +37,7 @@ def psql(sql):
 
 def measure(backend_env, cache, duration):
     data = tempfile.mkdtemp(prefix="agora-bench-")
-    env = {"AGORA_RATE_LIMIT__ENABLED": "false", "AGORA_CATALOG_CACHE": "true" if cache else "false",
+    env = {"AGORA_RATE_LIMIT__ENABLED": "false", "AGORA_CATALOG__CACHE": "true" if cache else "false",
            "AGORA_LOG": "warn", **backend_env}
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("AGORA_")}
     full_env.update(env)

@@ -126,7 +126,7 @@ impl CatalogCache for LayeredCatalogCache {
     }
 }
 
-/// No caching at all: every read goes to the database (`catalog_cache = false`; benchmarks and
+/// No caching at all: every read goes to the database (`catalog.cache = false`; benchmarks and
 /// debugging).
 #[derive(Debug, Default)]
 pub struct NoCatalogCache;
