@@ -73,6 +73,7 @@ pub fn served_routes(
     modules: Vec<RestApi>,
     readiness: Arc<dyn ReadinessProbe>,
     metrics_sources: Vec<Arc<dyn MetricsSource>>,
+    metrics_token: Option<Arc<str>>,
 ) -> (Router, openapi::Document) {
     let (routers, documents): (Vec<Router>, Vec<_>) =
         modules.into_iter().map(RestApi::split_for_parts).unzip();
@@ -82,7 +83,7 @@ pub fn served_routes(
         .fold(Router::new(), Router::merge)
         .merge(health::api().split_for_parts().0.with_state(readiness))
         .merge(openapi::routes(&document))
-        .merge(metrics::routes(metrics_sources));
+        .merge(metrics::routes(metrics_sources, metrics_token));
     (router, document)
 }
 
@@ -100,15 +101,10 @@ pub fn app_router(parts: AppParts, settings: &HttpSettings) -> Router {
         settings: Arc::new(settings.rate_limit.clone()),
         authenticator: authenticator.clone(),
     };
-    let (router, _) = served_routes(modules, readiness, metrics_sources);
+    let metrics_token = settings.metrics_token.as_deref().map(Arc::<str>::from);
+    let (router, _) = served_routes(modules, readiness, metrics_sources, metrics_token);
     let mut router = router
         .fallback(|| async { ApiError::from(agora_app::AppError::NotFound) })
-        // Inside the rate limit, so a refused query still counts.
-        .layer(middleware::from_fn(extract::reject_control_characters))
-        .layer(middleware::from_fn_with_state(
-            settings.metrics_token.as_deref().map(Arc::<str>::from),
-            metrics::guard,
-        ))
         .layer(DefaultBodyLimit::max(settings.body_limit))
         .layer(middleware::from_fn_with_state(limits, rate_limit::enforce));
     if let Some(authenticator) = authenticator {

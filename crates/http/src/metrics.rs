@@ -119,9 +119,6 @@ pub(crate) async fn guard(
     let Some(token) = token else {
         return next.run(request).await;
     };
-    if request.uri().path() != "/metrics" {
-        return next.run(request).await;
-    }
     let sent = request
         .headers()
         .get(axum::http::header::AUTHORIZATION)
@@ -162,13 +159,18 @@ pub(crate) fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// `GET /metrics` in the Prometheus text format.
-pub(crate) fn routes(sources: Vec<Arc<dyn MetricsSource>>) -> Router {
+pub(crate) fn routes(sources: Vec<Arc<dyn MetricsSource>>, token: Option<Arc<str>>) -> Router {
     let scrape = Scrape {
         handle: handle(),
         sources: Arc::new(sources),
         process: Arc::default(),
     };
-    api().split_for_parts().0.with_state(scrape)
+    // A route layer: only a scrape pays for the check.
+    api()
+        .split_for_parts()
+        .0
+        .route_layer(axum::middleware::from_fn_with_state(token, guard))
+        .with_state(scrape)
 }
 
 /// Prometheus metrics (text exposition format; never rate limited)

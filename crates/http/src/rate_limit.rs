@@ -136,10 +136,10 @@ pub async fn enforce(
         request.extensions_mut().insert(ResolvedClientIp(client));
     }
     let Some(limiter) = state.limiter.as_ref().filter(|_| state.settings.enabled) else {
-        return next.run(request).await;
+        return pass(request, next).await;
     };
     if exempt(request.uri().path()) {
-        return next.run(request).await;
+        return pass(request, next).await;
     }
 
     let principal = if per_ip_always(request.method(), request.uri().path()) {
@@ -153,7 +153,7 @@ pub async fn enforce(
             .insert(VerifiedPrincipal(principal.clone()));
     }
     let (key, quota, policy) = match &principal {
-        Some(p) if p.is_admin() => return next.run(request).await,
+        Some(p) if p.is_admin() => return pass(request, next).await,
         Some(p) => (
             format!("user:{}", p.user_id),
             state.settings.tier_quota(p.tier),
@@ -170,7 +170,7 @@ pub async fn enforce(
 
     match limiter.check(&key, quota, 1).await {
         Ok(decision) if decision.allowed => {
-            let mut response = next.run(request).await;
+            let mut response = pass(request, next).await;
             // A 429 from inside (failed-login limit) reports its own, binding limit.
             if response.status() != axum::http::StatusCode::TOO_MANY_REQUESTS {
                 set_headers(response.headers_mut(), &decision, quota);
@@ -188,7 +188,7 @@ pub async fn enforce(
             metrics::counter!("rate_limit_backend_errors_total").increment(1);
             if state.settings.fail_open {
                 tracing::warn!(%error, "rate limiter unavailable; failing open");
-                next.run(request).await
+                pass(request, next).await
             } else {
                 tracing::error!(%error, "rate limiter unavailable; failing closed");
                 let status = axum::http::StatusCode::SERVICE_UNAVAILABLE;
@@ -203,4 +203,13 @@ pub async fn enforce(
 async fn authenticated(state: &RateLimitState, headers: &HeaderMap) -> Option<Principal> {
     let token = bearer_token(headers).ok().flatten()?;
     state.authenticator.as_ref()?.authenticate(token).await.ok()
+}
+
+/// Hands an admitted request on, after refusing control characters in its query string (inside
+/// the limit, so a refused query still counts).
+async fn pass(request: Request, next: Next) -> Response {
+    match crate::extract::query_rejection(&request) {
+        Some(rejection) => rejection,
+        None => next.run(request).await,
+    }
 }

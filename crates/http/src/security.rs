@@ -1,10 +1,10 @@
 //! Response hardening and transport concerns: security headers, CORS allowlist, request timeout,
 //! compression (gzip/brotli, ≥ 1 KiB, opt-out with `x-no-compression`).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
-    extract::Request,
+    extract::{Request, State},
     http::{header, HeaderName, HeaderValue, Method},
     middleware::{self, Next},
     response::Response,
@@ -16,7 +16,6 @@ use tower_http::{
         CompressionLayer,
     },
     cors::{AllowOrigin, CorsLayer},
-    set_header::SetResponseHeaderLayer,
 };
 
 /// Scripts, styles and data only from our own origin; the SPA and the API docs are served from
@@ -43,14 +42,28 @@ fn private(request: &Request) -> bool {
         || path.starts_with("/api/admin/")
 }
 
-/// `Cache-Control: no-store` on [`private`] responses (replacing any other caching directive;
-/// one that already forbids storing, e.g. `private, no-store`, is kept), so neither the browser
-/// nor a shared cache keeps tokens or personal data.
-async fn no_store_for_private(request: Request, next: Next) -> Response {
+/// The headers every response carries (unless its handler set them), built once.
+type StaticHeaders = Arc<[(HeaderName, HeaderValue)]>;
+
+/// One middleware for every security header, instead of a layer per header: the static ones
+/// (added where the handler set none), and `Cache-Control: no-store` on [`private`] responses
+/// (replacing any other caching directive; one that already forbids storing, e.g.
+/// `private, no-store`, is kept), so neither the browser nor a shared cache keeps tokens or
+/// personal data.
+async fn security_headers(
+    State(statics): State<StaticHeaders>,
+    request: Request,
+    next: Next,
+) -> Response {
     let private = private(&request);
     let mut response = next.run(request).await;
-    let already = response
-        .headers()
+    let headers = response.headers_mut();
+    for (name, value) in statics.iter() {
+        if !headers.contains_key(name) {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    let already = headers
         .get(header::CACHE_CONTROL)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
@@ -58,9 +71,7 @@ async fn no_store_for_private(request: Request, next: Next) -> Response {
                 .any(|d| d.trim().eq_ignore_ascii_case("no-store"))
         });
     if private && !already {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }
@@ -84,13 +95,6 @@ impl Default for SecuritySettings {
             hsts: false,
         }
     }
-}
-
-fn static_header(router: Router, name: &'static str, value: &'static str) -> Router {
-    router.layer(SetResponseHeaderLayer::if_not_present(
-        HeaderName::from_static(name),
-        HeaderValue::from_static(value),
-    ))
 }
 
 /// The request timeout; applied inside the error envelope so a 408 gets the JSON shape.
@@ -133,20 +137,30 @@ pub(crate) fn apply(router: Router, settings: &SecuritySettings) -> Router {
                 .max_age(Duration::from_secs(600)),
         );
     }
-    router = static_header(router, "x-content-type-options", "nosniff");
-    router = static_header(router, "referrer-policy", "strict-origin-when-cross-origin");
-    router = static_header(router, "x-frame-options", "DENY");
-    router = static_header(router, "content-security-policy", CONTENT_SECURITY_POLICY);
-    router = static_header(router, "permissions-policy", PERMISSIONS_POLICY);
-    router = static_header(router, "cross-origin-opener-policy", "same-origin");
-    router = router.layer(middleware::from_fn(no_store_for_private));
+    let mut statics = vec![
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "strict-origin-when-cross-origin"),
+        ("x-frame-options", "DENY"),
+        ("content-security-policy", CONTENT_SECURITY_POLICY),
+        ("permissions-policy", PERMISSIONS_POLICY),
+        ("cross-origin-opener-policy", "same-origin"),
+    ];
     if settings.hsts {
-        router = static_header(
-            router,
+        statics.push((
             "strict-transport-security",
             "max-age=31536000; includeSubDomains",
-        );
+        ));
     }
+    let statics: StaticHeaders = statics
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                HeaderName::from_static(name),
+                HeaderValue::from_static(value),
+            )
+        })
+        .collect();
+    router = router.layer(middleware::from_fn_with_state(statics, security_headers));
     let compress_when = SizeAbove::new(1024)
         .and(NotForContentType::GRPC)
         .and(NotForContentType::IMAGES)

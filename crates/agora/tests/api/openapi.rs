@@ -137,7 +137,8 @@ async fn every_routed_operation_is_documented_and_every_documented_one_is_routed
         .expect("application starts");
 
     let contributed: Vec<RestApi> = app.registry().get().unwrap_or_default();
-    let (served, served_doc) = agora_http::served_routes(contributed, Arc::new(NoChecks), vec![]);
+    let (served, served_doc) =
+        agora_http::served_routes(contributed, Arc::new(NoChecks), vec![], None);
     assert_eq!(
         serde_json::to_value(served_doc).unwrap(),
         doc,
