@@ -94,15 +94,7 @@ async fn metrics_need_the_scrape_token_when_one_is_configured() {
 async fn mailed_links_name_the_served_address_when_public_url_is_not_set() {
     let app = spawn_app(Backend::Sqlite).await;
     let email = "linked@example.org";
-    let response = app
-        .post(
-            "/api/users",
-            None,
-            &serde_json::json!({"email": email, "password": "Secret123", "name": "Linked"}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let mail = app.wait_for_mail(email, "Verify your email").await;
+    let mail = app.register_for_mail(email).await;
     let link = format!("http://{}/verify-email?token=", app.addr);
     assert!(mail.text.contains(&link), "{link} in {}", mail.text);
 
@@ -110,15 +102,7 @@ async fn mailed_links_name_the_served_address_when_public_url_is_not_set() {
         c.public_url = Some("https://shop.example.com/".to_owned());
     }))
     .await;
-    let response = configured
-        .post(
-            "/api/users",
-            None,
-            &serde_json::json!({"email": email, "password": "Secret123", "name": "Linked"}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let mail = configured.wait_for_mail(email, "Verify your email").await;
+    let mail = configured.register_for_mail(email).await;
     assert!(
         mail.text
             .contains("https://shop.example.com/verify-email?token="),
@@ -345,15 +329,7 @@ fn external_references(text: &str) -> Vec<String> {
 async fn the_mailed_verification_link_opens_a_page_whose_script_verifies_the_address() {
     let app = spawn_app(Backend::Sqlite).await;
     let email = "page@example.org";
-    let response = app
-        .post(
-            "/api/users",
-            None,
-            &serde_json::json!({"email": email, "password": "Secret123", "name": "Page"}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let mail = app.wait_for_mail(email, "Verify your email").await;
+    let mail = app.register_for_mail(email).await;
     let link = mail
         .text
         .split_whitespace()

@@ -14,9 +14,7 @@ async fn status_and_body(response: reqwest::Response) -> (u16, Value) {
 }
 
 async fn registered(app: &TestApp, email: &str) -> String {
-    let body = json!({"email": email, "password": "Secret123", "name": "Pat Person"});
-    assert_eq!(app.post("/api/users", None, &body).await.status(), 201);
-    token_from(&app.wait_for_mail(email, "Verify your email").await)
+    token_from(&app.register_for_mail(email).await)
 }
 
 async fn verification_tokens_are_single_use(app: TestApp) {

@@ -466,6 +466,13 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Registers `email` over HTTP (201 asserted) and returns the verification mail it was sent.
+    pub async fn register_for_mail(&self, email: &str) -> OutgoingMail {
+        let body = json!({"email": email, "password": "Secret123", "name": "Pat Person"});
+        assert_eq!(self.post("/api/users", None, &body).await.status(), 201);
+        self.wait_for_mail(email, "Verify your email").await
+    }
+
     /// Waits for a mail to `to` whose subject is `subject` in the embedded mailbox.
     pub async fn wait_for_mail(&self, to: &str, subject: &str) -> OutgoingMail {
         let reader = SqlMailbox::new(self.db.clone());

@@ -267,11 +267,8 @@ async fn catalog_alone_verifies_identitys_tokens_and_never_answers_500() {
     }
 }
 
-#[tokio::test]
-async fn catalog_on_identitys_database_verifies_with_its_keys_and_sees_logouts() {
-    let store = TestStore::create(Backend::Sqlite).await;
-    let identity = start("identity", &store, |_| {}).await;
-    let catalog = start("catalog", &store, |_| {}).await;
+/// A user's token works on `catalog` until the user logs out on `identity`, then it is revoked.
+async fn a_logout_on_identity_revokes_the_token_on(identity: &Service, catalog: &Service) {
     let token = identity.account(Role::User).await;
     assert_eq!(
         catalog.get("/api/products", Some(&token)).await.status(),
@@ -287,6 +284,14 @@ async fn catalog_on_identitys_database_verifies_with_its_keys_and_sees_logouts()
         "token_revoked",
     )
     .await;
+}
+
+#[tokio::test]
+async fn catalog_on_identitys_database_verifies_with_its_keys_and_sees_logouts() {
+    let store = TestStore::create(Backend::Sqlite).await;
+    let identity = start("identity", &store, |_| {}).await;
+    let catalog = start("catalog", &store, |_| {}).await;
+    a_logout_on_identity_revokes_the_token_on(&identity, &catalog).await;
     assert_eq!(catalog.db.backend().to_string(), "sqlite");
 }
 
@@ -307,21 +312,7 @@ async fn catalog_alone_sees_logouts_through_the_shared_redis_denylist() {
         c.identity_url = Some(url);
     })
     .await;
-    let token = identity.account(Role::User).await;
-    assert_eq!(
-        catalog.get("/api/products", Some(&token)).await.status(),
-        200
-    );
-    let logout = identity
-        .post("/api/auth/logout", Some(&token), &json!({}))
-        .await;
-    assert_eq!(logout.status(), 204);
-    assert_error(
-        catalog.get("/api/products", Some(&token)).await,
-        401,
-        "token_revoked",
-    )
-    .await;
+    a_logout_on_identity_revokes_the_token_on(&identity, &catalog).await;
     crate::support::redis_delete_prefix(&redis, &prefix).await;
 }
 
