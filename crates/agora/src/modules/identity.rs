@@ -127,30 +127,6 @@ pub fn identity_services(db: &Database, config: &Config) -> anyhow::Result<Ident
     })
 }
 
-/// Connects a stand-alone Redis connection, naming the URL (without password) when it fails.
-/// For tests and tools; the server's modules share the store module's `RedisManager`.
-pub async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionManager> {
-    let shown = agora_adapters::store::redact_url(url);
-    let client = redis::Client::open(url)
-        .map_err(|e| anyhow::anyhow!("invalid `redis_url` {shown}: {e}"))?;
-    tokio::time::timeout(
-        Duration::from_secs(5),
-        // Bounded waits: with Redis gone, a request must fail over (fail-open limits, database
-        // reads) in milliseconds instead of hanging on reconnect attempts.
-        redis::aio::ConnectionManager::new_with_config(
-            client,
-            redis::aio::ConnectionManagerConfig::new()
-                .set_connection_timeout(Duration::from_millis(500))
-                .set_response_timeout(Duration::from_millis(500))
-                .set_number_of_retries(1)
-                .set_max_delay(200),
-        ),
-    )
-    .await
-    .map_err(|_| anyhow::anyhow!("cannot connect to Redis at {shown}: no answer within 5 s"))?
-    .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {shown}: {e}"))
-}
-
 /// Users, credentials, sessions and roles. Owns `users`, `email_tokens`, `refresh_tokens`,
 /// `denied_tokens` and `audit_log`.
 pub struct IdentityModule {

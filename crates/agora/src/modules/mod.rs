@@ -21,13 +21,15 @@ mod verifier;
 
 pub use context::{Context, DeliveryGate, SeedStep};
 pub use http::{HttpModule, HttpStopped, LocalAddr, PreBound};
-pub use identity::{argon2_params, connect_redis, identity_services, IdentityServices};
+pub use identity::{argon2_params, identity_services, IdentityServices};
 pub use keys::{configured_key, retirement_grace};
 pub use manager::{ModuleManager, StartError};
 pub use platform::MailerOverride;
 pub use registry::Registry;
 pub use store::{db_options, StoreModule};
 pub use targets::{context, resolve, targets, Contexts, Target, UnknownTarget, HTTP, STORE};
+
+use std::time::Duration;
 
 use agora_http::Check;
 use async_trait::async_trait;
@@ -56,6 +58,30 @@ pub fn all_migrations() -> Vec<&'static agora_adapters::store::migrations::Migra
 /// The OpenAPI document of everything `target` of the built-in contexts serves.
 pub fn openapi(target: &str) -> Result<agora_http::openapi::Document, UnknownTarget> {
     Contexts::builtin().openapi(target)
+}
+
+/// Connects a stand-alone Redis connection, naming the URL (without password) when it fails.
+/// For tests and tools; the server's modules share the store module's `RedisManager`.
+pub async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionManager> {
+    let shown = agora_adapters::store::redact_url(url);
+    let client = redis::Client::open(url)
+        .map_err(|e| anyhow::anyhow!("invalid `redis_url` {shown}: {e}"))?;
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        // Bounded waits: with Redis gone, a request must fail over (fail-open limits, database
+        // reads) in milliseconds instead of hanging on reconnect attempts.
+        redis::aio::ConnectionManager::new_with_config(
+            client,
+            redis::aio::ConnectionManagerConfig::new()
+                .set_connection_timeout(Duration::from_millis(500))
+                .set_response_timeout(Duration::from_millis(500))
+                .set_number_of_retries(1)
+                .set_max_delay(200),
+        ),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("cannot connect to Redis at {shown}: no answer within 5 s"))?
+    .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {shown}: {e}"))
 }
 
 /// The rate-limit counter: Redis when configured (shared by replicas), otherwise in-process.
