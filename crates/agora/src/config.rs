@@ -212,8 +212,6 @@ pub struct RateLimitConfig {
     /// Per user, enterprise tier.
     #[serde(deserialize_with = "quota")]
     pub enterprise: Quota,
-    /// With Redis configured but unreachable: allow requests (true) or answer 503 (false).
-    pub fail_open: bool,
     /// Proxies (IPs or CIDRs) whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<String>,
 }
@@ -233,7 +231,6 @@ impl Default for RateLimitConfig {
             free: q("10/1m"),
             pro: q("100/1m"),
             enterprise: q("1000/1m"),
-            fail_open: true,
             trusted_proxies: Vec::new(),
         }
     }

@@ -24,6 +24,9 @@ use crate::error::ErrorPayload;
 pub enum CheckStatus {
     /// Working.
     Up,
+    /// Not working, but the replica serves correctly without it (a fallback is in effect, e.g.
+    /// rate limits counted per replica while Redis is down); it stays in rotation.
+    Degraded,
     /// Not working; the replica must not receive traffic.
     Down,
 }
@@ -35,12 +38,12 @@ pub struct Check {
     /// Module or dependency name (`store`, `identity`, …).
     #[serde(skip)]
     pub name: String,
-    /// Up or down.
+    /// Up, degraded (served by a fallback) or down.
     pub status: CheckStatus,
     /// How long the check took, when it made a round trip.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<f64>,
-    /// Why it is down (operator-facing; never secrets).
+    /// Why it is degraded or down, and what the fallback is (operator-facing; never secrets).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
@@ -75,7 +78,7 @@ enum LivenessStatus {
     Ok,
 }
 
-/// Every module and dependency is up.
+/// Every module and dependency is up, or degraded with a fallback in effect.
 #[derive(ToSchema)]
 #[schema(example = json!({
     "status": "ready",
@@ -83,8 +86,8 @@ enum LivenessStatus {
 }))]
 #[allow(dead_code)] // documentation-only
 struct Readiness {
-    /// Always `ready`.
-    #[schema(examples("ready"))]
+    /// `ready`, or `degraded` when a dependency is down but a fallback serves in its place.
+    #[schema(examples("ready", "degraded"))]
     status: String,
     /// One entry per module or dependency, by name.
     checks: BTreeMap<String, Check>,
@@ -139,11 +142,13 @@ async fn health() -> Json<serde_json::Value> {
 )]
 async fn ready(State(probe): State<Arc<dyn ReadinessProbe>>) -> Response {
     let checks = probe.checks().await;
-    let all_up = checks.iter().all(|c| c.status == CheckStatus::Up);
+    let any_down = checks.iter().any(|c| c.status == CheckStatus::Down);
+    let degraded = checks.iter().any(|c| c.status == CheckStatus::Degraded);
     let by_name: BTreeMap<&str, &Check> = checks.iter().map(|c| (c.name.as_str(), c)).collect();
     let checks_json = serde_json::to_value(by_name).unwrap_or_default();
-    if all_up {
-        return Json(json!({ "status": "ready", "checks": checks_json })).into_response();
+    if !any_down {
+        let status = if degraded { "degraded" } else { "ready" };
+        return Json(json!({ "status": status, "checks": checks_json })).into_response();
     }
     let mut payload = ErrorPayload::for_status(StatusCode::SERVICE_UNAVAILABLE);
     payload.extra.insert("status".into(), json!("not_ready"));

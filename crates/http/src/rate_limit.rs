@@ -36,8 +36,6 @@ pub struct RateLimitSettings {
     pub pro: Quota,
     /// Per user, enterprise tier.
     pub enterprise: Quota,
-    /// When the limiter backend fails: let requests through (true) or answer 503.
-    pub fail_open: bool,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
 }
@@ -185,15 +183,12 @@ pub async fn enforce(
             response
         }
         Err(error) => {
+            // Never open: the built-in limiters cannot fail (Redis falls back to the
+            // in-process counter, ADR 0018), so this is a custom limiter that did.
             metrics::counter!("rate_limit_backend_errors_total").increment(1);
-            if state.settings.fail_open {
-                tracing::warn!(%error, "rate limiter unavailable; failing open");
-                pass(request, next).await
-            } else {
-                tracing::error!(%error, "rate limiter unavailable; failing closed");
-                let status = axum::http::StatusCode::SERVICE_UNAVAILABLE;
-                ErrorPayload::for_status(status).into_response_with(status)
-            }
+            tracing::error!(%error, "rate limiter unavailable; failing closed");
+            let status = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+            ErrorPayload::for_status(status).into_response_with(status)
         }
     }
 }

@@ -1,13 +1,15 @@
 use agora_domain::ports::{StoreError, TokenDenylist};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use redis::{aio::ConnectionManager, AsyncCommands};
+use redis::AsyncCommands;
+
+use crate::redis::Commands;
 
 /// The denylist in Redis (`AGORA_REDIS_URL`): one key per denied token or session, expiring with
 /// it, shared by every replica.
 #[derive(Clone)]
 pub struct RedisDenylist {
-    conn: ConnectionManager,
+    conn: Commands,
     prefix: String,
 }
 
@@ -23,7 +25,7 @@ fn unavailable(error: redis::RedisError) -> StoreError {
 
 impl RedisDenylist {
     /// Wraps a managed connection (reconnects by itself); keys are `<prefix>deny:<key>`.
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn new(conn: Commands, prefix: &str) -> Self {
         Self {
             conn,
             prefix: prefix.to_owned(),

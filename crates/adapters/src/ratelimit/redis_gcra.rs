@@ -3,13 +3,15 @@ use agora_domain::{
     ratelimit::{Decision, Quota},
 };
 use async_trait::async_trait;
-use redis::{aio::ConnectionManager, Script};
+use redis::Script;
+
+use crate::redis::Commands;
 
 /// GCRA in Redis: the same algorithm as `agora_domain::ratelimit::gcra`, executed atomically by a
 /// Lua script with Redis's own clock, so every replica shares one limit and one notion of "now".
 #[derive(Clone)]
 pub struct RedisRateLimiter {
-    conn: ConnectionManager,
+    conn: Commands,
     prefix: String,
     script: Script,
     refund_script: Script,
@@ -71,7 +73,7 @@ return 1
 
 impl RedisRateLimiter {
     /// A limiter writing keys `<prefix>rl:<key>`.
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+    pub fn new(conn: Commands, prefix: &str) -> Self {
         Self {
             conn,
             prefix: prefix.to_owned(),

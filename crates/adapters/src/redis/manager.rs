@@ -25,7 +25,11 @@ use futures::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSubSink, PubSubStream};
 use tokio::sync::watch;
 
+use super::breaker::{BreakerState, CircuitBreaker, GuardedConnection};
 use crate::store::redact_url;
+
+/// The process's command connection, behind its circuit breaker.
+pub type Commands = GuardedConnection<ConnectionManager>;
 
 /// First and largest pause between pub/sub reconnection attempts.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
@@ -120,6 +124,7 @@ impl Hub {
 pub struct RedisManager {
     client: redis::Client,
     commands: ConnectionManager,
+    breaker: Arc<CircuitBreaker>,
     prefix: String,
     shown_url: String,
     hub: Arc<Hub>,
@@ -152,13 +157,13 @@ impl RedisManager {
         };
         let commands = tokio::time::timeout(
             CONNECT_TIMEOUT,
-            // Bounded waits: with Redis gone, a request must fail over (fail-open limits,
-            // database reads) in milliseconds instead of hanging on reconnect attempts.
+            // Bounded waits: until the breaker opens (a few failures), each command waits at
+            // most this long before its caller takes the fallback.
             ConnectionManager::new_with_config(
                 client.clone(),
                 ConnectionManagerConfig::new()
-                    .set_connection_timeout(Duration::from_millis(500))
-                    .set_response_timeout(Duration::from_millis(500))
+                    .set_connection_timeout(Duration::from_millis(250))
+                    .set_response_timeout(Duration::from_millis(250))
                     .set_number_of_retries(1)
                     .set_max_delay(200),
             ),
@@ -172,6 +177,7 @@ impl RedisManager {
         Ok(Self {
             client,
             commands,
+            breaker: Arc::default(),
             prefix: prefix.to_owned(),
             shown_url,
             hub,
@@ -179,9 +185,15 @@ impl RedisManager {
         })
     }
 
-    /// The multiplexed command connection (clone it per use; clones share the connection).
-    pub fn commands(&self) -> ConnectionManager {
-        self.commands.clone()
+    /// The multiplexed command connection behind the process's circuit breaker (clone it per
+    /// use; clones share the connection and the breaker).
+    pub fn commands(&self) -> Commands {
+        GuardedConnection::new(self.commands.clone(), self.breaker.clone())
+    }
+
+    /// Whether commands currently reach Redis or fail fast.
+    pub fn breaker_state(&self) -> BreakerState {
+        self.breaker.state()
     }
 
     /// The key and channel prefix of this deployment.

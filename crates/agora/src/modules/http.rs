@@ -82,7 +82,6 @@ impl HttpModule {
                     free: limits.free,
                     pro: limits.pro,
                     enterprise: limits.enterprise,
-                    fail_open: limits.fail_open,
                     trusted_proxies: limits.trusted_networks().unwrap_or_default(),
                 },
                 metrics_token: config.metrics.token.as_ref().map(|t| t.expose().clone()),

@@ -9,9 +9,10 @@ use crate::{
     supervisor::Supervisor,
 };
 use agora_adapters::{
+    cache::{CacheSettings, TwoLevelCache},
     identity::{
-        RandomSecretTokens, RedisDenylist, SqlAuditLog, SqlDenylist, SqlEmailTokenRepository,
-        SqlRefreshTokenRepository, SqlUserRepository,
+        RandomSecretTokens, RedisDenylist, SqlAuditLog, SqlEmailTokenRepository,
+        SqlRefreshTokenRepository, SqlSessionStates, SqlUserRepository,
     },
     password::{Argon2Hasher, Argon2Params},
     redis::RedisManager,
@@ -20,12 +21,13 @@ use agora_adapters::{
 use agora_app::{
     identity::{
         Identity, IdentityDeps, IdentitySettings, PasswordResetJob, SeedDemoAccounts, SeedOutcome,
-        PASSWORD_RESET_JOB,
+        SessionGuard, PASSWORD_RESET_JOB,
     },
     platform::Jobs,
 };
 use agora_domain::ports::{
-    identity::UserDirectory, Outbox, PasswordHasher, TokenDenylist, UnitOfWork, UserRepository,
+    identity::UserDirectory, Outbox, PasswordHasher, SessionStatus, TaggedCache, TokenDenylist,
+    UnitOfWork, UserRepository,
 };
 use agora_http::{Check, CheckStatus, SharedAuthenticator};
 use async_trait::async_trait;
@@ -85,6 +87,14 @@ pub struct IdentityConfig {
     /// Registration with a taken email answers 201 like a new one and mails the address's owner,
     /// instead of 409 `email_taken` (which tells anyone that the address has an account).
     pub registration_conceal_taken: bool,
+    /// How long a replica may answer "session live" from memory (ADR 0018). With Redis, every
+    /// revocation reaches every replica at once over pub/sub and this only bounds the effect of
+    /// a lost message; without Redis it is how long *another* replica on the same database may
+    /// still admit a revoked token (the replica that revoked knows at once). Each active session
+    /// costs one indexed query per this period and replica; `0s` checks the database on every
+    /// request.
+    #[serde(with = "humantime_serde")]
+    pub session_cache_ttl: Duration,
 }
 
 impl Default for IdentityConfig {
@@ -93,8 +103,47 @@ impl Default for IdentityConfig {
         Self {
             refresh_grace: defaults.refresh_grace,
             registration_conceal_taken: defaults.registration_conceal_taken,
+            session_cache_ttl: Duration::from_secs(5),
         }
     }
+}
+
+/// The revocation check over identity's database `db`, cached for `ttl` in memory and kept
+/// coherent across replicas through `redis` when there is one (ADR 0018). Identity and every
+/// target sharing identity's database build the same guard, so they hear the same invalidations.
+pub async fn session_guard(
+    db: &Database,
+    redis: Option<&RedisManager>,
+    ttl: Duration,
+) -> SessionGuard {
+    let settings = CacheSettings {
+        name: "sessions",
+        l1_ttl: ttl,
+        l1_capacity: 200_000,
+    };
+    let cache: Arc<dyn TaggedCache<SessionStatus>> = match redis {
+        _ if ttl.is_zero() => Arc::new(Uncached),
+        Some(redis) => Arc::new(TwoLevelCache::replicated(&settings, redis).await),
+        None => Arc::new(TwoLevelCache::in_process(&settings)),
+    };
+    SessionGuard::new(Arc::new(SqlSessionStates::new(db.clone())), cache)
+}
+
+/// `session_cache_ttl = 0s`: every check reads the database.
+struct Uncached;
+
+#[async_trait]
+impl TaggedCache<SessionStatus> for Uncached {
+    async fn get_or_load<'a>(
+        &'a self,
+        _key: &'a str,
+        _tags: &'a [&'a str],
+        load: agora_domain::ports::Load<'a, SessionStatus>,
+    ) -> Result<SessionStatus, agora_domain::ports::StoreError> {
+        load.await
+    }
+
+    async fn invalidate_tags(&self, _tags: &[&str]) {}
 }
 
 /// The ports of the identity context that CLI commands use without a server.
@@ -128,7 +177,7 @@ pub fn identity_services(db: &Database, config: &Config) -> anyhow::Result<Ident
 }
 
 /// Users, credentials, sessions and roles. Owns `users`, `email_tokens`, `refresh_tokens`,
-/// `denied_tokens` and `audit_log`.
+/// `signing_keys` and `audit_log`.
 pub struct IdentityModule {
     config: Config,
     settings: IdentityConfig,
@@ -147,25 +196,17 @@ impl IdentityModule {
 }
 
 impl IdentityModule {
-    /// Hourly: drop expired refresh/mail tokens and expired denylist rows, so the tables do not
-    /// grow with every login forever.
-    fn start_housekeeping(
-        &self,
-        supervisor: Supervisor,
-        identity: Identity,
-        denylist: SqlDenylist,
-    ) {
+    /// Hourly: drop expired refresh and mail tokens, so the tables do not grow with every login
+    /// forever.
+    fn start_housekeeping(&self, supervisor: Supervisor, identity: Identity) {
         supervisor.spawn(HOUSEKEEPING_TASK, move |mut stop_rx| {
-            let (identity, denylist) = (identity.clone(), denylist.clone());
+            let identity = identity.clone();
             async move {
                 loop {
                     match identity.purge_expired_tokens().await {
                         Ok(0) => {}
                         Ok(purged) => tracing::info!(purged, "expired tokens purged"),
                         Err(error) => tracing::warn!(%error, "could not purge expired tokens"),
-                    }
-                    if let Err(error) = denylist.purge_expired().await {
-                        tracing::warn!(%error, "could not purge expired denylist entries");
                     }
                     tokio::select! {
                         _ = stop_rx.wait_for(|s| *s) => return Ok(()),
@@ -191,22 +232,19 @@ impl Module for IdentityModule {
         let services = identity_services(&db, &self.config)?;
         let access_tokens = super::keys::access_tokens(&self.config, &db).await?;
 
-        let sql_denylist = SqlDenylist::new(db.clone());
         let redis = registry.get::<RedisManager>().ok();
-        let denylist: Arc<dyn TokenDenylist> = match &redis {
-            Some(redis) => {
-                tracing::info!("token denylist in Redis");
-                Arc::new(RedisDenylist::new(redis.commands(), redis.prefix()))
-            }
-            None => Arc::new(sql_denylist.clone()),
-        };
+        let sessions = session_guard(&db, redis.as_ref(), self.settings.session_cache_ttl).await;
+        let revocation_notices = redis.as_ref().map(|redis| {
+            Arc::new(RedisDenylist::new(redis.commands(), redis.prefix())) as Arc<dyn TokenDenylist>
+        });
 
         let deps = IdentityDeps {
             uow,
             users: services.users.clone(),
             email_tokens: Arc::new(SqlEmailTokenRepository),
             refresh_tokens: Arc::new(SqlRefreshTokenRepository),
-            denylist,
+            sessions,
+            revocation_notices,
             access_tokens: Arc::new(access_tokens),
             secrets: Arc::new(RandomSecretTokens),
             hasher: services.hasher.clone(),
@@ -222,7 +260,6 @@ impl Module for IdentityModule {
                 .rate_limit
                 .enabled
                 .then_some(self.config.rate_limit.auth_failures),
-            auth_fail_open: self.config.rate_limit.fail_open,
             refresh_grace: self.settings.refresh_grace,
             registration_conceal_taken: self.settings.registration_conceal_taken,
             ..IdentitySettings::default()
@@ -243,7 +280,7 @@ impl Module for IdentityModule {
         registry.provide(identity.clone());
         registry.provide(Arc::new(identity.clone()) as Arc<dyn UserDirectory>);
         if registry.get::<super::Headless>().is_err() {
-            self.start_housekeeping(registry.get()?, identity, sql_denylist);
+            self.start_housekeeping(registry.get()?, identity);
         }
         registry.provide(services);
         Ok(())

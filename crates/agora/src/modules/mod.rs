@@ -84,16 +84,17 @@ pub async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionMa
     .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {shown}: {e}"))
 }
 
-/// The rate-limit counter: Redis when configured (shared by replicas), otherwise in-process.
+/// The rate-limit counter: Redis when configured (shared by replicas) with the in-process
+/// counter taking over while Redis cannot answer (never open, ADR 0018); otherwise in-process.
 pub fn rate_limiter(
     redis: Option<agora_adapters::redis::RedisManager>,
 ) -> std::sync::Arc<dyn agora_domain::ports::RateLimiter> {
+    use agora_adapters::ratelimit::{FailoverRateLimiter, MemoryRateLimiter, RedisRateLimiter};
     match redis {
-        Some(redis) => std::sync::Arc::new(agora_adapters::ratelimit::RedisRateLimiter::new(
-            redis.commands(),
-            redis.prefix(),
-        )),
-        None => std::sync::Arc::new(agora_adapters::ratelimit::MemoryRateLimiter::new()),
+        Some(redis) => std::sync::Arc::new(FailoverRateLimiter::new(std::sync::Arc::new(
+            RedisRateLimiter::new(redis.commands(), redis.prefix()),
+        ))),
+        None => std::sync::Arc::new(MemoryRateLimiter::new()),
     }
 }
 

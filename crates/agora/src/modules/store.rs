@@ -139,7 +139,13 @@ impl Module for StoreModule {
     }
 }
 
+/// What runs in Redis's place while it is down (ADR 0018).
+const REDIS_FALLBACKS: &str = "rate limits counted per replica, sessions checked in the \
+                               database, caches read through to the database";
+
 /// Redis as one check: the command connection answers `PING` and the pub/sub connection is up.
+/// Redis down is *degraded*, not down: every use of it has a fallback, and taking every replica
+/// that shares one Redis out of rotation would turn a Redis outage into a full outage.
 async fn redis_check(redis: &RedisManager) -> Check {
     let health = redis.health().await;
     match (health.ping, health.pubsub) {
@@ -149,11 +155,16 @@ async fn redis_check(redis: &RedisManager) -> Check {
             latency_ms: Some(latency.as_secs_f64() * 1000.0),
             reason: None,
         },
-        (Err(reason), _) => down("redis", reason),
-        // Degraded but correct: caches bypass L1 until resubscribed, so the process stays ready.
+        (Err(reason), _) => Check {
+            name: "redis".into(),
+            status: CheckStatus::Degraded,
+            latency_ms: None,
+            reason: Some(format!("{reason}; meanwhile {REDIS_FALLBACKS}")),
+        },
+        // Correct but slower: caches bypass L1 until resubscribed.
         (Ok(latency), PubSubState::Reconnecting) => Check {
             name: "redis".into(),
-            status: CheckStatus::Up,
+            status: CheckStatus::Degraded,
             latency_ms: Some(latency.as_secs_f64() * 1000.0),
             reason: Some("pub/sub reconnecting: caches bypass L1 meanwhile".to_owned()),
         },

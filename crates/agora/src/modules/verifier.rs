@@ -9,19 +9,21 @@
 //! With neither the target refuses to start: a server that cannot verify tokens would turn
 //! every authenticated request into an error.
 //!
-//! Revocation (logout, reuse detection) is checked in Redis when configured, or in identity's
-//! `denied_tokens` table when the database is shared; otherwise a token is trusted until it
-//! expires (`jwt.access_ttl`, 15 min by default).
+//! Revocation (logout, reuse detection, a disabled account) is checked like identity checks it —
+//! in identity's tables, cached — when this target shares identity's database (ADR 0018).
+//! Otherwise it reads the revocation notices identity leaves in a shared Redis (best effort: lost
+//! with Redis's data), or, with neither, trusts a token until it expires (`jwt.access_ttl`,
+//! 15 min by default).
 
 use std::{sync::Arc, time::Duration};
 
 use agora_adapters::{
-    identity::{JwksKeys, JwtVerifier, KeyRing, RedisDenylist, SqlDenylist, SqlSigningKeys},
+    identity::{JwksKeys, JwtVerifier, KeyRing, RedisDenylist, SqlSessionStates, SqlSigningKeys},
     redis::RedisManager,
     store::Database,
 };
-use agora_app::identity::TokenAuthenticator;
-use agora_domain::ports::{TokenDenylist, VerificationKeys};
+use agora_app::identity::{RevocationCheck, TokenAuthenticator};
+use agora_domain::ports::VerificationKeys;
 use agora_http::SharedAuthenticator;
 
 use super::{keys, Registry};
@@ -54,10 +56,10 @@ impl Verifier {
             Err(error) => tracing::warn!(%error, %origin, "identity's keys not loaded yet"),
         }
         let verifier = JwtVerifier::new(ring, &keys::jwt_settings(&self.config));
-        let denylist = self.denylist(registry.get().ok(), db.as_ref()).await;
+        let revocation = self.revocation(registry.get().ok(), db.as_ref()).await?;
         Ok(Arc::new(TokenAuthenticator::new(
             Arc::new(verifier),
-            denylist,
+            revocation,
         )))
     }
 
@@ -90,28 +92,31 @@ impl Verifier {
         )
     }
 
-    async fn denylist(
+    async fn revocation(
         &self,
         redis: Option<RedisManager>,
         db: Option<&Database>,
-    ) -> Option<Arc<dyn TokenDenylist>> {
-        if let Some(redis) = redis {
-            return Some(Arc::new(RedisDenylist::new(
-                redis.commands(),
-                redis.prefix(),
-            )));
-        }
+    ) -> anyhow::Result<RevocationCheck> {
         if let Some(db) = db {
-            let table = SqlDenylist::new(db.clone());
-            // A lookup of a key nobody denies succeeds only where identity's table exists.
-            if table.is_denied(&["probe:verifier"]).await.is_ok() {
-                return Some(Arc::new(table));
+            if SqlSessionStates::new(db.clone()).reachable().await {
+                let ttl = self
+                    .config
+                    .section::<super::identity::IdentityConfig>("identity")?
+                    .session_cache_ttl;
+                let guard = super::identity::session_guard(db, redis.as_ref(), ttl).await;
+                return Ok(RevocationCheck::Database(guard));
             }
         }
+        if let Some(redis) = redis {
+            return Ok(RevocationCheck::Notices(Arc::new(RedisDenylist::new(
+                redis.commands(),
+                redis.prefix(),
+            ))));
+        }
         tracing::warn!(
-            "no shared token denylist (set AGORA_REDIS_URL): logout and revocation reach this \
-             service only when the access token expires"
+            "no way to check revocation (neither identity's database nor AGORA_REDIS_URL): \
+             logout and revocation reach this service only when the access token expires"
         );
-        None
+        Ok(RevocationCheck::Unchecked)
     }
 }

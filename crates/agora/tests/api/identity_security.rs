@@ -26,12 +26,20 @@ fn sign_ed(key: &SigningKey, header: &Value, claims: &Value) -> String {
     format!("{input}.{}", b64(&signature.to_bytes()))
 }
 
+/// The claims of a compact JWS, unverified.
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWS has a payload");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("JSON")
+}
+
 /// What a forger can know (the JWKS, a user id, a real token) plus the real key for controls.
 struct Target {
     kid: String,
     x: String,
     key: SigningKey,
     user_id: String,
+    /// The live session of the real token: a signed token must name one (ADR 0018).
+    session_id: String,
     real_token: String,
 }
 
@@ -66,6 +74,10 @@ impl Target {
             x: jwks["keys"][0]["x"].as_str().expect("x").to_owned(),
             key: SigningKey::from_pkcs8_pem(&pem).expect("PKCS#8 Ed25519 key"),
             user_id: me["id"].as_str().expect("id").to_owned(),
+            session_id: claims_of(&real_token)["sid"]
+                .as_str()
+                .expect("sid")
+                .to_owned(),
             real_token,
         }
     }
@@ -79,7 +91,7 @@ impl Target {
         let now = chrono::Utc::now().timestamp();
         json!({
             "sub": self.user_id, "role": "user", "tier": "free", "ev": true,
-            "sid": uuid::Uuid::now_v7(), "jti": uuid::Uuid::now_v7().to_string(),
+            "sid": self.session_id, "jti": uuid::Uuid::now_v7().to_string(),
             "iat": now, "nbf": now, "exp": now + 300, "iss": "agora", "aud": "agora",
         })
     }

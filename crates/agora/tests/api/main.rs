@@ -28,6 +28,7 @@ mod outbox;
 mod outbox_crash;
 mod ports;
 mod rate_limits;
+mod redis_outage;
 mod schema_round_trip;
 mod targets;
 mod targets_rotation;

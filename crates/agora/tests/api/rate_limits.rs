@@ -307,32 +307,46 @@ async fn two_instances_sharing_redis_share_one_limit() {
     counters.cleanup().await;
 }
 
+/// With Redis gone the limits hold per replica (never open, never 503), and the shared count
+/// resumes once Redis is back — without a restart.
 #[tokio::test]
-async fn with_redis_down_requests_fail_open_by_default_and_closed_when_configured() {
-    for fail_open in [true, false] {
-        let (redis, url) = private_redis().await;
-        let counters = Counters::Redis {
-            url,
-            prefix: "agora-outage:".into(),
-        };
-        let app = app_with(&counters, move |c| c.rate_limit.fail_open = fail_open).await;
-        assert_eq!(app.get("/.well-known/jwks.json").await.status(), 200);
-        drop(redis);
-        let response = app.get("/.well-known/jwks.json").await;
-        if fail_open {
-            assert_eq!(response.status(), 200, "fail open");
-            let metrics = app.get("/metrics").await.text().await.unwrap();
-            assert!(
-                metrics.contains("rate_limit_backend_errors_total"),
-                "the outage is counted"
-            );
-        } else {
-            assert_eq!(response.status(), 503, "fail closed");
-            assert_eq!(
-                response.json::<Value>().await.unwrap()["code"],
-                "unavailable"
-            );
+async fn with_redis_down_the_limits_are_counted_per_replica_and_never_open() {
+    let (redis, url) = private_redis().await;
+    let port = redis.port();
+    let counters = Counters::Redis {
+        url,
+        prefix: "agora-outage:".into(),
+    };
+    let app = app_with(&counters, |c| {
+        c.rate_limit.anonymous = "3/1h".parse().unwrap();
+    })
+    .await;
+    assert_eq!(app.get("/.well-known/jwks.json").await.status(), 200);
+    drop(redis);
+    let statuses = {
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(app.get("/.well-known/jwks.json").await.status().as_u16());
         }
+        statuses
+    };
+    // The replica's own counter starts from zero: the full quota, then 429s.
+    assert_eq!(statuses, [200, 200, 200, 429, 429, 429], "{statuses:?}");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("ratelimit_fallback_total"),
+        "the fallback is counted"
+    );
+
+    // Redis returns (empty): the shared count takes over again, with a fresh budget.
+    let _redis = crate::support::PrivateRedis::start_on(port).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while app.get("/.well-known/jwks.json").await.status() != 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the shared limiter never took over again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await; // poll: until the breaker's probe succeeds
     }
 }
 
@@ -349,10 +363,12 @@ async fn a_dry_run_predicts_the_next_request_and_uses_up_nothing(counters: Count
     let quota: Quota = "3/1h".parse().unwrap();
     let limiter: Arc<dyn RateLimiter> = match &counters {
         Counters::Memory => Arc::new(MemoryRateLimiter::new()),
-        Counters::Redis { url, prefix } => Arc::new(RedisRateLimiter::new(
-            agora::modules::connect_redis(url).await.unwrap(),
-            prefix,
-        )),
+        Counters::Redis { url, prefix } => {
+            let redis = agora_adapters::redis::RedisManager::connect(url, prefix)
+                .await
+                .unwrap();
+            Arc::new(RedisRateLimiter::new(redis.commands(), prefix))
+        }
     };
     let mut admitted = 0;
     for _ in 0..5 {

@@ -609,50 +609,72 @@ pub async fn redis_delete_prefix(url: &str, prefix: &str) {
     }
 }
 
-/// A private Redis server this test can stop.
-pub struct PrivateRedis(std::process::Child);
+/// A private Redis server this test can stop (drop it) and start again on the same port; it
+/// keeps nothing on disk, so a restart loses every key, as a Redis without persistence does.
+pub struct PrivateRedis {
+    child: std::process::Child,
+    port: u16,
+}
 
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl PrivateRedis {
+    /// Starts `redis-server` on `port` and waits until it answers.
+    pub async fn start_on(port: u16) -> Self {
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn();
+        let child = match child {
+            Ok(child) => child,
+            Err(error) => service_missing(
+                "redis-server",
+                error,
+                "apt-get install redis-server; scripts/services.sh",
+            ),
+        };
+        let redis = Self { child, port };
+        let url = redis.url();
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while agora::modules::connect_redis(&url).await.is_err() {
+            assert!(
+                std::time::Instant::now() < until,
+                "private redis did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await; // poll: until the private Redis answers
+        }
+        redis
+    }
+
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `redis://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
     }
 }
 
 /// A Redis server of the test's own (to kill and restart); tests using it have `redis` in their
 /// name.
 pub async fn private_redis() -> (PrivateRedis, String) {
-    let port = crate::cli::free_port();
-    let child = std::process::Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(std::process::Stdio::null())
-        .spawn();
-    let child = match child {
-        Ok(child) => child,
-        Err(error) => service_missing(
-            "redis-server",
-            error,
-            "apt-get install redis-server; scripts/services.sh",
-        ),
-    };
-    let url = format!("redis://127.0.0.1:{port}");
-    let redis = PrivateRedis(child);
-    let until = std::time::Instant::now() + Duration::from_secs(10);
-    while agora::modules::connect_redis(&url).await.is_err() {
-        assert!(
-            std::time::Instant::now() < until,
-            "private redis did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await; // poll: until the private Redis answers
-    }
+    let redis = PrivateRedis::start_on(crate::cli::free_port()).await;
+    let url = redis.url();
     (redis, url)
 }

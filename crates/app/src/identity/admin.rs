@@ -133,7 +133,9 @@ impl Identity {
             .with_details(serde_json::Value::Object(changes));
         self.deps.audit.record(&mut tx, &entry).await?;
         tx.commit().await?;
-        self.deny_sessions(&sessions).await;
+        // The user tag too: a disabled account must be refused even for a session whose family
+        // was already gone from the list (and role/tier changes end every session).
+        self.sessions_revoked(&sessions, Some(user.id)).await;
         Ok(user)
     }
 

@@ -8,6 +8,7 @@ mod mails;
 mod passwords;
 mod profile;
 mod register;
+mod revocation;
 mod seed;
 mod sessions;
 
@@ -34,6 +35,7 @@ pub use passwords::{
 };
 pub use profile::ProfileChange;
 pub use register::{CreateUserInput, RegisterInput};
+pub use revocation::{RevocationCheck, SessionGuard};
 pub use seed::{DemoAccount, SeedDemoAccounts, SeedOutcome, DEMO_ACCOUNTS};
 pub use sessions::{LoginInput, SessionTokens};
 
@@ -48,8 +50,11 @@ pub struct IdentityDeps {
     pub email_tokens: Arc<dyn EmailTokenRepository>,
     /// Refresh-token families.
     pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
-    /// Revoked access tokens and sessions.
-    pub denylist: Arc<dyn TokenDenylist>,
+    /// Whether a session is still live: the database, cached (ADR 0018).
+    pub sessions: SessionGuard,
+    /// Where revoked sessions are also announced for services that cannot read identity's
+    /// database (Redis, when configured); best effort, never the source of truth.
+    pub revocation_notices: Option<Arc<dyn TokenDenylist>>,
     /// JWT signing and verification.
     pub access_tokens: Arc<dyn AccessTokens>,
     /// Random tokens and their hashes.
@@ -77,8 +82,6 @@ pub struct IdentitySettings {
     pub reset_ttl: Duration,
     /// Failed logins (and reset requests) allowed per client IP + email; `None` disables the limit.
     pub auth_failures: Option<Quota>,
-    /// With the limiter's backend down: allow attempts uncounted (true) or answer 503.
-    pub auth_fail_open: bool,
     /// How long a spent refresh token still returns the pair it was exchanged for (two tabs
     /// refreshing at once); zero disables it. A reuse after it revokes the family (ADR 0015).
     pub refresh_grace: Duration,
@@ -97,7 +100,6 @@ impl Default for IdentitySettings {
                 count: 5,
                 period: Duration::from_secs(15 * 60),
             }),
-            auth_fail_open: true,
             refresh_grace: Duration::from_secs(10),
             registration_conceal_taken: false,
         }
@@ -152,8 +154,9 @@ impl Identity {
 
     /// Counts one attempt against the client + email budget *before* the attempt runs, so
     /// parallel guesses cannot all slip past a check made before any failure was recorded.
-    /// Returns whether a unit was reserved (to refund on success). With the limiter down, follows
-    /// `auth_fail_open`: attempt allowed uncounted, or 503.
+    /// Returns whether a unit was reserved (to refund on success). A limiter that cannot count
+    /// answers 503: an uncounted attempt would let guesses through (the built-in limiters do not
+    /// fail: with Redis down they count in process, ADR 0018).
     async fn reserve_attempt(&self, key: &str) -> Result<bool, AppError> {
         let Some(quota) = self.settings.auth_failures else {
             return Ok(false);
@@ -165,10 +168,6 @@ impl Identity {
                 limit: Some(decision.limit),
                 reset_secs: Some(decision.reset_ms.div_ceil(1000)),
             }),
-            Err(error) if self.settings.auth_fail_open => {
-                tracing::warn!(%error, "auth rate limiter unavailable; allowing the attempt uncounted");
-                Ok(false)
-            }
             Err(error) => Err(error.into()),
         }
     }

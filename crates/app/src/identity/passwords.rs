@@ -146,7 +146,7 @@ impl Identity {
             )
             .await?;
         tx.commit().await?;
-        self.deny_sessions(&sessions).await;
+        self.sessions_revoked(&sessions, Some(user.id)).await;
         Ok(())
     }
 
@@ -213,7 +213,7 @@ impl Identity {
             )
             .await?;
         tx.commit().await?;
-        self.deny_sessions(&sessions).await;
+        self.sessions_revoked(&sessions, None).await;
         Ok(())
     }
 }

@@ -38,14 +38,6 @@ pub struct SessionTokens {
     pub user: User,
 }
 
-pub(super) fn session_key(session_id: Uuid) -> String {
-    format!("sid:{session_id}")
-}
-
-pub(super) fn token_key(token_id: &str) -> String {
-    format!("jti:{token_id}")
-}
-
 impl Identity {
     /// Checks credentials and opens a session. Unknown email, wrong password and disabled account
     /// are indistinguishable to the caller (same error, a hash verified either way).
@@ -282,7 +274,7 @@ impl Identity {
                 .with_details(json!({ "family": record.family_id }));
             self.deps.audit.record(&mut tx, &entry).await?;
             tx.commit().await?;
-            self.deny_sessions(&[record.family_id]).await;
+            self.sessions_revoked(&[record.family_id], None).await;
             return Err(AppError::TokenRevoked);
         }
         if record.expires_at <= now {
@@ -309,7 +301,8 @@ impl Identity {
         Ok(session)
     }
 
-    /// Ends the caller's session: the access token and its refresh family stop working now.
+    /// Ends the caller's session: its refresh family is revoked in the database, which every
+    /// later request checks (through a cache that is told right after the commit).
     #[tracing::instrument(skip_all, fields(user_id = %principal.user_id, session_id = %principal.session_id))]
     pub async fn logout(&self, principal: &Principal) -> Result<(), AppError> {
         let now = Utc::now();
@@ -326,34 +319,30 @@ impl Identity {
             )
             .await?;
         tx.commit().await?;
-        self.deps
-            .denylist
-            .deny(&token_key(&principal.token_id), principal.expires_at)
-            .await?;
-        self.deps
-            .denylist
-            .deny(
-                &session_key(principal.session_id),
-                now + chrono_duration(self.access_ttl()),
-            )
-            .await?;
+        self.sessions_revoked(&[principal.session_id], None).await;
         Ok(())
+    }
+
+    /// After a revoking commit: drops what caches hold about `sessions` (and every session of
+    /// `user`, when given), then announces the sessions to services that only share Redis.
+    /// The revocation itself is already durable, so neither step can undo or fail it; an
+    /// announcement that cannot be written is logged.
+    pub(super) async fn sessions_revoked(&self, sessions: &[Uuid], user: Option<Uuid>) {
+        self.deps.sessions.forget(sessions, user).await;
+        let Some(notices) = &self.deps.revocation_notices else {
+            return;
+        };
+        let until = Utc::now() + chrono_duration(self.access_ttl());
+        for session in sessions {
+            let key = super::revocation::notice_key(*session);
+            if let Err(error) = notices.deny(&key, until).await {
+                tracing::warn!(%session, %error, "could not announce a revoked session in Redis");
+            }
+        }
     }
 
     fn access_ttl(&self) -> std::time::Duration {
         std::time::Duration::from_secs(self.deps.access_tokens.lifetime_secs())
-    }
-
-    /// Denies every access token of the given sessions for as long as one could still be valid.
-    /// Runs after the revoking transaction committed; the refresh tokens are already dead, so a
-    /// failure here is logged rather than undoing the revocation.
-    pub(super) async fn deny_sessions(&self, sessions: &[Uuid]) {
-        let until = Utc::now() + chrono_duration(self.access_ttl());
-        for session in sessions {
-            if let Err(error) = self.deps.denylist.deny(&session_key(*session), until).await {
-                tracing::error!(%session, %error, "could not deny revoked session's access tokens");
-            }
-        }
     }
 
     /// Deletes refresh and mail tokens that expired more than a day ago (they can no longer be

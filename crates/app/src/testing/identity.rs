@@ -18,7 +18,8 @@ use agora_domain::{
     ports::{
         AccessTokens, AuditLog, EmailTokenRepository, Outbox, OutboxItem, OutboxMessage,
         PasswordHashError, PasswordHasher, RateLimiter, RefreshTokenRepository, SecretTokens,
-        StoreError, TokenDenylist, TokenError, Tx, UserFilter, UserRepository,
+        SessionStates, SessionStatus, StoreError, TokenDenylist, TokenError, Tx, UserFilter,
+        UserRepository,
     },
     ratelimit::{gcra, refund, Decision, Quota},
 };
@@ -238,6 +239,28 @@ impl RefreshTokenRepository for MemoryDb {
             }
         }
         Ok(families)
+    }
+}
+
+/// The database's answer, from committed rows only (as a separate connection would see it).
+#[async_trait]
+impl SessionStates for MemoryDb {
+    async fn status(&self, session_id: Uuid, user_id: Uuid) -> Result<SessionStatus, StoreError> {
+        self.check("sessions.status")?;
+        let tables = self.committed();
+        match tables.users.iter().find(|u| u.id == user_id) {
+            None => return Ok(SessionStatus::AccountDisabled),
+            Some(user) if user.disabled => return Ok(SessionStatus::AccountDisabled),
+            Some(_) => {}
+        }
+        let live = tables.refresh_tokens.iter().any(|(_, r)| {
+            r.family_id == session_id && r.user_id == user_id && r.revoked_at.is_none()
+        });
+        Ok(if live {
+            SessionStatus::Live
+        } else {
+            SessionStatus::Revoked
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 //! (compiled for tests only). Repositories share one [`MemoryDb`] whose transactions really roll
 //! back, so "all or nothing" is testable without a database.
 
+mod cache;
 mod catalog;
 mod flags;
 mod identity;
@@ -12,11 +13,13 @@ use std::sync::Arc;
 use agora_domain::{
     identity::{Principal, Role, Tier},
     paging::{Page, PageRequest},
+    ports::SessionStatus,
 };
 use chrono::Utc;
 use uuid::Uuid;
 
 pub use self::{
+    cache::MemoryCache,
     catalog::RecordingCache,
     flags::flags_service,
     identity::{FakeAccessTokens, FakeDenylist, FakeHasher, FakeSecrets, FrozenLimiter},
@@ -24,7 +27,7 @@ pub use self::{
 };
 use crate::{
     catalog::{Catalog, CatalogDeps},
-    identity::{Identity, IdentityDeps, IdentitySettings},
+    identity::{Identity, IdentityDeps, IdentitySettings, SessionGuard},
 };
 
 /// One page of `items`, as a repository would cut it.
@@ -59,21 +62,25 @@ pub struct IdentityHarness {
     pub db: MemoryDb,
     /// Its password hasher.
     pub hasher: Arc<FakeHasher>,
-    /// Its denylist.
-    pub denylist: Arc<FakeDenylist>,
+    /// Where it announces revoked sessions (for services without its database).
+    pub notices: Arc<FakeDenylist>,
+    /// The cache in front of the session states.
+    pub session_cache: Arc<MemoryCache<SessionStatus>>,
 }
 
 /// [`IdentityHarness`] with the given settings.
 pub async fn identity_with(settings: IdentitySettings) -> IdentityHarness {
     let db = MemoryDb::default();
     let hasher = Arc::new(FakeHasher::default());
-    let denylist = Arc::new(FakeDenylist::default());
+    let notices = Arc::new(FakeDenylist::default());
+    let session_cache = Arc::new(MemoryCache::default());
     let deps = IdentityDeps {
         uow: Arc::new(db.clone()),
         users: Arc::new(db.clone()),
         email_tokens: Arc::new(db.clone()),
         refresh_tokens: Arc::new(db.clone()),
-        denylist: denylist.clone(),
+        sessions: SessionGuard::new(Arc::new(db.clone()), session_cache.clone()),
+        revocation_notices: Some(notices.clone()),
         access_tokens: Arc::new(FakeAccessTokens::default()),
         secrets: Arc::new(FakeSecrets::default()),
         hasher: hasher.clone(),
@@ -88,7 +95,8 @@ pub async fn identity_with(settings: IdentitySettings) -> IdentityHarness {
         identity,
         db,
         hasher,
-        denylist,
+        notices,
+        session_cache,
     }
 }
 

@@ -171,7 +171,34 @@ pub trait RefreshTokenRepository: Send + Sync {
     ) -> Result<Vec<Uuid>, StoreError>;
 }
 
-/// Access tokens and sessions denied before their natural expiry.
+/// Whether a session may still act, as identity's database knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SessionStatus {
+    /// The session's refresh-token family is alive and the account enabled.
+    Live,
+    /// Logged out, revoked for reuse, ended by a password change or reset, or unknown (its rows
+    /// are gone): its access tokens are refused.
+    Revoked,
+    /// The account was disabled (or deleted): every session of it is refused.
+    AccountDisabled,
+}
+
+/// The source of truth of revocation (ADR 0018): the refresh-token families and the accounts in
+/// identity's database. Every revoking change (logout, reuse detection, password change or
+/// reset, an admin changing role, tier or the disabled flag) revokes families in the same
+/// transaction as the change itself, so this answer can never lag behind a committed revocation.
+/// Caches in front of it (L1, kept coherent through Redis pub/sub) may be lost at any time: a
+/// miss simply asks again.
+#[async_trait]
+pub trait SessionStates: Send + Sync {
+    /// The status of session `session_id` of user `user_id` (one indexed query).
+    async fn status(&self, session_id: Uuid, user_id: Uuid) -> Result<SessionStatus, StoreError>;
+}
+
+/// A notice of revoked sessions for services that cannot read identity's database (a split
+/// target sharing only Redis). Not the source of truth: identity writes it after the revoking
+/// commit, best effort, and a Redis that loses its data forgets it — such a service then accepts
+/// a revoked access token until it expires (`jwt.access_ttl`).
 #[async_trait]
 pub trait TokenDenylist: Send + Sync {
     /// Denies `key` (a token id or a session id) until `until`.

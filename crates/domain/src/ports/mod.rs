@@ -28,7 +28,8 @@ pub use error::PortError;
 pub use flags::FlagRepository;
 pub use identity::{
     AccessTokens, AuditLog, EmailTokenRepository, RefreshTokenRepository, SecretTokens,
-    TokenDenylist, TokenError, UserDirectory, UserFilter, UserProfile, UserRepository,
+    SessionStates, SessionStatus, TokenDenylist, TokenError, UserDirectory, UserFilter,
+    UserProfile, UserRepository,
 };
 pub use keys::{AccessTokenVerifier, KeySourceError, VerificationKey, VerificationKeys};
 pub use mail::{MailError, Mailer};

@@ -4,6 +4,7 @@ mod admin;
 mod directory;
 mod passwords;
 mod register;
+mod revocation;
 mod sessions;
 
 use agora_domain::{
