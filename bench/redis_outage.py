@@ -42,6 +42,8 @@ def http(port, path, token=None, data=None, method=None):
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
+    except OSError:  # not listening yet
+        return 0, b""
 
 
 def poll(condition, deadline_s, what):
@@ -90,6 +92,7 @@ def main():
     parser.add_argument("--duration", type=int, default=4)
     parser.add_argument("--database-url")
     args = parser.parse_args()
+    binary = os.path.abspath(args.binary)  # agora runs in its own data directory
 
     redis_port, port = free_port(), free_port()
     redis = start_redis(redis_port)
@@ -99,7 +102,7 @@ def main():
                 "AGORA_REDIS_URL": f"redis://127.0.0.1:{redis_port}"})
     if args.database_url:
         env["AGORA_DATABASE_URL"] = args.database_url
-    agora = subprocess.Popen([args.binary, "serve", "--seed"], env=env, cwd=data,
+    agora = subprocess.Popen([binary, "serve", "--seed"], env=env, cwd=data,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rows = []
     try:

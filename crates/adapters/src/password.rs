@@ -1,13 +1,20 @@
 //! Argon2id password hashing (OWASP's recommended parameters by default), run on the blocking
 //! pool because one hash costs tens of milliseconds of CPU.
+//!
+//! Each hash needs `memory_kib` of working memory (19 MiB by default). Allocated per hash, that
+//! memory never went back to the system: every blocking thread has its own malloc arena, so a
+//! burst of logins on different threads left one freed 19 MiB block per thread in the process
+//! (RSS 134 MB after 6 concurrent logins, idle 16 MB). The working buffers are therefore kept in
+//! a pool bounded by the hashes allowed at once and reused: memory is at most
+//! `max_concurrent × memory_kib`, allocated once (bench/results/password-memory.md).
 
 use agora_domain::ports::{PasswordHashError, PasswordHasher};
 use argon2::{
-    password_hash::{rand_core::OsRng, PasswordHash, SaltString},
-    Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier, Version,
+    password_hash::{rand_core::OsRng, Output, PasswordHash, SaltString},
+    Algorithm, Argon2, Block, Params, Version,
 };
 use async_trait::async_trait;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
 /// Cost parameters: memory in KiB, iterations, lanes.
@@ -39,6 +46,40 @@ pub struct Argon2Hasher {
     /// milliseconds; unbounded, a login burst would start hundreds of blocking threads, eat memory
     /// and starve the async workers that serve every other request.
     permits: Arc<Semaphore>,
+    /// Working buffers of finished hashes, for the next ones (at most one per permit).
+    buffers: Arc<BufferPool>,
+}
+
+/// Argon2 working memory kept for reuse.
+#[derive(Debug)]
+struct BufferPool {
+    /// Buffers of exactly `block_count` blocks (the configured cost).
+    free: Mutex<Vec<Vec<Block>>>,
+    block_count: usize,
+    capacity: usize,
+}
+
+impl BufferPool {
+    /// A buffer of `block_count` blocks: a pooled one when the count is the configured one (a
+    /// stored hash made with other parameters gets a buffer of its own, dropped after use).
+    fn take(&self, block_count: usize) -> Vec<Block> {
+        if block_count == self.block_count {
+            if let Some(buffer) = self.free.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+                return buffer;
+            }
+        }
+        vec![Block::default(); block_count]
+    }
+
+    fn give_back(&self, buffer: Vec<Block>) {
+        if buffer.len() != self.block_count {
+            return;
+        }
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        if free.len() < self.capacity {
+            free.push(buffer);
+        }
+    }
 }
 
 impl Argon2Hasher {
@@ -68,53 +109,101 @@ impl Argon2Hasher {
         } else {
             max_concurrent
         };
+        let buffers = Arc::new(BufferPool {
+            free: Mutex::default(),
+            block_count: params.block_count(),
+            capacity: permits,
+        });
         Ok(Self {
             params,
             permits: Arc::new(Semaphore::new(permits)),
+            buffers,
         })
     }
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(Argon2<'static>) -> Result<T, PasswordHashError> + Send + 'static,
+        work: impl FnOnce(&BufferPool) -> Result<T, PasswordHashError> + Send + 'static,
     ) -> Result<T, PasswordHashError> {
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|e| PasswordHashError(e.to_string()))?;
-        let argon2 = self.argon2();
-        tokio::task::spawn_blocking(move || work(argon2))
+        let buffers = self.buffers.clone();
+        tokio::task::spawn_blocking(move || work(&buffers))
             .await
             .map_err(|e| PasswordHashError(e.to_string()))?
     }
+}
 
-    fn argon2(&self) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
-    }
+fn failed(error: impl std::fmt::Display) -> PasswordHashError {
+    PasswordHashError(error.to_string())
+}
+
+/// Argon2 of `password` with `salt` under `argon2`'s parameters, in a pooled buffer.
+fn compute(
+    argon2: &Argon2<'_>,
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    buffers: &BufferPool,
+) -> Result<Output, PasswordHashError> {
+    let mut blocks = buffers.take(params.block_count());
+    let length = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let output = Output::init_with(length, |out| {
+        argon2
+            .hash_password_into_with_memory(password, salt, out, &mut blocks)
+            .map_err(|_| argon2::password_hash::Error::Crypto)
+    })
+    .map_err(failed);
+    buffers.give_back(blocks);
+    output
 }
 
 #[async_trait]
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: String) -> Result<String, PasswordHashError> {
-        self.run(move |argon2| {
+        let params = self.params.clone();
+        self.run(move |buffers| {
             let salt = SaltString::generate(&mut OsRng);
-            argon2
-                .hash_password(password.as_bytes(), &salt)
-                .map(|hash| hash.to_string())
-                .map_err(|e| PasswordHashError(e.to_string()))
+            let mut salt_bytes = [0u8; 64];
+            let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(failed)?;
+            let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+            let output = compute(&argon2, &params, password.as_bytes(), salt_bytes, buffers)?;
+            let phc = PasswordHash {
+                algorithm: Algorithm::Argon2id.ident(),
+                version: Some(Version::V0x13.into()),
+                params: (&params).try_into().map_err(failed)?,
+                salt: Some(salt.as_salt()),
+                hash: Some(output),
+            };
+            Ok(phc.to_string())
         })
         .await
     }
 
     async fn verify(&self, password: String, hash: String) -> Result<bool, PasswordHashError> {
-        self.run(move |argon2| {
-            let parsed = PasswordHash::new(&hash).map_err(|e| PasswordHashError(e.to_string()))?;
-            match argon2.verify_password(password.as_bytes(), &parsed) {
-                Ok(()) => Ok(true),
-                Err(argon2::password_hash::Error::Password) => Ok(false),
-                Err(e) => Err(PasswordHashError(e.to_string())),
-            }
+        self.run(move |buffers| {
+            // The stored hash names its own algorithm, version and cost: verify with those.
+            let parsed = PasswordHash::new(&hash).map_err(failed)?;
+            let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+                return Err(failed("stored hash without salt or output"));
+            };
+            let algorithm = Algorithm::try_from(parsed.algorithm).map_err(failed)?;
+            let version = parsed
+                .version
+                .map(Version::try_from)
+                .transpose()
+                .map_err(failed)?
+                .unwrap_or_default();
+            let params = Params::try_from(&parsed).map_err(failed)?;
+            let argon2 = Argon2::new(algorithm, version, params.clone());
+            let mut salt_bytes = [0u8; 64];
+            let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(failed)?;
+            let computed = compute(&argon2, &params, password.as_bytes(), salt_bytes, buffers)?;
+            // `Output` compares in constant time.
+            Ok(computed == expected)
         })
         .await
     }
@@ -143,6 +232,53 @@ mod tests {
             .await
             .unwrap());
         assert!(!hasher.verify("secret123".into(), hash).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashes_agree_with_the_reference_implementation_both_ways() {
+        use argon2::{PasswordHasher as _, PasswordVerifier as _};
+        let hasher = cheap();
+        let ours = hasher.hash("Secret123".into()).await.unwrap();
+        let reference = Argon2::new(Algorithm::Argon2id, Version::V0x13, hasher.params.clone());
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(reference.verify_password(b"Secret123", &parsed).is_ok());
+        assert!(reference.verify_password(b"Secret124", &parsed).is_err());
+
+        // A hash stored under other parameters (e.g. before a cost change) still verifies.
+        let older = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(128, 2, 1, None).unwrap(),
+        );
+        let salt = SaltString::generate(&mut OsRng);
+        let stored = older
+            .hash_password(b"Secret123", &salt)
+            .unwrap()
+            .to_string();
+        assert!(hasher
+            .verify("Secret123".into(), stored.clone())
+            .await
+            .unwrap());
+        assert!(!hasher.verify("secret123".into(), stored).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn working_memory_is_reused_and_bounded_by_the_permits() {
+        let hasher = Argon2Hasher::with_concurrency(
+            Argon2Params {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            2,
+        )
+        .unwrap();
+        let hashes = (0..8).map(|i| hasher.hash(format!("Secret{i}A")));
+        for hash in futures::future::join_all(hashes).await {
+            hash.unwrap();
+        }
+        let pooled = hasher.buffers.free.lock().unwrap().len();
+        assert!((1..=2).contains(&pooled), "{pooled} buffers kept");
     }
 
     #[test]
