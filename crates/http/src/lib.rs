@@ -3,6 +3,7 @@
 //! error responses are rendered by [`error`] so every non-2xx answer has the API.md shape.
 
 pub mod auth;
+pub mod caching;
 pub mod catalog;
 mod client_ip;
 pub mod error;

@@ -172,6 +172,8 @@ pub(crate) fn apply(router: Router, settings: &SecuritySettings) -> Router {
                 .br(true)
                 .compress_when(compress_when),
         )
+        // Outside compression, so that each encoding gets its own validator.
+        .layer(middleware::from_fn(crate::caching::conditional_get))
         // Outside the compression layer: a client that sends `x-no-compression` is treated as
         // accepting no encoding at all.
         .layer(middleware::from_fn(honour_no_compression))

@@ -12,6 +12,7 @@ mod flags;
 mod harness;
 mod health;
 mod housekeeping;
+mod http_caching;
 mod identity_admin;
 mod identity_endpoints;
 mod identity_journey;

@@ -44,6 +44,8 @@ pub fn api() -> OpenApiRouter<Catalog> {
         .routes(routes!(update))
         .routes(routes!(deactivate))
         .routes(routes!(categories))
+        // Its GETs are public reads: validators, 304s, and caching for anonymous callers.
+        .route_layer(axum::middleware::from_fn(crate::caching::public_read))
 }
 
 /// This module's tag in the OpenAPI document.
