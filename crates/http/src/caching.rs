@@ -63,6 +63,16 @@ pub async fn conditional_get(request: Request, next: Next) -> Response {
     if !read || response.extensions().get::<Revalidatable>().is_none() {
         return response;
     }
+    // Rendered once with its validator (cached catalog bodies): nothing to hash.
+    if let Some(etag) = response.headers().get(header::ETAG).cloned() {
+        if !if_none_match.is_some_and(|wanted| matches(&wanted, &etag)) {
+            return response;
+        }
+        let (mut parts, _) = response.into_parts();
+        parts.status = StatusCode::NOT_MODIFIED;
+        strip_content_headers(&mut parts.headers);
+        return Response::from_parts(parts, Body::empty());
+    }
     let (mut parts, body) = response.into_parts();
     // Catalog bodies are small JSON already in memory; buffering them costs a copy at most.
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
@@ -87,7 +97,7 @@ fn strip_content_headers(headers: &mut HeaderMap) {
 
 /// `"<64-bit hash of the bytes, hex>"`: any change of a byte changes it (the hash is not a
 /// secret and need not resist forgery: only this server mints the validators it compares).
-fn etag_of(bytes: &[u8]) -> HeaderValue {
+pub(crate) fn etag_of(bytes: &[u8]) -> HeaderValue {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     bytes.hash(&mut hasher);
     HeaderValue::from_str(&format!("\"{:016x}\"", hasher.finish()))

@@ -7,9 +7,9 @@ use agora_app::catalog::{
 use agora_domain::paging::Page;
 use axum::{
     extract::{Path, Query, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::IntoResponse,
-    Json,
+    Extension, Json,
 };
 use serde_json::Value;
 use utoipa::{
@@ -22,6 +22,7 @@ use super::dto::{
     CategoryDto, CategoryList, NewProductBody, ProductDto, ProductFilterParams, ProductPatchBody,
     PRODUCT_FIELDS,
 };
+use super::rendered::{RenderMemo, Rendered};
 use crate::{
     auth::{AdminUser, MaybeAuthUser},
     identity::path_id,
@@ -46,6 +47,8 @@ pub fn api() -> OpenApiRouter<Catalog> {
         .routes(routes!(categories))
         // Its GETs are public reads: validators, 304s, and caching for anonymous callers.
         .route_layer(axum::middleware::from_fn(crate::caching::public_read))
+        // The final bytes of cached reads, kept beside the catalog's cache entries.
+        .layer(Extension(RenderMemo::new()))
 }
 
 /// This module's tag in the OpenAPI document.
@@ -98,7 +101,9 @@ const SORTABLE: [(&str, &str); PRODUCT_SORT_FIELDS.len()] = {
 )]
 async fn list(
     State(catalog): State<Catalog>,
+    Extension(memo): Extension<RenderMemo>,
     MaybeAuthUser(caller): MaybeAuthUser,
+    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<axum::response::Response> {
     let request = PRODUCT_LIST.parse(&query)?;
@@ -113,11 +118,16 @@ async fn list(
         in_stock: raw("inStock"),
     };
     let page = catalog.list(caller.as_ref(), input).await?;
-    let dtos = Page {
-        items: page.items.iter().map(ProductDto::from).collect(),
-        total: page.total,
-    };
-    Ok(Json(Paged::new(dtos, &request)).into_response())
+    let rendered = memo
+        .list(page, &request, |page| {
+            let dtos = Page {
+                items: page.items.iter().map(ProductDto::from).collect(),
+                total: page.total,
+            };
+            Rendered::json(&Paged::new(dtos, &request))
+        })
+        .await;
+    Ok(rendered.respond(&headers))
 }
 
 /// One product (an inactive one only for admins)
@@ -136,12 +146,18 @@ async fn list(
 )]
 async fn one(
     State(catalog): State<Catalog>,
+    Extension(memo): Extension<RenderMemo>,
     MaybeAuthUser(caller): MaybeAuthUser,
+    headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult<Json<ProductDto>> {
-    Ok(Json(ProductDto::from(
-        &catalog.product(caller.as_ref(), path_id(&id)?).await?,
-    )))
+) -> ApiResult<axum::response::Response> {
+    let product = catalog.product(caller.as_ref(), path_id(&id)?).await?;
+    let rendered = memo
+        .product(&product, |product| {
+            Rendered::json(&ProductDto::from(product))
+        })
+        .await;
+    Ok(rendered.respond(&headers))
 }
 
 /// Create a product (admin); it starts at version 1
