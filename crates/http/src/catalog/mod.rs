@@ -3,5 +3,5 @@
 mod dto;
 mod routes;
 
-pub use dto::ProductDto;
+pub use dto::{MoneyDto, ProductDto};
 pub use routes::api;
