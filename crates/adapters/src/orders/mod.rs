@@ -3,15 +3,15 @@
 
 mod carts;
 mod idempotency;
-mod orders;
 mod payments;
 mod provider;
+mod repository;
 
 pub use carts::SqlCartRepository;
 pub use idempotency::SqlIdempotencyStore;
-pub use orders::SqlOrderRepository;
 pub use payments::SqlPaymentRepository;
 pub use provider::FakePaymentProvider;
+pub use repository::SqlOrderRepository;
 
 use crate::store::migrations::{migration, Migration};
 

@@ -144,5 +144,3 @@ fn require_verified(caller: &Principal) -> Result<(), AppError> {
     }
 }
 
-#[cfg(test)]
-mod tests;
