@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod flags;
 pub mod identity;
 pub mod memory;
+pub mod orders;
 pub mod password;
 pub mod platform;
 pub mod ratelimit;

@@ -43,6 +43,12 @@ pub enum AppError {
     /// The action needs a verified email.
     #[error("email not verified")]
     EmailNotVerified,
+    /// The payment provider declined; the order stays `pending` (402 `payment_declined`).
+    #[error("payment declined")]
+    PaymentDeclined,
+    /// An `Idempotency-Key` was reused with a different request (422 `idempotency_mismatch`).
+    #[error("idempotency key reused with a different request")]
+    IdempotencyMismatch,
     /// Too many requests; retry after the given number of seconds.
     #[error("rate limited; retry after {retry_after_secs} s")]
     RateLimited {
@@ -75,6 +81,10 @@ pub enum ErrorKind {
     NotFound,
     /// The current state does not allow it.
     Conflict,
+    /// Payment is needed and was refused (a declined payment).
+    PaymentRequired,
+    /// Well-formed, but the request cannot be processed as sent (a reused idempotency key).
+    Unprocessable,
     /// Too many requests.
     RateLimited,
     /// A dependency is down; retrying later may work.
@@ -97,6 +107,8 @@ impl AppError {
             Self::TokenRevoked => "token_revoked",
             Self::InsufficientPermissions => "insufficient_permissions",
             Self::EmailNotVerified => "email_not_verified",
+            Self::PaymentDeclined => "payment_declined",
+            Self::IdempotencyMismatch => "idempotency_mismatch",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Unexpected(_) => "internal",
@@ -116,6 +128,8 @@ impl AppError {
             Self::TokenRevoked => "Token revoked",
             Self::InsufficientPermissions => "Insufficient permissions",
             Self::EmailNotVerified => "Email not verified",
+            Self::PaymentDeclined => "Payment declined",
+            Self::IdempotencyMismatch => "Idempotency key reused with a different request",
             Self::RateLimited { .. } => "Rate limit exceeded",
             Self::Unavailable(_) => "Service unavailable",
             Self::Unexpected(_) => "Internal server error",
@@ -132,6 +146,8 @@ impl AppError {
                 ErrorKind::Unauthenticated
             }
             Self::InsufficientPermissions | Self::EmailNotVerified => ErrorKind::Forbidden,
+            Self::PaymentDeclined => ErrorKind::PaymentRequired,
+            Self::IdempotencyMismatch => ErrorKind::Unprocessable,
             Self::RateLimited { .. } => ErrorKind::RateLimited,
             Self::Unavailable(_) => ErrorKind::Unavailable,
             Self::Unexpected(_) => ErrorKind::Internal,
@@ -292,6 +308,18 @@ mod tests {
                 "email_not_verified",
                 "Email not verified",
                 ErrorKind::Forbidden,
+            ),
+            (
+                AppError::PaymentDeclined,
+                "payment_declined",
+                "Payment declined",
+                ErrorKind::PaymentRequired,
+            ),
+            (
+                AppError::IdempotencyMismatch,
+                "idempotency_mismatch",
+                "Idempotency key reused with a different request",
+                ErrorKind::Unprocessable,
             ),
             (
                 AppError::RateLimited {

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod error;
 pub mod flags;
 pub mod identity;
+pub mod orders;
 pub mod platform;
 #[cfg(test)]
 pub(crate) mod testing;

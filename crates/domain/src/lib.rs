@@ -7,6 +7,7 @@ pub mod event;
 pub mod flags;
 pub mod identity;
 pub mod mail;
+pub mod orders;
 pub mod paging;
 pub mod ports;
 pub mod ratelimit;

@@ -156,6 +156,8 @@ fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::PaymentRequired => StatusCode::PAYMENT_REQUIRED,
+        ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
         ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -231,6 +233,8 @@ mod tests {
             (AppError::EmailNotVerified, 403),
             (AppError::NotFound, 404),
             (AppError::EmailTaken, 409),
+            (AppError::PaymentDeclined, 402),
+            (AppError::IdempotencyMismatch, 422),
             (AppError::Unavailable("down".into()), 503),
             (AppError::Unexpected(anyhow::anyhow!("boom")), 500),
         ];

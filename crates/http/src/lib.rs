@@ -13,6 +13,7 @@ pub mod health;
 pub mod identity;
 pub mod metrics;
 pub mod openapi;
+pub mod orders;
 pub mod paging;
 pub mod platform;
 pub mod rate_limit;

@@ -142,6 +142,22 @@ pub struct NotFound(pub ErrorBody);
 ))]
 pub struct Conflict(pub ErrorBody);
 
+/// The payment provider declined; the order stays `pending`.
+#[derive(Debug, ToResponse)]
+#[response(example = json!({
+    "error": "Payment declined", "code": "payment_declined",
+    "requestId": "0193a3f0-7d1e-7000-8000-000000000000"
+}))]
+pub struct PaymentRequired(pub ErrorBody);
+
+/// The `Idempotency-Key` was used before with a different request body.
+#[derive(Debug, ToResponse)]
+#[response(example = json!({
+    "error": "Idempotency key reused with a different request", "code": "idempotency_mismatch",
+    "requestId": "0193a3f0-7d1e-7000-8000-000000000000"
+}))]
+pub struct Unprocessable(pub ErrorBody);
+
 /// The body is over the configured limit (1 MiB by default).
 #[derive(Debug, ToResponse)]
 #[response(example = json!({
@@ -216,6 +232,8 @@ impl Modify for BearerAuth {
             Forbidden,
             NotFound,
             Conflict,
+            PaymentRequired,
+            Unprocessable,
             PayloadTooLarge,
             UnsupportedMediaType,
             TooManyRequests

@@ -5,12 +5,17 @@ mod cache;
 mod categories;
 mod products;
 mod scopes;
+mod stock;
 
 pub use cache::{LayeredCatalogCache, NoCatalogCache, L1_TTL, L2_TTL};
 pub use categories::SqlCategoryRepository;
 pub use products::SqlProductRepository;
+pub use stock::SqlStockRepository;
 
 use crate::store::migrations::{migration, Migration};
 
 /// The catalog context's schema, oldest first (`migrations/catalog/`).
-pub static MIGRATIONS: &[Migration] = &[migration!("catalog", 1, "0001_create_catalog")];
+pub static MIGRATIONS: &[Migration] = &[
+    migration!("catalog", 1, "0001_create_catalog"),
+    migration!("catalog", 2, "0002_stock_reservations"),
+];

@@ -4,12 +4,15 @@ use std::{
 };
 
 use agora_adapters::{
-    catalog::{LayeredCatalogCache, NoCatalogCache, SqlCategoryRepository, SqlProductRepository},
+    catalog::{
+        LayeredCatalogCache, NoCatalogCache, SqlCategoryRepository, SqlProductRepository,
+        SqlStockRepository,
+    },
     redis::RedisManager,
     store::Database,
 };
 use agora_app::catalog::{Catalog, CatalogDeps};
-use agora_domain::ports::{catalog::ProductCatalog, CatalogCache, UnitOfWork};
+use agora_domain::ports::{catalog::ProductCatalog, CatalogCache, Inventory, Outbox, UnitOfWork};
 use agora_http::{Check, CheckStatus};
 use async_trait::async_trait;
 
@@ -31,6 +34,8 @@ pub struct CatalogSettings {
     /// a connection that stays up (docs/architecture.md, "Catalog").
     #[serde(with = "humantime_serde")]
     pub l1_ttl: Duration,
+    /// A reservation taking a product's stock below this emits `product.stock_low`.
+    pub stock_low_threshold: u32,
 }
 
 impl Default for CatalogSettings {
@@ -38,6 +43,7 @@ impl Default for CatalogSettings {
         Self {
             cache: true,
             l1_ttl: agora_adapters::catalog::L1_TTL,
+            stock_low_threshold: 5,
         }
     }
 }
@@ -49,6 +55,11 @@ impl Context for CatalogContext {
 
     fn description(&self) -> &'static str {
         "products and categories, full-text search, L1/L2 cache"
+    }
+
+    fn dependencies(&self) -> &'static [&'static str] {
+        // The outbox carries `product.stock_low`.
+        &["platform"]
     }
 
     fn standalone(&self) -> bool {
@@ -80,6 +91,7 @@ impl Context for CatalogContext {
 pub struct CatalogModule {
     enabled: bool,
     l1_ttl: Duration,
+    stock_low_threshold: u32,
     redis_configured: bool,
     cache: Mutex<Option<Arc<LayeredCatalogCache>>>,
 }
@@ -91,6 +103,7 @@ impl CatalogModule {
         Ok(Self {
             enabled: settings.cache,
             l1_ttl: settings.l1_ttl,
+            stock_low_threshold: settings.stock_low_threshold,
             redis_configured: config.redis_url.is_some(),
             cache: Mutex::new(None),
         })
@@ -125,10 +138,14 @@ impl Module for CatalogModule {
             products: Arc::new(SqlProductRepository::new(db.clone())),
             categories: Arc::new(SqlCategoryRepository::new(db)),
             cache,
+            stock: Arc::new(SqlStockRepository),
+            outbox: registry.get::<Arc<dyn Outbox>>()?,
+            stock_low_threshold: self.stock_low_threshold,
         });
         registry.routes(agora_http::catalog::api().with_state(catalog.clone()));
         registry.seed(CatalogSeed(catalog.clone()));
         registry.provide(Arc::new(catalog.clone()) as Arc<dyn ProductCatalog>);
+        registry.provide(Arc::new(catalog.clone()) as Arc<dyn Inventory>);
         registry.provide(catalog);
         Ok(())
     }

@@ -13,6 +13,7 @@ mod http;
 mod identity;
 mod keys;
 mod manager;
+mod orders;
 mod platform;
 mod registry;
 mod store;
@@ -41,6 +42,7 @@ pub static CONTEXTS: &[&dyn Context] = &[
     &catalog::CatalogContext,
     &platform::PlatformContext,
     &identity::IdentityContext,
+    &orders::OrdersContext,
 ];
 
 /// The migrations of the built-in contexts in `modules` (a target's start order).

@@ -2,6 +2,7 @@
 //! concurrency, categories, demo data.
 
 mod inputs;
+mod inventory;
 mod list;
 mod seed;
 mod snapshots;
@@ -12,7 +13,10 @@ use agora_domain::{
     catalog::{Category, Product, ProductQuery, ProductScope},
     identity::Principal,
     paging::Page,
-    ports::{CatalogCache, CategoryRepository, ProductRepository, Tx, UnitOfWork},
+    ports::{
+        CatalogCache, CategoryRepository, Outbox, ProductRepository, StockRepository, Tx,
+        UnitOfWork,
+    },
 };
 use uuid::Uuid;
 
@@ -40,6 +44,12 @@ pub struct CatalogDeps {
     pub categories: Arc<dyn CategoryRepository>,
     /// Read cache.
     pub cache: Arc<dyn CatalogCache>,
+    /// Stock and reservations (behind the published `Inventory`).
+    pub stock: Arc<dyn StockRepository>,
+    /// Catalog's events (`product.stock_low`).
+    pub outbox: Arc<dyn Outbox>,
+    /// A reservation taking a product's stock below this emits `product.stock_low`.
+    pub stock_low_threshold: u32,
 }
 
 /// The catalog application service.

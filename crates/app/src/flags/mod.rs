@@ -106,6 +106,13 @@ impl Flags {
     }
 }
 
+#[async_trait::async_trait]
+impl agora_domain::ports::FeatureGate for Flags {
+    async fn is_enabled(&self, key: &str, subject: &Subject) -> bool {
+        Flags::is_enabled(self, key, subject).await
+    }
+}
+
 #[cfg(test)]
 #[cfg(test)]
 mod tests {

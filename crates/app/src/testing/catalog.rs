@@ -186,3 +186,77 @@ impl CatalogCache for RecordingCache {
             .collect()
     }
 }
+
+#[async_trait]
+impl agora_domain::ports::StockRepository for MemoryDb {
+    async fn reserve(
+        &self,
+        tx: &mut Tx,
+        reservation_id: Uuid,
+        lines: &[agora_domain::ports::ReservationLine],
+    ) -> Result<agora_domain::ports::ReserveOutcome, StoreError> {
+        use agora_domain::ports::{InventoryError, ReserveOutcome, Shortage, StockChange};
+        let tables = self.write(tx, "stock.reserve")?;
+        if tables.reservations.iter().any(|r| r.0 == reservation_id) {
+            return Ok(ReserveOutcome::AlreadyReserved);
+        }
+        let (mut changes, mut short) = (Vec::new(), Vec::new());
+        for line in lines {
+            let Some(product) = tables
+                .products
+                .iter_mut()
+                .find(|p| p.id == line.product_id && p.active)
+            else {
+                return Ok(ReserveOutcome::Failed(InventoryError::NotForSale(vec![
+                    line.product_id,
+                ])));
+            };
+            if product.stock < line.quantity {
+                short.push(Shortage {
+                    product_id: product.id,
+                    requested: line.quantity,
+                    available: product.stock,
+                });
+                continue;
+            }
+            changes.push(StockChange {
+                product_id: product.id,
+                before: product.stock,
+                after: product.stock - line.quantity,
+            });
+            product.stock -= line.quantity;
+            tables
+                .reservations
+                .push((reservation_id, line.product_id, line.quantity, false));
+        }
+        if !short.is_empty() {
+            return Ok(ReserveOutcome::Failed(InventoryError::OutOfStock(short)));
+        }
+        Ok(ReserveOutcome::Reserved(changes))
+    }
+
+    async fn release(
+        &self,
+        tx: &mut Tx,
+        reservation_id: Uuid,
+    ) -> Result<Vec<agora_domain::ports::StockChange>, StoreError> {
+        let tables = self.write(tx, "stock.release")?;
+        let mut changes = Vec::new();
+        for reservation in tables
+            .reservations
+            .iter_mut()
+            .filter(|r| r.0 == reservation_id && !r.3)
+        {
+            reservation.3 = true;
+            if let Some(product) = tables.products.iter_mut().find(|p| p.id == reservation.1) {
+                changes.push(agora_domain::ports::StockChange {
+                    product_id: product.id,
+                    before: product.stock,
+                    after: product.stock + reservation.2,
+                });
+                product.stock += reservation.2;
+            }
+        }
+        Ok(changes)
+    }
+}

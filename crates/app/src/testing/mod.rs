@@ -124,6 +124,9 @@ pub fn catalog() -> CatalogHarness {
         products: Arc::new(db.clone()),
         categories: Arc::new(db.clone()),
         cache: cache.clone(),
+        stock: Arc::new(db.clone()),
+        outbox: Arc::new(db.clone()),
+        stock_low_threshold: 2,
     });
     CatalogHarness { catalog, db, cache }
 }

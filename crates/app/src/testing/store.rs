@@ -50,6 +50,8 @@ pub struct Tables {
     pub products: Vec<Product>,
     /// Categories.
     pub categories: Vec<Category>,
+    /// `(reservation, product, units, released)`.
+    pub reservations: Vec<(Uuid, Uuid, u32, bool)>,
 }
 
 impl Tables {

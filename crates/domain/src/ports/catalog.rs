@@ -129,3 +129,121 @@ pub trait ProductCatalog: Send + Sync {
     /// catalog (or its store) cannot answer now.
     async fn snapshots(&self, ids: &[Uuid]) -> Result<Vec<ProductSnapshot>, PortError>;
 }
+
+/// One line to reserve: `quantity` units of `product_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReservationLine {
+    /// The product.
+    pub product_id: Uuid,
+    /// Units (≥ 1).
+    pub quantity: u32,
+}
+
+/// A product a reservation could not cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shortage {
+    /// The product.
+    pub product_id: Uuid,
+    /// Units asked for.
+    pub requested: u32,
+    /// Units in stock when asked.
+    pub available: u32,
+}
+
+/// Why a reservation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InventoryError {
+    /// Some products have fewer units than asked; nothing was reserved.
+    #[error("out of stock: {0:?}")]
+    OutOfStock(Vec<Shortage>),
+    /// Some products are unknown or withdrawn from sale; nothing was reserved.
+    #[error("products not for sale: {0:?}")]
+    NotForSale(Vec<Uuid>),
+    /// Catalog could not answer.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+impl From<StoreError> for InventoryError {
+    fn from(error: StoreError) -> Self {
+        Self::Port(error.into())
+    }
+}
+
+/// Published by catalog: stock reservations, the only way another context changes stock
+/// (orders never touch catalog's tables). ADR 0016.
+///
+/// Contract, for any implementation:
+/// - `reserve(id, lines)` takes every line or nothing ([`InventoryError::OutOfStock`] /
+///   [`InventoryError::NotForSale`] name the lines that failed); it is idempotent by `id`: a
+///   second call with an id that holds a reservation changes nothing and succeeds;
+/// - `release(id)` puts a reservation's units back once; releasing again, or an unknown id, is
+///   a no-op that succeeds (so a compensation may be retried blindly);
+/// - `tx`: an implementation sharing the caller's database (the monolith) does its writes in the
+///   caller's transaction when one is given — they commit or roll back with the caller's — and in
+///   a transaction of its own otherwise. An implementation across processes (HTTP) ignores `tx`
+///   and commits on its own; a caller whose transaction then fails compensates with `release`.
+///   So a caller always writes: reserve inside its transaction, and on failure after the reserve,
+///   drop the transaction and call `release(None, id)` (a no-op in the monolith, where the
+///   rollback already undid the reservation);
+/// - caches of the changed products are dropped only after the change commits.
+#[async_trait]
+pub trait Inventory: Send + Sync {
+    /// Reserves every line under `reservation_id`, or nothing.
+    async fn reserve(
+        &self,
+        tx: Option<&mut Tx>,
+        reservation_id: Uuid,
+        lines: &[ReservationLine],
+    ) -> Result<(), InventoryError>;
+    /// Gives a reservation's units back (no-op when unknown or already released).
+    async fn release(
+        &self,
+        tx: Option<&mut Tx>,
+        reservation_id: Uuid,
+    ) -> Result<(), InventoryError>;
+}
+
+/// A product's stock before and after a reservation or release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockChange {
+    /// The product.
+    pub product_id: Uuid,
+    /// Units before.
+    pub before: u32,
+    /// Units after.
+    pub after: u32,
+}
+
+/// What a reservation attempt did in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReserveOutcome {
+    /// Every line was taken from stock.
+    Reserved(Vec<StockChange>),
+    /// A reservation with this id exists already; nothing changed.
+    AlreadyReserved,
+    /// Some lines failed; other lines MAY have been written: the caller rolls the transaction
+    /// back.
+    Failed(InventoryError),
+}
+
+/// Catalog's own persistence of stock and reservations (`products.stock`,
+/// `stock_reservations`), behind [`Inventory`].
+#[async_trait]
+pub trait StockRepository: Send + Sync {
+    /// Takes each line from stock (only from active products with enough units) and records the
+    /// reservation, in `tx`.
+    async fn reserve(
+        &self,
+        tx: &mut Tx,
+        reservation_id: Uuid,
+        lines: &[ReservationLine],
+    ) -> Result<ReserveOutcome, StoreError>;
+    /// Puts the units of an unreleased reservation back and marks it released, in `tx`; empty
+    /// when there is nothing to release.
+    async fn release(
+        &self,
+        tx: &mut Tx,
+        reservation_id: Uuid,
+    ) -> Result<Vec<StockChange>, StoreError>;
+}

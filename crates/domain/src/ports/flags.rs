@@ -20,3 +20,12 @@ pub trait FlagRepository: Send + Sync {
     /// Removes a flag; false if there was none.
     async fn delete(&self, tx: &mut Tx, key: &FlagKey) -> Result<bool, StoreError>;
 }
+
+/// Published by flags: whether a flag is on for a subject, for other contexts' server-side
+/// decisions (orders' `new-checkout-flow`). An unknown flag, or a flag store that cannot be read,
+/// is off: a flag guards new behaviour and the old one is the safe fallback.
+#[async_trait]
+pub trait FeatureGate: Send + Sync {
+    /// Whether `key` is on for `subject` (stable per subject: bucketing hashes key + id).
+    async fn is_enabled(&self, key: &str, subject: &crate::flags::Subject) -> bool;
+}

@@ -14,6 +14,7 @@ mod flags;
 pub mod identity;
 mod keys;
 mod mail;
+pub mod orders;
 mod outbox;
 mod password;
 mod ratelimit;
@@ -22,10 +23,11 @@ mod store;
 pub use bus::{BusError, EventHandler, EventPublisher};
 pub use cache::{Load, TaggedCache};
 pub use catalog::{
-    CatalogCache, CategoryRepository, ProductCatalog, ProductRepository, ProductSnapshot,
+    CatalogCache, CategoryRepository, Inventory, InventoryError, ProductCatalog, ProductRepository,
+    ProductSnapshot, ReservationLine, ReserveOutcome, Shortage, StockChange, StockRepository,
 };
 pub use error::PortError;
-pub use flags::FlagRepository;
+pub use flags::{FeatureGate, FlagRepository};
 pub use identity::{
     AccessTokens, AuditLog, EmailTokenRepository, RefreshTokenRepository, SecretTokens,
     SessionStates, SessionStatus, TokenDenylist, TokenError, UserDirectory, UserFilter,
@@ -33,6 +35,11 @@ pub use identity::{
 };
 pub use keys::{AccessTokenVerifier, KeySourceError, VerificationKey, VerificationKeys};
 pub use mail::{MailError, Mailer};
+pub use orders::{
+    CartRepository, IdempotencyRecord, IdempotencyState, IdempotencyStore, OrderFilter,
+    OrderRepository, OrderSort, PaymentAttempt, PaymentError, PaymentProvider, PaymentRepository,
+    PaymentStatus,
+};
 pub use outbox::{
     dead_letter_at, Job, JobHandler, MailboxReader, Outbox, OutboxItem, OutboxMessage, StoredMail,
 };

@@ -4,5 +4,5 @@ mod dto;
 mod rendered;
 mod routes;
 
-pub use dto::ProductDto;
+pub use dto::{MoneyDto, ProductDto};
 pub use routes::api;

@@ -1,5 +1,6 @@
 //! Catalog use cases against in-memory fakes of their ports.
 
+mod inventory;
 mod list;
 mod reads;
 mod snapshots;
