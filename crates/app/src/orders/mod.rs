@@ -143,4 +143,3 @@ fn require_verified(caller: &Principal) -> Result<(), AppError> {
         Err(AppError::EmailNotVerified)
     }
 }
-
