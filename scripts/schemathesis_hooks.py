@@ -5,9 +5,10 @@ the token stops working.
 
 A static `Authorization` header is not enough: the generated requests include administrative
 changes to the administrator's own account (a tier change, say), and any change to an account
-ends its sessions by design (ADR 0007), so the token the run started with would be revoked
-part-way and every later request answered 401. The provider logs in once, and again after a
-401 (schemathesis refetches on 401 by default), so the run keeps reaching the core.
+ends its sessions by design (`update_user`, crates/app/src/identity/admin.rs), so the token
+the run started with would be revoked part-way and every later request answered 401. The
+provider logs in once, and again after a 401 (schemathesis refetches on 401 by default), so
+the run keeps reaching the core.
 
 Existing data: a product's `categoryId` must name an existing category, which no schema can
 say, so a generated UUID would be refused (400) and the product operations would rarely get
@@ -55,20 +56,7 @@ def is_uuid(value):
     return True
 
 
-@schemathesis.hook
-def map_case(context, case):
-    operation_id = context.operation.definition.raw.get("operationId") if context.operation else None
-    body = case.body
-    if operation_id in ("create_product", "update_product") and isinstance(body, dict):
-        category = body.get("categoryId")
-        if isinstance(category, str) and is_uuid(category):
-            ids = category_ids()
-            body["categoryId"] = ids[uuid.UUID(category).int % len(ids)]
-    return case
-
-
-@schemathesis.hook
-def map_body(context, body):
+def with_existing_category(context, body):
     operation_id = context.operation.definition.raw.get("operationId") if context.operation else None
     if operation_id in ("create_product", "update_product") and isinstance(body, dict):
         category = body.get("categoryId")
@@ -76,3 +64,15 @@ def map_body(context, body):
             ids = category_ids()
             body["categoryId"] = ids[uuid.UUID(category).int % len(ids)]
     return body
+
+
+# The same change as a body hook and a case hook: schemathesis phases apply one or the other.
+@schemathesis.hook
+def map_body(context, body):
+    return with_existing_category(context, body)
+
+
+@schemathesis.hook
+def map_case(context, case):
+    case.body = with_existing_category(context, case.body)
+    return case
