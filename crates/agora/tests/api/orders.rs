@@ -166,7 +166,11 @@ async fn bad_input_is_refused_in_the_documented_shape(app: TestApp) {
     let unknown = uuid::Uuid::now_v7().to_string();
     assert_eq!(put(&app, &token, &unknown, json!(1)).await.status(), 404);
     let empty = checkout(&app, &token, Some("e"), "").await;
-    assert_eq!(error_code(empty, 400).await["details"][0]["field"], "cart");
+    let empty = error_code(empty, 409).await;
+    assert!(
+        empty["error"].as_str().unwrap().contains("empty"),
+        "{empty}"
+    );
     put(&app, &token, &item, json!(1)).await;
     let usd = product(&app, &admin, 100, "USD", 5).await;
     let mixed = error_code(put(&app, &token, &usd, json!(1)).await, 409).await;

@@ -151,15 +151,39 @@ impl Orders {
     }
 }
 
+/// The cart's currency: that of its oldest line whose product is for sale. A cart holds one
+/// currency (`put_item` refuses another), but an admin may re-price a product in another
+/// currency after it was put in carts: such a line is then shown unavailable rather than
+/// making the whole cart impossible to show.
+pub(super) fn cart_currency(
+    lines: &[CartLine],
+    products: &HashMap<Uuid, ProductSnapshot>,
+) -> Option<agora_domain::catalog::Currency> {
+    lines
+        .iter()
+        .filter_map(|l| products.get(&l.product_id))
+        .find(|p| p.active)
+        .map(|p| p.price.currency)
+}
+
+/// Whether `product` can be bought in a cart priced in `currency`.
+pub(super) fn for_sale(
+    product: Option<&ProductSnapshot>,
+    currency: Option<agora_domain::catalog::Currency>,
+) -> bool {
+    product.is_some_and(|p| p.active && Some(p.price.currency) == currency)
+}
+
 fn view(
     lines: &[CartLine],
     products: &HashMap<Uuid, ProductSnapshot>,
 ) -> Result<CartView, AppError> {
+    let currency = cart_currency(lines, products);
     let mut items = Vec::with_capacity(lines.len());
     for line in lines {
         let product = products.get(&line.product_id);
-        let available = product.is_some_and(|p| p.active);
-        let line_total = match product.filter(|p| p.active) {
+        let available = for_sale(product, currency);
+        let line_total = match product.filter(|_| available) {
             Some(p) => Some(line_total(p.price, line.quantity).map_err(total_error)?),
             None => None,
         };
@@ -181,14 +205,12 @@ fn view(
     Ok(CartView { items, total })
 }
 
-/// A total that cannot be formed: lines in two currencies (possible only when a product's
-/// currency changed after it was put in the cart) or amounts beyond range.
+/// A total that cannot be formed (amounts beyond range; lines in two currencies cannot reach
+/// a total, see [`cart_currency`]).
 pub(super) fn total_error(error: agora_domain::orders::TotalError) -> AppError {
     AppError::Conflict {
         code: "conflict",
-        message: format!(
-            "The cart cannot be totalled ({error}); remove the products in another currency"
-        ),
+        message: format!("The cart cannot be totalled ({error})"),
         details: Vec::new(),
     }
 }

@@ -17,7 +17,7 @@ use agora_domain::{
 use uuid::Uuid;
 
 use super::{
-    cart::total_error,
+    cart::{cart_currency, for_sale, total_error},
     idempotency::{fingerprint, Claim},
     require_verified, Orders,
 };
@@ -155,20 +155,30 @@ impl Orders {
         let user = caller.user_id;
         let lines = self.deps.carts.lines(user).await?;
         if lines.is_empty() {
-            return Err(FieldError::new("cart", "Cart is empty").into());
+            // A valid request in the wrong state: 409, like any other conflict with the cart.
+            return Err(AppError::Conflict {
+                code: "conflict",
+                message: "The cart is empty; add products before checking out".into(),
+                details: Vec::new(),
+            });
         }
         let products = self.snapshots(&lines).await?;
+        let currency = cart_currency(&lines, &products);
         let unavailable: Vec<FieldError> = lines
             .iter()
-            .filter(|l| !products.get(&l.product_id).is_some_and(|p| p.active))
+            .filter(|l| !for_sale(products.get(&l.product_id), currency))
             .map(|l| {
-                let name = products
-                    .get(&l.product_id)
-                    .map_or("A product that no longer exists", |p| p.name.as_str());
-                FieldError::new(
-                    l.product_id.to_string(),
-                    format!("{name} is no longer available"),
-                )
+                let message = match products.get(&l.product_id) {
+                    None => "A product that no longer exists is no longer available".to_owned(),
+                    Some(p) if !p.active => format!("{} is no longer available", p.name.as_str()),
+                    Some(p) => format!(
+                        "{} is now priced in {}, the cart in {}",
+                        p.name.as_str(),
+                        p.price.currency,
+                        currency.map_or_else(String::new, |c| c.to_string())
+                    ),
+                };
+                FieldError::new(l.product_id.to_string(), message)
             })
             .collect();
         if !unavailable.is_empty() {

@@ -165,6 +165,8 @@ pub(super) struct CheckoutBody {
 #[schema(as = TransitionRequest, example = json!({ "to": "shipped" }))]
 pub(super) struct TransitionBody {
     /// The status to move to.
+    // An `Option` only so that a missing one gets its own message; the document requires it.
+    #[schema(value_type = String, required = true, pattern = "^(pending|paid|shipped|delivered|cancelled|refunded)$")]
     pub to: Option<String>,
 }
 
@@ -174,6 +176,7 @@ pub(super) struct TransitionBody {
 #[allow(dead_code)] // documentation-only: the handler reads the query map
 pub(super) struct AdminOrderFilterParams {
     /// Only orders in this status.
+    #[param(pattern = "^(pending|paid|shipped|delivered|cancelled|refunded)$")]
     status: Option<String>,
     /// Only this buyer's orders.
     user_id: Option<Uuid>,

@@ -172,10 +172,15 @@ async fn remove_item(
 /// running, 409. Keys are per user and kept 24 hours. With `new-checkout-flow` on for the caller
 /// the order is also paid (a declined payment leaves it `pending`, still 201).
 #[utoipa::path(post, path = "/api/orders", tag = "orders", security(("bearerAuth" = [])),
-    params(("Idempotency-Key" = String, Header, description = "1–255 visible ASCII characters, unique per checkout attempt")),
+    params(("Idempotency-Key" = String, Header, description = "1–255 visible ASCII characters, unique per checkout attempt (no leading or trailing space: HTTP strips it)", pattern = "^[!-~]([ -~]{0,253}[!-~])?$")),
     request_body(content = Option<CheckoutBody>, description = "Optional"),
     responses(
-        (status = 201, description = "The order placed (or its replay)", body = OrderDto),
+        (status = 201, description = "The order placed (or its replay)", body = OrderDto, links(
+            ("GetOrder" = (operation_id = "one", parameters(("id" = "$response.body#/id")))),
+            ("PayOrder" = (operation_id = "pay", parameters(("id" = "$response.body#/id")))),
+            ("CancelOrder" = (operation_id = "cancel", parameters(("id" = "$response.body#/id")))),
+            ("TransitionOrder" = (operation_id = "transition", parameters(("id" = "$response.body#/id"))))
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
