@@ -27,6 +27,7 @@ mod module_contract;
 mod openapi;
 mod orders;
 mod orders_concurrency;
+mod orders_recovery;
 mod orders_support;
 mod outbox;
 mod outbox_crash;
