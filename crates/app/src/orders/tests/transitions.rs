@@ -58,6 +58,38 @@ async fn cancelling_a_paid_order_refunds_it_once_and_gives_the_stock_back() {
 }
 
 #[tokio::test]
+async fn cancelling_an_order_whose_payment_crashed_after_capture_refunds_the_money() {
+    let h = testing::orders();
+    let buyer = buyer();
+    let item = product(&h, 500, "EUR", 5).await;
+    put(&h, &buyer, item.id, 1).await;
+    let order = place(&h, &buyer).await;
+    h.db.fail_on("payments.set_status");
+    assert!(h.orders.pay(&buyer, order.id).await.is_err());
+    h.db.heal("payments.set_status");
+    assert_eq!(
+        (stored(&h, order.id).status, h.provider.captures()),
+        (OrderStatus::Pending, 1),
+        "the money was taken, the order does not know"
+    );
+
+    let cancelled = h.orders.cancel(&buyer, order.id).await.unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert_eq!((h.provider.captures(), h.provider.refunds()), (1, 1));
+    assert_eq!(h.db.committed().payments[0].status, PaymentStatus::Refunded);
+    assert_eq!(stock(&h, item.id), 5);
+    use OrderStatus::*;
+    assert_eq!(
+        moves(&h, order.id),
+        [
+            (Pending, Paid, buyer.user_id),
+            (Paid, Cancelled, buyer.user_id)
+        ],
+        "the interrupted payment is finished, then refunded"
+    );
+}
+
+#[tokio::test]
 async fn a_cancel_that_fails_to_write_changes_nothing_and_can_be_retried() {
     let h = testing::orders();
     let buyer = buyer();
