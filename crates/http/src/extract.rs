@@ -39,7 +39,7 @@ where
 pub(crate) fn json_body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     // Syntax first: a truncated body is `invalid_json` even when the part that did arrive
     // already broke a shape rule (an unknown field, say).
-    let Ok(parsed) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+    let Ok(mut parsed) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         return Err(ApiError::invalid_json());
     };
     let mut details = Vec::new();
@@ -47,6 +47,15 @@ pub(crate) fn json_body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiErro
     if !details.is_empty() {
         return Err(ApiError::validation(details));
     }
+    // Re-encoded only in the rare case a number was rewritten; the bytes are decoded (not
+    // the value) so a shape error keeps serde's path and position in its message.
+    let rewritten: Vec<u8>;
+    let bytes: &[u8] = if integral_floats_as_integers(&mut parsed) {
+        rewritten = serde_json::to_vec(&parsed).map_err(|_| ApiError::invalid_json())?;
+        &rewritten
+    } else {
+        bytes
+    };
     match axum::Json::<T>::from_bytes(bytes) {
         Ok(axum::Json(value)) => Ok(value),
         Err(rejection) => Err(reject(rejection)),
@@ -102,6 +111,36 @@ fn forbidden_in_json(value: &serde_json::Value, path: &mut String, details: &mut
             }
         }
         _ => {}
+    }
+}
+
+/// JSON has one number type: `60.0` is the integer 60 to JSON Schema (and so to the OpenAPI
+/// document's `"type": "integer"`) and to most clients' encoders, but serde refuses it for an
+/// integer field. Rewrites every number with no fractional part that fits an `i64` as an
+/// integer; says whether it changed anything.
+fn integral_floats_as_integers(value: &mut serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Number(number) if number.is_f64() => {
+            let float = number.as_f64().unwrap_or(f64::NAN);
+            // The bounds are exact in f64: -2^63 and 2^63 (the latter just above i64::MAX).
+            if float.fract() == 0.0
+                && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&float)
+            {
+                #[allow(clippy::cast_possible_truncation)] // integral and in range, checked above
+                let integer = float as i64;
+                *value = serde_json::Value::from(integer);
+                true
+            } else {
+                false
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().fold(false, |changed, item| {
+            integral_floats_as_integers(item) | changed
+        }),
+        serde_json::Value::Object(map) => map.values_mut().fold(false, |changed, item| {
+            integral_floats_as_integers(item) | changed
+        }),
+        _ => false,
     }
 }
 
@@ -210,6 +249,20 @@ mod tests {
         let mut fields: Vec<&str> = details.iter().map(|d| d.field.as_str()).collect();
         fields.sort_unstable();
         assert_eq!(fields, ["c1", "name", "profile.bio", "roles.1"]);
+    }
+
+    #[test]
+    fn integral_floats_become_integers_and_fractions_stay() {
+        let mut value = serde_json::json!({
+            "age": 70.0, "nested": [{"n": -0.0}, 2], "half": 0.5, "huge": 1e300, "n": 3
+        });
+        assert!(integral_floats_as_integers(&mut value));
+        assert_eq!(
+            value,
+            serde_json::json!({"age": 70, "nested": [{"n": 0}, 2], "half": 0.5, "huge": 1e300, "n": 3})
+        );
+        let mut integers = serde_json::json!({"age": 70, "name": "x"});
+        assert!(!integral_floats_as_integers(&mut integers));
     }
 
     #[test]

@@ -13,11 +13,13 @@ pub mod health;
 pub mod identity;
 pub mod metrics;
 pub mod openapi;
+mod openapi_post;
 pub mod orders;
 pub mod paging;
 pub mod platform;
 pub mod rate_limit;
 mod request_id;
+mod rules;
 pub mod security;
 mod trace;
 

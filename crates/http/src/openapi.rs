@@ -265,6 +265,15 @@ pub fn document(
     for module in modules {
         doc.merge(module);
     }
+    crate::openapi_post::partial_list_items(&mut doc);
+    crate::openapi_post::spec_named_links(&mut doc);
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .insert(
+            crate::rules::JSON_VALUE.to_owned(),
+            crate::rules::json_value().into(),
+        );
     doc
 }
 

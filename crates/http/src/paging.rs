@@ -132,7 +132,12 @@ impl ListSpec {
     }
 }
 
-/// A page as `{data, meta}`, keeping only the selected fields (plus `id`). Serialises the items
+/// The fields that name an item (`id`, or `key` for feature flags): a list answers them whatever
+/// `fields` selects, so every item can still be fetched, changed or deleted. The OpenAPI document
+/// marks only these as required in list items (`openapi::partial_list_items`).
+pub const IDENTITY_FIELDS: &[&str] = &["id", "key"];
+
+/// A page as `{data, meta}`, keeping only the selected fields (plus [`IDENTITY_FIELDS`]). Serialises the items
 /// directly when no `fields` were asked for (the common case), so a list is encoded once.
 pub struct Paged<'a, T> {
     page: Page<T>,
@@ -186,7 +191,10 @@ impl<T: Serialize> Serialize for Paged<'_, T> {
                             Value::Object(object) => Value::Object(
                                 object
                                     .into_iter()
-                                    .filter(|(k, _)| k == "id" || fields.iter().any(|f| f == k))
+                                    .filter(|(k, _)| {
+                                        IDENTITY_FIELDS.contains(&k.as_str())
+                                            || fields.iter().any(|f| f == k)
+                                    })
                                     .collect::<Map<_, _>>(),
                             ),
                             other => other,
@@ -249,12 +257,14 @@ impl ListSpec {
             query(
                 "fields",
                 format!(
-                    "Comma-separated fields to return (`id` is always included); any of: {}. \
-                     An unknown field is a 400.",
+                    "Comma-separated fields to return (the item's `id` or `key` is always \
+                     included, other properties only when selected); any of: {}. An unknown \
+                     field is a 400.",
                     self.fields.join(", ")
                 ),
                 ObjectBuilder::new()
                     .schema_type(Type::String)
+                    .pattern(Some(crate::rules::fields_pattern(self.fields)))
                     .examples([self
                         .fields
                         .iter()
@@ -268,7 +278,8 @@ impl ListSpec {
 }
 
 // Describes what [`paginated`] renders, for the OpenAPI document.
-/// One page of a list. With `fields=`, each item holds only the selected fields (plus `id`).
+/// One page of a list. With `fields=`, each item holds only the selected fields (plus its `id` or
+/// `key`), so the item schema requires only those.
 #[derive(Debug, ToSchema)]
 pub struct Paginated<T> {
     /// The items of this page.

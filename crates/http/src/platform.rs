@@ -81,8 +81,8 @@ impl IntoParams for MailboxListParams {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // documentation-only: the handler reads the query map
 struct MailboxFilter {
-    /// Only mails to this address.
-    #[param(format = Email)]
+    /// Only mails to this address (compared case-insensitively, trimmed).
+    #[param(schema_with = crate::rules::any_text)]
     to: Option<String>,
 }
 

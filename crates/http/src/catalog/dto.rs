@@ -87,17 +87,19 @@ impl From<Category> for CategoryDto {
     }
 }
 
-/// A price in a request: minor units ≥ 0 and an allowlisted currency (EUR, USD, GBP, CHF, SEK,
-/// NOK, DKK, PLN, CZK, JPY, CAD, AUD).
+/// A price in a request: minor units and an allowlisted currency.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = PriceRequest)]
 pub(super) struct PriceBody {
+    /// Minor units (cents): 0 to 10^12.
+    #[schema(required = true, value_type = i64, minimum = 0, maximum = 1_000_000_000_000_i64)]
     pub amount: Option<i64>,
+    #[schema(required = true, schema_with = crate::rules::currency)]
     pub currency: Option<String>,
 }
 
-/// `POST /api/products`: `sku` (3–32 of A–Z, 0–9, `-`), `name` (1–200), `price` required.
+/// `POST /api/products`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = NewProductRequest, example = json!({
@@ -105,11 +107,18 @@ pub(super) struct PriceBody {
     "price": { "amount": 4999, "currency": "EUR" }, "stock": 12
 }))]
 pub(super) struct NewProductBody {
+    #[schema(required = true, schema_with = crate::rules::sku)]
     pub sku: Option<String>,
+    #[schema(required = true, schema_with = crate::rules::product_name)]
     pub name: Option<String>,
+    #[schema(schema_with = crate::rules::product_description)]
     pub description: Option<String>,
+    #[schema(required = true, value_type = PriceBody)]
     pub price: Option<PriceBody>,
+    /// Units in stock (default 0).
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_i64)]
     pub stock: Option<i64>,
+    /// An existing category's id (400 naming `categoryId` otherwise).
     pub category_id: Option<Uuid>,
 }
 
@@ -121,16 +130,24 @@ fn explicit_null<'de, D: Deserializer<'de>>(
 }
 
 /// `PATCH /api/products/{id}`: `version` (the one read) is required; given fields change.
-/// `categoryId: null` removes the category.
+/// `categoryId: null` removes the category; other `null`s leave the field as it is.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = ProductPatchRequest, example = json!({ "version": 3, "price": { "amount": 4499 }, "stock": 20 }))]
 pub(super) struct ProductPatchBody {
+    /// The version read; a stale one is a 409.
+    #[schema(required = true, value_type = i64)]
     pub version: Option<i64>,
+    #[schema(schema_with = crate::rules::sku_change)]
     pub sku: Option<String>,
+    #[schema(schema_with = crate::rules::product_name_change)]
     pub name: Option<String>,
+    #[schema(schema_with = crate::rules::product_description)]
     pub description: Option<String>,
+    /// A new amount, currency or both.
+    #[schema(value_type = Option<PriceChange>)]
     pub price: Option<PriceBody>,
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 4_294_967_295_i64)]
     pub stock: Option<i64>,
     #[serde(default, deserialize_with = "explicit_null")]
     #[schema(value_type = Option<Uuid>)]
@@ -138,12 +155,26 @@ pub(super) struct ProductPatchBody {
     pub active: Option<bool>,
 }
 
+// Documents `PriceBody` as a change reads it: either part may be left out (`null` too).
+/// A new price: amount, currency or both; the part left out stays.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = PriceChange)]
+#[allow(dead_code)] // documentation-only
+pub(super) struct PriceChange {
+    /// Minor units (cents): 0 to 10^12.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_i64)]
+    amount: Option<i64>,
+    #[schema(schema_with = crate::rules::currency_change)]
+    currency: Option<String>,
+}
+
 /// Product list filters (the handler reads them from the query map).
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query, rename_all = "camelCase")]
 #[allow(dead_code)] // documentation-only
 pub(super) struct ProductFilterParams {
-    /// Full-text search in name and description; ranked by relevance unless `sort` is given.
+    #[param(schema_with = crate::rules::product_search)]
     q: Option<String>,
     /// Only products of this category (id).
     category: Option<Uuid>,

@@ -89,11 +89,14 @@ const SORTABLE: [(&str, &str); PRODUCT_SORT_FIELDS.len()] = {
 #[utoipa::path(
     get,
     path = "/api/products",
+    operation_id = "list_products",
     tag = "catalog",
     security((), ("bearerAuth" = [])),
     params(ProductListParams, ProductFilterParams),
     responses(
-        (status = 200, description = "One page of products", body = Paginated<ProductDto>),
+        (status = 200, description = "One page of products", body = Paginated<ProductDto>, links(
+            ("GetFirstProduct" = (operation_id = "get_product", parameters(("id" = "$response.body#/data/0/id"))))
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 429, response = TooManyRequests)
@@ -134,11 +137,15 @@ async fn list(
 #[utoipa::path(
     get,
     path = "/api/products/{id}",
+    operation_id = "get_product",
     tag = "catalog",
     security((), ("bearerAuth" = [])),
     params(("id" = Uuid, Path, description = "Product id")),
     responses(
-        (status = 200, description = "The product", body = ProductDto),
+        (status = 200, description = "The product", body = ProductDto, links(
+            ("UpdateProduct" = (operation_id = "update_product", parameters(("id" = "$response.body#/id")))),
+            ("DeactivateProduct" = (operation_id = "deactivate_product", parameters(("id" = "$response.body#/id"))))
+        )),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 429, response = TooManyRequests)
@@ -164,6 +171,7 @@ async fn one(
 #[utoipa::path(
     post,
     path = "/api/products",
+    operation_id = "create_product",
     tag = "catalog",
     security(("bearerAuth" = [])),
     request_body(content = NewProductBody, example = json!({
@@ -171,7 +179,11 @@ async fn one(
         "price": { "amount": 4999, "currency": "EUR" }, "stock": 12
     })),
     responses(
-        (status = 201, description = "Created", body = ProductDto),
+        (status = 201, description = "Created", body = ProductDto, links(
+            ("GetProduct" = (operation_id = "get_product", parameters(("id" = "$response.body#/id")))),
+            ("UpdateProduct" = (operation_id = "update_product", parameters(("id" = "$response.body#/id")))),
+            ("DeactivateProduct" = (operation_id = "deactivate_product", parameters(("id" = "$response.body#/id"))))
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -205,12 +217,15 @@ async fn create(
 #[utoipa::path(
     patch,
     path = "/api/products/{id}",
+    operation_id = "update_product",
     tag = "catalog",
     security(("bearerAuth" = [])),
     params(("id" = Uuid, Path, description = "Product id")),
     request_body(content = ProductPatchBody, example = json!({ "version": 3, "price": { "amount": 4499 }, "stock": 20 })),
     responses(
-        (status = 200, description = "The changed product (version + 1)", body = ProductDto),
+        (status = 200, description = "The changed product (version + 1)", body = ProductDto, links(
+            ("GetProduct" = (operation_id = "get_product", parameters(("id" = "$response.body#/id"))))
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -249,6 +264,7 @@ async fn update(
 #[utoipa::path(
     delete,
     path = "/api/products/{id}",
+    operation_id = "deactivate_product",
     tag = "catalog",
     security(("bearerAuth" = [])),
     params(("id" = Uuid, Path, description = "Product id")),
@@ -274,6 +290,7 @@ async fn deactivate(
 #[utoipa::path(
     get,
     path = "/api/categories",
+    operation_id = "list_categories",
     tag = "catalog",
     responses(
         (status = 200, description = "All categories", body = CategoryList),

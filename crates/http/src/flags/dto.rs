@@ -78,39 +78,40 @@ pub(super) const FLAG_FIELDS: &[&str] = &[
     "rolloutPercent": 10, "tiers": ["pro", "enterprise"]
 }))]
 pub(super) struct NewFlagBody {
-    #[schema(required = true, value_type = String, pattern = "^[a-z0-9][a-z0-9-]{1,62}$")]
+    #[schema(required = true, schema_with = crate::rules::flag_key)]
     pub key: Option<String>,
-    #[schema(value_type = Option<String>, max_length = 500)]
+    #[schema(schema_with = crate::rules::flag_description)]
     pub description: Option<String>,
+    /// Master switch.
     #[schema(required = true, value_type = bool)]
     pub enabled: Option<bool>,
+    /// Share (0–100) of eligible callers the flag is on for.
     #[schema(required = true, value_type = i64, minimum = 0, maximum = 100)]
     pub rollout_percent: Option<i64>,
-    /// Restrict to these roles (`user`, `admin`); empty or absent: no restriction.
+    #[schema(schema_with = crate::rules::flag_roles)]
     pub roles: Option<Vec<String>>,
-    /// Restrict to these tiers (`free`, `pro`, `enterprise`); empty or absent: no restriction.
+    #[schema(schema_with = crate::rules::flag_tiers)]
     pub tiers: Option<Vec<String>>,
-    /// Users the enabled flag is always on for (at most 1000).
-    #[schema(value_type = Option<Vec<Uuid>>)]
+    #[schema(schema_with = crate::rules::flag_user_ids)]
     pub user_ids: Option<Vec<String>>,
 }
 
-/// Changes to a flag: only the given fields change; an empty list clears a restriction. The key
-/// is the flag's identity and cannot change (`key` here is an unknown field, 400).
+/// Changes to a flag: only the given fields change (`null` leaves one as it is); an empty list
+/// clears a restriction. The key is the flag's identity and cannot change (`key` here is an
+/// unknown field, 400).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = FeatureFlagChange, example = json!({"enabled": true, "rolloutPercent": 25}))]
 pub(super) struct FlagChangeBody {
-    #[schema(value_type = Option<String>, max_length = 500)]
+    #[schema(schema_with = crate::rules::flag_description)]
     pub description: Option<String>,
     pub enabled: Option<bool>,
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 100)]
     pub rollout_percent: Option<i64>,
-    /// Restrict to these roles (`user`, `admin`).
+    #[schema(schema_with = crate::rules::flag_roles)]
     pub roles: Option<Vec<String>>,
-    /// Restrict to these tiers (`free`, `pro`, `enterprise`).
+    #[schema(schema_with = crate::rules::flag_tiers)]
     pub tiers: Option<Vec<String>>,
-    /// Users the enabled flag is always on for (at most 1000).
-    #[schema(value_type = Option<Vec<Uuid>>)]
+    #[schema(schema_with = crate::rules::flag_user_ids)]
     pub user_ids: Option<Vec<String>>,
 }

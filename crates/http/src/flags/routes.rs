@@ -150,7 +150,9 @@ const FLAG_LIST: ListSpec = ListSpec {
     params(FlagListParams),
     security(("bearerAuth" = [])),
     responses(
-        (status = 200, description = "One page of flags", body = Paginated<FlagDto>),
+        (status = 200, description = "One page of flags", body = Paginated<FlagDto>, links(
+            ("GetFirstFlag" = (operation_id = "get_flag", parameters(("key" = "$response.body#/data/0/key"))))
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -175,7 +177,10 @@ async fn list_flags(
     security(("bearerAuth" = [])),
     params(("key" = String, Path, description = "The flag's key")),
     responses(
-        (status = 200, description = "The flag", body = FlagDto),
+        (status = 200, description = "The flag", body = FlagDto, links(
+            ("UpdateFlag" = (operation_id = "update_flag", parameters(("key" = "$response.body#/key")))),
+            ("DeleteFlag" = (operation_id = "delete_flag", parameters(("key" = "$response.body#/key"))))
+        )),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
@@ -201,7 +206,11 @@ async fn get_flag(
     security(("bearerAuth" = [])),
     request_body = NewFlagBody,
     responses(
-        (status = 201, description = "Created", body = FlagDto),
+        (status = 201, description = "Created", body = FlagDto, links(
+            ("GetFlag" = (operation_id = "get_flag", parameters(("key" = "$response.body#/key")))),
+            ("UpdateFlag" = (operation_id = "update_flag", parameters(("key" = "$response.body#/key")))),
+            ("DeleteFlag" = (operation_id = "delete_flag", parameters(("key" = "$response.body#/key"))))
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -241,7 +250,9 @@ async fn create_flag(
     params(("key" = String, Path, description = "The flag's key")),
     request_body = FlagChangeBody,
     responses(
-        (status = 200, description = "The changed flag", body = FlagDto),
+        (status = 200, description = "The changed flag", body = FlagDto, links(
+            ("GetFlag" = (operation_id = "get_flag", parameters(("key" = "$response.body#/key"))))
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),

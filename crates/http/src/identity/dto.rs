@@ -162,19 +162,19 @@ pub(super) const AUDIT_FIELDS: &[&str] = &[
 
 // Request bodies keep every field optional in Rust so the use cases can report each missing one
 // with API.md's message; their schemas state the contract (`required`, formats, ranges) instead.
+// Every body refuses unknown fields (400), so `additionalProperties: false` is true (ADR 0017).
 
 /// A new account.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = RegisterRequest)]
 pub(super) struct RegisterBody {
-    #[schema(required = true, value_type = String, format = Email, max_length = 254)]
+    #[schema(required = true, schema_with = crate::rules::email)]
     pub email: Option<String>,
     /// At least 8 characters with an uppercase letter and a digit.
-    #[schema(required = true, value_type = String, format = Password, min_length = 8, max_length = 128)]
+    #[schema(required = true, schema_with = crate::rules::new_password)]
     pub password: Option<String>,
-    /// 2–50 characters after trimming.
-    #[schema(required = true, value_type = String, min_length = 2, max_length = 50)]
+    #[schema(required = true, schema_with = crate::rules::person_name)]
     pub name: Option<String>,
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 120)]
     pub age: Option<i64>,
@@ -185,59 +185,63 @@ pub(super) struct RegisterBody {
 
 /// Credentials.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(as = LoginRequest)]
 pub(super) struct LoginBody {
-    #[schema(required = true, value_type = String, format = Email)]
+    #[schema(required = true, schema_with = crate::rules::email)]
     pub email: Option<String>,
-    #[schema(required = true, value_type = String, format = Password)]
+    #[schema(required = true, schema_with = crate::rules::login_password)]
     pub password: Option<String>,
 }
 
 /// A refresh token to exchange (it is spent by the exchange).
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = RefreshRequest)]
 pub(super) struct RefreshBody {
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, schema_with = crate::rules::token)]
     pub refresh_token: Option<String>,
 }
 
 /// A single-use token from a mailed link.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(as = TokenRequest)]
 pub(super) struct TokenBody {
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, schema_with = crate::rules::token)]
     pub token: Option<String>,
 }
 
 /// An email address.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(as = EmailRequest)]
 pub(super) struct EmailBody {
-    #[schema(required = true, value_type = String, format = Email)]
+    #[schema(required = true, schema_with = crate::rules::email)]
     pub email: Option<String>,
 }
 
 /// A reset token from the mailed link and the new password.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(as = ResetPasswordRequest)]
 pub(super) struct ResetBody {
-    #[schema(required = true, value_type = String)]
+    #[schema(required = true, schema_with = crate::rules::token)]
     pub token: Option<String>,
     /// At least 8 characters with an uppercase letter and a digit.
-    #[schema(required = true, value_type = String, format = Password, min_length = 8, max_length = 128)]
+    #[schema(required = true, schema_with = crate::rules::new_password)]
     pub password: Option<String>,
 }
 
 /// The current password and its replacement.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = ChangePasswordRequest)]
 pub(super) struct ChangePasswordBody {
-    #[schema(required = true, value_type = String, format = Password)]
+    #[schema(required = true, schema_with = crate::rules::login_password)]
     pub current_password: Option<String>,
     /// At least 8 characters with an uppercase letter and a digit.
-    #[schema(required = true, value_type = String, format = Password, min_length = 8, max_length = 128)]
+    #[schema(required = true, schema_with = crate::rules::new_password)]
     pub new_password: Option<String>,
 }
 
@@ -246,13 +250,11 @@ pub(super) struct ChangePasswordBody {
 #[serde(deny_unknown_fields)]
 #[schema(as = ProfileRequest)]
 pub(super) struct ProfileBody {
-    /// 2–50 characters after trimming.
-    #[schema(value_type = Option<String>, min_length = 2, max_length = 50)]
+    #[schema(schema_with = crate::rules::person_name_change)]
     pub name: Option<String>,
     #[schema(value_type = Option<i64>, minimum = 1, maximum = 120)]
     pub age: Option<i64>,
-    /// Free-form attributes: a JSON object of at most 16 KiB; replaces the stored one.
-    #[schema(value_type = Option<Object>)]
+    #[schema(schema_with = crate::rules::profile)]
     pub profile: Option<serde_json::Value>,
 }
 
@@ -276,6 +278,7 @@ pub(super) struct AdminUserBody {
 #[allow(dead_code)] // documentation-only
 pub(super) struct UserFilterParams {
     /// Case-insensitive search in email and name.
+    #[param(schema_with = crate::rules::any_text)]
     q: Option<String>,
     /// Only accounts with this role.
     #[param(inline)]

@@ -96,7 +96,10 @@ pub(crate) fn path_id(raw: &str) -> ApiResult<Uuid> {
         "email": "ann@example.org", "password": "Secret123", "name": "Ann", "age": 34
     })),
     responses(
-        (status = 201, description = "Registered", body = UserDto),
+        (status = 201, description = "Registered", body = UserDto, links(
+            ("GetUser" = (operation_id = "get_user", parameters(("id" = "$response.body#/id")))),
+            ("UpdateUser" = (operation_id = "update_user", parameters(("id" = "$response.body#/id"))))
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -434,7 +437,9 @@ impl IntoParams for UserListParams {
     security(("bearerAuth" = [])),
     params(UserListParams, UserFilterParams),
     responses(
-        (status = 200, description = "One page of accounts", body = Paginated<UserDto>),
+        (status = 200, description = "One page of accounts", body = Paginated<UserDto>, links(
+            ("GetFirstUser" = (operation_id = "get_user", parameters(("id" = "$response.body#/data/0/id"))))
+        )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -487,7 +492,9 @@ async fn list_users(
     security(("bearerAuth" = [])),
     params(("id" = Uuid, Path, description = "The account's id")),
     responses(
-        (status = 200, description = "The account", body = UserDto),
+        (status = 200, description = "The account", body = UserDto, links(
+            ("UpdateUser" = (operation_id = "update_user", parameters(("id" = "$response.body#/id"))))
+        )),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
