@@ -30,27 +30,35 @@ where
             let status = rejection.status();
             ApiError::new(status, ErrorPayload::for_status(status))
         })?;
-        // Syntax first: a truncated body is `invalid_json` even when the part that did arrive
-        // already broke a shape rule (an unknown field, say).
-        let Ok(mut parsed) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-            return Err(ApiError::invalid_json());
-        };
-        let mut details = Vec::new();
-        forbidden_in_json(&parsed, &mut String::new(), &mut details);
-        if !details.is_empty() {
-            return Err(ApiError::validation(details));
-        }
-        // Re-encoded only in the rare case a number was rewritten; the bytes are decoded (not
-        // the value) so a shape error keeps serde's path and position in its message.
-        let bytes = if integral_floats_as_integers(&mut parsed) {
-            Bytes::from(serde_json::to_vec(&parsed).map_err(|_| ApiError::invalid_json())?)
-        } else {
-            bytes
-        };
-        match axum::Json::<T>::from_bytes(&bytes) {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(reject(rejection)),
-        }
+        json_body(&bytes).map(Self)
+    }
+}
+
+/// A JSON body already read (a handler that needs the raw bytes too, e.g. checkout's
+/// fingerprint), with [`ApiJson`]'s rejections except the content type's.
+pub(crate) fn json_body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    // Syntax first: a truncated body is `invalid_json` even when the part that did arrive
+    // already broke a shape rule (an unknown field, say).
+    let Ok(mut parsed) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Err(ApiError::invalid_json());
+    };
+    let mut details = Vec::new();
+    forbidden_in_json(&parsed, &mut String::new(), &mut details);
+    if !details.is_empty() {
+        return Err(ApiError::validation(details));
+    }
+    // Re-encoded only in the rare case a number was rewritten; the bytes are decoded (not
+    // the value) so a shape error keeps serde's path and position in its message.
+    let rewritten: Vec<u8>;
+    let bytes: &[u8] = if integral_floats_as_integers(&mut parsed) {
+        rewritten = serde_json::to_vec(&parsed).map_err(|_| ApiError::invalid_json())?;
+        &rewritten
+    } else {
+        bytes
+    };
+    match axum::Json::<T>::from_bytes(bytes) {
+        Ok(axum::Json(value)) => Ok(value),
+        Err(rejection) => Err(reject(rejection)),
     }
 }
 

@@ -60,11 +60,16 @@ impl Default for OrdersConfig {
 }
 
 impl OrdersConfig {
-    fn provider(&self) -> Result<Arc<dyn PaymentProvider>, ConfigError> {
+    /// The configured provider, and the fake one also as itself: the module publishes it so
+    /// tests can read what it charged (captures, refunds).
+    fn provider(
+        &self,
+    ) -> Result<(Arc<dyn PaymentProvider>, Option<FakePaymentProvider>), ConfigError> {
         match self.payment_provider.as_str() {
-            "fake" => Ok(Arc::new(FakePaymentProvider::new(
-                self.payment_decline_amount,
-            ))),
+            "fake" => {
+                let fake = FakePaymentProvider::new(self.payment_decline_amount);
+                Ok((Arc::new(fake.clone()), Some(fake)))
+            }
             other => Err(ConfigError::Invalid(format!(
                 "`orders.payment_provider` (AGORA_ORDERS__PAYMENT_PROVIDER): unknown payment \
                  provider `{other}`; expected `fake`"
@@ -129,13 +134,17 @@ impl Module for OrdersModule {
     async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
         let db: Database = registry.get()?;
         let flags: Flags = registry.get()?;
+        let (provider, fake) = self.settings.provider()?;
+        if let Some(fake) = fake {
+            registry.provide(fake);
+        }
         let deps = OrdersDeps {
             uow: registry.get::<Arc<dyn UnitOfWork>>()?,
             carts: Arc::new(SqlCartRepository::new(db.clone())),
             orders: Arc::new(SqlOrderRepository::new(db.clone())),
             idempotency: Arc::new(SqlIdempotencyStore::new(db.clone())),
             payments: Arc::new(SqlPaymentRepository::new(db)),
-            provider: self.settings.provider()?,
+            provider,
             catalog: registry.get::<Arc<dyn ProductCatalog>>()?,
             inventory: registry.get::<Arc<dyn Inventory>>()?,
             outbox: registry.get::<Arc<dyn Outbox>>()?,

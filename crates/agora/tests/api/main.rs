@@ -28,6 +28,7 @@ mod openapi;
 mod openapi_conformance;
 mod orders;
 mod orders_concurrency;
+mod orders_recovery;
 mod orders_repricing;
 mod orders_support;
 mod outbox;

@@ -183,6 +183,10 @@ async fn bad_input_is_refused_in_the_documented_shape(app: TestApp) {
     assert_eq!(oversized["details"][0]["field"], "Idempotency-Key");
     let not_json = error_code(checkout(&app, &token, Some("j"), "{").await, 400).await;
     assert_eq!(not_json["code"], "invalid_json");
+    for body in [r#"{"note": 5}"#, r#"{"note": "a\u0001b"}"#] {
+        let refused = error_code(checkout(&app, &token, Some("n"), body).await, 400).await;
+        assert_eq!(refused["details"][0]["field"], "note", "{body}");
+    }
 
     // A product withdrawn after it was put in the cart blocks checkout, named.
     assert_eq!(

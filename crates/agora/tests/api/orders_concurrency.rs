@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::{
     both_backends,
-    orders_support::{buyer, checkout, error_code, product, put, stock},
+    orders_support::{buyer, checkout, error_code, execute, product, put, stock},
     support::TestApp,
 };
 
@@ -93,16 +93,6 @@ async fn one_key_raced_by_twenty_requests_places_one_order(app: TestApp) {
         let replay = checkout(&app, &token, Some("same"), "").await;
         assert_eq!(replay.status(), 201);
         assert_eq!(replay.bytes().await.unwrap().to_vec(), bodies[0]);
-    }
-}
-
-async fn execute(app: &TestApp, statements: &[&str]) {
-    for sql in statements {
-        agora_adapters::on_writer!(&app.db, |pool| sqlx::query(sql)
-            .execute(pool)
-            .await
-            .map(drop))
-        .unwrap_or_else(|error| panic!("{sql}: {error}"));
     }
 }
 

@@ -84,3 +84,14 @@ pub async fn error_code(response: reqwest::Response, status: u16) -> Value {
     assert!(body["requestId"].is_string(), "{body}");
     body
 }
+
+/// Runs raw SQL on the app's store (fault injection: triggers that fail a write).
+pub async fn execute(app: &TestApp, statements: &[&str]) {
+    for sql in statements {
+        agora_adapters::on_writer!(&app.db, |pool| sqlx::query(sql)
+            .execute(pool)
+            .await
+            .map(drop))
+        .unwrap_or_else(|error| panic!("{sql}: {error}"));
+    }
+}

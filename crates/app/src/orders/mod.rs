@@ -143,3 +143,6 @@ fn require_verified(caller: &Principal) -> Result<(), AppError> {
         Err(AppError::EmailNotVerified)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -100,6 +100,34 @@ impl Orders {
         }
     }
 
+    /// Before a pending order is cancelled: an attempt left `started` by a crash may have taken
+    /// the money. The port cannot ask the provider what became of it, but repeating the attempt
+    /// with its key answers the first outcome (or makes it now), so the attempt is finished
+    /// first — the order becomes `paid` — and the cancel then refunds it like any paid order's.
+    /// Declined: nothing was taken, the order stays as it was. ADR 0016.
+    pub(super) async fn settle_unfinished(
+        &self,
+        order: Order,
+        actor: Uuid,
+    ) -> Result<Order, AppError> {
+        if order.status != OrderStatus::Pending {
+            return Ok(order);
+        }
+        let attempts = self.deps.payments.of_order(order.id).await?;
+        if !attempts
+            .iter()
+            .any(|a| matches!(a.status, PaymentStatus::Started | PaymentStatus::Captured))
+        {
+            return Ok(order);
+        }
+        tracing::warn!(order_id = %order.id, "finishing an interrupted payment before cancelling");
+        match self.pay_order(order.clone(), actor).await {
+            Ok(paid) => Ok(paid),
+            Err(AppError::PaymentDeclined) => Ok(order),
+            Err(error) => Err(error),
+        }
+    }
+
     /// Gives the captured payment of `order` back through the provider (outside any
     /// transaction; the refund key is derived from the attempt's, so a retry never refunds
     /// twice). Returns the attempt to mark `refunded`, if there was a captured one.

@@ -45,6 +45,11 @@ impl Orders {
         actor: Uuid,
     ) -> Result<Order, AppError> {
         order.status.transition(to).map_err(illegal)?;
+        let order = if to == OrderStatus::Cancelled {
+            self.settle_unfinished(order, actor).await?
+        } else {
+            order
+        };
         // Money moves outside the transaction (a provider call must not hold a connection);
         // the refund is idempotent by key, so a failure after it is retried safely.
         let refunded = match (order.status, to) {

@@ -1,7 +1,8 @@
-//! Fakes of the flag ports: a repository in a map and a cache that counts invalidations.
+//! Fakes of the flag ports: a repository in a map, a cache that counts invalidations, and a
+//! feature gate switched per user (for the contexts that ask flags).
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashSet},
     sync::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, Mutex,
@@ -10,10 +11,11 @@ use std::{
 };
 
 use agora_domain::{
-    flags::{FeatureFlag, FlagKey},
-    ports::{FlagRepository, Load, StoreError, TaggedCache, Tx},
+    flags::{FeatureFlag, FlagKey, Subject},
+    ports::{FeatureGate, FlagRepository, Load, StoreError, TaggedCache, Tx},
 };
 use async_trait::async_trait;
+use uuid::Uuid;
 
 use super::MemoryDb;
 use crate::flags::{FlagSnapshot, Flags, FlagsDeps};
@@ -109,4 +111,28 @@ pub fn flags_service(ttl: Duration) -> (Flags, Arc<MemoryFlags>, Arc<MemoryCache
         cache: cache.clone(),
     };
     (Flags::new(deps), repo, cache)
+}
+
+/// A feature gate that is on exactly for the users in `on` (whatever the flag).
+#[derive(Debug, Default)]
+pub struct FakeGate {
+    /// Users for whom every flag is on.
+    pub on: Mutex<HashSet<Uuid>>,
+}
+
+impl FakeGate {
+    /// Turns every flag on for `user`.
+    pub fn enable_for(&self, user: Uuid) {
+        self.on.lock().unwrap().insert(user);
+    }
+}
+
+#[async_trait]
+impl FeatureGate for FakeGate {
+    async fn is_enabled(&self, _: &str, subject: &Subject) -> bool {
+        match subject {
+            Subject::User { id, .. } => self.on.lock().unwrap().contains(id),
+            Subject::Visitor { .. } => false,
+        }
+    }
 }

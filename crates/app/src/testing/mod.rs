@@ -6,6 +6,8 @@ mod cache;
 mod catalog;
 mod flags;
 mod identity;
+mod orders;
+mod payment;
 mod store;
 
 use std::sync::Arc;
@@ -21,13 +23,15 @@ use uuid::Uuid;
 pub use self::{
     cache::MemoryCache,
     catalog::RecordingCache,
-    flags::flags_service,
+    flags::{flags_service, FakeGate},
     identity::{FakeAccessTokens, FakeDenylist, FakeHasher, FakeSecrets, FrozenLimiter},
+    payment::FakeProvider,
     store::{EmailTokenRow, MemoryDb},
 };
 use crate::{
     catalog::{Catalog, CatalogDeps},
     identity::{Identity, IdentityDeps, IdentitySettings, SessionGuard},
+    orders::{Orders, OrdersDeps, OrdersSettings},
 };
 
 /// One page of `items`, as a repository would cut it.
@@ -129,4 +133,59 @@ pub fn catalog() -> CatalogHarness {
         stock_low_threshold: 2,
     });
     CatalogHarness { catalog, db, cache }
+}
+
+/// The orders service over fakes, with catalog answering its ports in process over the same
+/// store (as in the monolith: one transaction for reservation and order).
+pub struct OrdersHarness {
+    /// The service under test.
+    pub orders: Orders,
+    /// Catalog, to create and change products.
+    pub catalog: Catalog,
+    /// The one store.
+    pub db: MemoryDb,
+    /// The payment provider.
+    pub provider: Arc<FakeProvider>,
+    /// `new-checkout-flow` and friends.
+    pub gate: Arc<FakeGate>,
+}
+
+/// [`OrdersHarness`] with the given settings; catalog's stock-low threshold is 2.
+pub fn orders_with(settings: OrdersSettings) -> OrdersHarness {
+    let db = MemoryDb::default();
+    let catalog = Catalog::new(CatalogDeps {
+        uow: Arc::new(db.clone()),
+        products: Arc::new(db.clone()),
+        categories: Arc::new(db.clone()),
+        cache: RecordingCache::new(db.clone()),
+        stock: Arc::new(db.clone()),
+        outbox: Arc::new(db.clone()),
+        stock_low_threshold: 2,
+    });
+    let provider = Arc::new(FakeProvider::default());
+    let gate = Arc::new(FakeGate::default());
+    let deps = OrdersDeps {
+        uow: Arc::new(db.clone()),
+        carts: Arc::new(db.clone()),
+        orders: Arc::new(db.clone()),
+        idempotency: Arc::new(db.clone()),
+        payments: Arc::new(db.clone()),
+        provider: provider.clone(),
+        catalog: Arc::new(catalog.clone()),
+        inventory: Arc::new(catalog.clone()),
+        outbox: Arc::new(db.clone()),
+        flags: gate.clone(),
+    };
+    OrdersHarness {
+        orders: Orders::new(deps, settings),
+        catalog,
+        db,
+        provider,
+        gate,
+    }
+}
+
+/// [`OrdersHarness`] with default settings.
+pub fn orders() -> OrdersHarness {
+    orders_with(OrdersSettings::default())
 }

@@ -12,7 +12,10 @@ use agora_domain::{
     event::EventEnvelope,
     identity::{AuditEntry, EmailTokenPurpose, RefreshRecord, User},
     mail::OutgoingMail,
-    ports::{OutboxMessage, StoreError, Tx, TxBackend, UnitOfWork},
+    orders::{CartLine, Order},
+    ports::{
+        IdempotencyRecord, OutboxMessage, PaymentAttempt, StoreError, Tx, TxBackend, UnitOfWork,
+    },
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -33,7 +36,7 @@ pub struct EmailTokenRow {
     pub used: bool,
 }
 
-/// Every table the identity and catalog ports write.
+/// Every table the identity, catalog and orders ports write.
 #[derive(Debug, Clone, Default)]
 pub struct Tables {
     /// Accounts.
@@ -52,6 +55,14 @@ pub struct Tables {
     pub categories: Vec<Category>,
     /// `(reservation, product, units, released)`.
     pub reservations: Vec<(Uuid, Uuid, u32, bool)>,
+    /// Cart lines as `(user, line)`.
+    pub cart_items: Vec<(Uuid, CartLine)>,
+    /// Orders with their items and history.
+    pub orders: Vec<Order>,
+    /// Checkout idempotency keys as `(user, key, record)`.
+    pub idempotency_keys: Vec<(Uuid, String, IdempotencyRecord)>,
+    /// Payment attempts, oldest first.
+    pub payments: Vec<PaymentAttempt>,
 }
 
 impl Tables {
@@ -137,6 +148,21 @@ impl MemoryDb {
     /// went away.
     pub fn fail_on(&self, operation: &'static str) {
         self.0.failing.lock().unwrap().insert(operation);
+    }
+
+    /// Undoes [`MemoryDb::fail_on`]: the store is back (a retry after a crash).
+    pub fn heal(&self, operation: &'static str) {
+        self.0.failing.lock().unwrap().remove(operation);
+    }
+
+    /// Changes the committed tables directly, as a write that commits on its own would.
+    pub fn commit_now<T>(
+        &self,
+        operation: &'static str,
+        change: impl FnOnce(&mut Tables) -> T,
+    ) -> Result<T, StoreError> {
+        self.check(operation)?;
+        Ok(change(&mut self.committed()))
     }
 
     /// How many times `operation` reached the store (counted by [`MemoryDb::check`]), e.g. to

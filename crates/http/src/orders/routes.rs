@@ -24,8 +24,7 @@ use super::dto::{
 };
 use crate::{
     auth::{require_verified, AdminUser, AuthUser},
-    error::Detail,
-    extract::forbidden_char,
+    extract::json_body,
     identity::path_id,
     openapi::{
         BadRequest, Conflict, Forbidden, NotFound, PaymentRequired, TooManyRequests, Unauthorized,
@@ -200,28 +199,13 @@ async fn checkout(
         .get("idempotency-key")
         .map(|v| v.to_str().unwrap_or("\u{0}"));
     let key = IdempotencyKey::parse(raw_key).map_err(AppError::from)?;
+    // The body is optional; when present it gets every JSON body's rejections (invalid_json,
+    // control characters and wrong shapes named by field).
     let parsed: CheckoutBody = if body.iter().all(u8::is_ascii_whitespace) {
         CheckoutBody::default()
     } else {
-        serde_json::from_slice::<serde_json::Value>(&body).map_err(|_| ApiError::invalid_json())?;
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::validation(vec![Detail {
-                field: String::new(),
-                message: e.to_string(),
-            }])
-        })?
+        json_body(&body)?
     };
-    if parsed
-        .note
-        .as_deref()
-        .is_some_and(|n| n.chars().any(forbidden_char))
-    {
-        return Err(AppError::from(FieldError::new(
-            "note",
-            "note must not contain control characters",
-        ))
-        .into());
-    }
     let request = CheckoutRequest {
         key,
         body: body.to_vec(),
@@ -315,6 +299,9 @@ async fn pay(
 }
 
 /// Cancel the caller's `pending` or `paid` order; its stock goes back (a paid one is refunded)
+///
+/// A payment of a pending order that was interrupted (a crash after the provider was called) is
+/// finished first and then refunded, so no money stays taken.
 #[utoipa::path(post, path = "/api/orders/{id}/cancel", tag = "orders", security(("bearerAuth" = [])),
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
