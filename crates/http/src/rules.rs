@@ -204,6 +204,18 @@ pub fn any_text() -> Object {
     string(false).pattern(Some(format!("^{ANY}*$"))).build()
 }
 
+/// A buyer's note on checkout: at most 500 characters (`MAX_NOTE` of the checkout), no control
+/// characters but tab, LF, CR; `null` or absent for none.
+pub fn order_note() -> Object {
+    string(true)
+        .pattern(Some(format!("^{ANY}{{0,500}}$")))
+        .max_length(Some(500))
+        .description(Some(
+            "A note for the seller, at most 500 characters.".to_owned(),
+        ))
+        .build()
+}
+
 /// `q` of the product list: at most 200 characters after trimming (`ProductListInput`).
 pub fn product_search() -> Object {
     let max = agora_app::catalog::MAX_SEARCH_CHARS;

@@ -156,6 +156,7 @@ pub(super) struct CartItemBody {
 #[serde(deny_unknown_fields)]
 #[schema(as = CheckoutRequest, example = json!({ "note": "Leave it with the neighbour" }))]
 pub(super) struct CheckoutBody {
+    #[schema(schema_with = crate::rules::order_note)]
     pub note: Option<String>,
 }
 
