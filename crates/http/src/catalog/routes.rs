@@ -97,6 +97,7 @@ const SORTABLE: [(&str, &str); PRODUCT_SORT_FIELDS.len()] = {
         (status = 200, description = "One page of products", body = Paginated<ProductDto>, links(
             ("GetFirstProduct" = (operation_id = "get_product", parameters(("id" = "$response.body#/data/0/id"))))
         )),
+        (status = 304, description = "Not modified: the `If-None-Match` validator names the current representation (no body)"),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 429, response = TooManyRequests)
@@ -146,6 +147,7 @@ async fn list(
             ("UpdateProduct" = (operation_id = "update_product", parameters(("id" = "$response.body#/id")))),
             ("DeactivateProduct" = (operation_id = "deactivate_product", parameters(("id" = "$response.body#/id"))))
         )),
+        (status = 304, description = "Not modified: the `If-None-Match` validator names the current representation (no body)"),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 429, response = TooManyRequests)
@@ -294,6 +296,7 @@ async fn deactivate(
     tag = "catalog",
     responses(
         (status = 200, description = "All categories", body = CategoryList),
+        (status = 304, description = "Not modified: the `If-None-Match` validator names the current representation (no body)"),
         (status = 429, response = TooManyRequests)
     )
 )]
