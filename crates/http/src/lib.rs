@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 mod client_ip;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod flags;
 pub mod health;

@@ -24,7 +24,7 @@ pub use http::{HttpModule, HttpStopped, LocalAddr, PreBound};
 pub use identity::{argon2_params, identity_services, IdentityServices};
 pub use keys::{configured_key, retirement_grace};
 pub use manager::{ModuleManager, StartError};
-pub use platform::MailerOverride;
+pub use platform::{BusOverride, MailerOverride};
 pub use registry::Registry;
 pub use store::{db_options, StoreModule};
 pub use targets::{context, resolve, targets, Contexts, Target, UnknownTarget, HTTP, STORE};

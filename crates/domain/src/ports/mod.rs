@@ -10,6 +10,7 @@ mod bus;
 mod cache;
 pub mod catalog;
 mod error;
+mod events;
 mod flags;
 pub mod identity;
 mod keys;
@@ -19,12 +20,16 @@ mod password;
 mod ratelimit;
 mod store;
 
-pub use bus::{BusError, EventHandler, EventPublisher};
+pub use bus::{
+    event_family, Ack, BusError, Delivery, EventConsumer, EventHandler, EventPublisher,
+    EventSource, Subscription,
+};
 pub use cache::{Load, TaggedCache};
 pub use catalog::{
     CatalogCache, CategoryRepository, ProductCatalog, ProductRepository, ProductSnapshot,
 };
 pub use error::PortError;
+pub use events::{ConsumerLedger, DeadLetter};
 pub use flags::FlagRepository;
 pub use identity::{
     AccessTokens, AuditLog, EmailTokenRepository, RefreshTokenRepository, SecretTokens,
