@@ -1,8 +1,9 @@
 //! The event bus on NATS JetStream: a stream per event family (`<PREFIX>_<FAMILY>`, subjects
 //! `<prefix>.<family>.>`, file storage), a durable pull consumer per consumer and stream with
 //! explicit acknowledgement; a message not acknowledged within the redelivery timeout is
-//! delivered again (to any member). Each event is published with `Nats-Msg-Id` = its id, so a
-//! relay that publishes again after a crash is de-duplicated by the server within its window.
+//! delivered again (to any member). Events are published without `Nats-Msg-Id`: the server's
+//! de-duplication window would also swallow a replayed dead letter (same event id), and the
+//! consumers' inbox already makes a second publication harmless.
 
 use std::{
     collections::HashSet,
@@ -88,7 +89,6 @@ impl NatsBus {
                 // server's `sync_interval`; see ADR 0019 for the trade-off).
                 storage: stream::StorageType::File,
                 max_age: MAX_AGE,
-                duplicate_window: Duration::from_secs(120),
                 ..Default::default()
             })
             .await
@@ -140,9 +140,7 @@ impl EventPublisher for NatsBus {
                     .js
                     .send_publish(
                         self.subject(&event.event_type),
-                        jetstream::message::PublishMessage::build()
-                            .payload(body.into())
-                            .message_id(event.id.to_string()),
+                        jetstream::message::PublishMessage::build().payload(body.into()),
                     )
                     .await
                     .map_err(failed),

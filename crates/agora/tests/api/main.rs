@@ -8,6 +8,7 @@ mod cli;
 mod control_chars;
 mod edge;
 mod errors;
+mod events;
 mod flags;
 mod harness;
 mod health;
