@@ -45,7 +45,7 @@ impl ProbeState {
 }
 
 /// A consumer of `probe.*` events contributed by a test context.
-struct Probe(Arc<ProbeState>);
+pub struct Probe(pub Arc<ProbeState>);
 
 #[async_trait]
 impl EventHandler for Probe {

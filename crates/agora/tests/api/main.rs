@@ -9,6 +9,7 @@ mod control_chars;
 mod edge;
 mod errors;
 mod events;
+mod events_bus;
 mod flags;
 mod harness;
 mod health;
