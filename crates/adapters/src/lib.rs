@@ -1,6 +1,7 @@
 //! Adapters: the concrete implementations of the domain's ports, chosen by configuration in the
 //! composition root. Nothing above this crate names sqlx, argon2 or a transport.
 
+pub mod analytics;
 pub mod bus;
 pub mod cache;
 pub mod catalog;

@@ -1,6 +1,7 @@
 //! Agora's use cases. Each is a small struct holding the ports it needs and one `execute` method
 //! for one user intention; transactions appear in the signatures of the ports it calls.
 
+pub mod analytics;
 pub mod catalog;
 pub mod error;
 pub mod flags;

@@ -2,6 +2,7 @@
 //! the result in the cross-cutting layers (request id, error envelope, tracing, body limit). All
 //! error responses are rendered by [`error`] so every non-2xx answer has the API.md shape.
 
+pub mod analytics;
 pub mod auth;
 pub mod catalog;
 mod client_ip;

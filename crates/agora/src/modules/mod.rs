@@ -6,6 +6,7 @@
 //! `http/`, and `modules/<context>.rs` implementing [`Context`]) plus one line in [`CONTEXTS`].
 //! See `docs/how-to-add-a-module.md`.
 
+mod analytics;
 mod catalog;
 mod context;
 mod flags;
@@ -18,6 +19,7 @@ mod registry;
 mod store;
 mod targets;
 mod verifier;
+mod worker;
 
 pub use context::{Context, DeliveryGate, SeedStep};
 pub use http::{HttpModule, HttpStopped, LocalAddr, PreBound};
@@ -41,6 +43,8 @@ pub static CONTEXTS: &[&dyn Context] = &[
     &catalog::CatalogContext,
     &platform::PlatformContext,
     &identity::IdentityContext,
+    &analytics::AnalyticsContext,
+    &worker::WorkerContext,
 ];
 
 /// The migrations of the built-in contexts in `modules` (a target's start order).

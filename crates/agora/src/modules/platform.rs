@@ -154,7 +154,6 @@ impl Module for PlatformModule {
         registry.provide(ledger.clone());
         let dead_letters = DeadLetters::new(ledger, outbox.clone(), uow);
         registry.provide(dead_letters.clone());
-        registry.routes(agora_http::events::events_api().with_state(dead_letters));
         let mailer: Arc<dyn Mailer> = match (registry.get::<MailerOverride>(), &self.smtp_url) {
             (Ok(MailerOverride(mailer)), _) => mailer,
             (Err(_), Some(url)) => {
@@ -175,6 +174,8 @@ impl Module for PlatformModule {
                 Arc::new(mailbox)
             }
         };
+        // After the mailbox's routes, as in the static document (`Context::openapi`).
+        registry.routes(agora_http::events::events_api().with_state(dead_letters));
         registry.provide(outbox.clone());
         // Contexts started after platform register their job handlers here (identity's
         // password-reset lookup); the relay reads it.

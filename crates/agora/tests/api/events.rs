@@ -294,3 +294,60 @@ on_every_bus!(
     each_event_takes_effect_once,
     failures_retry_then_dead_letter_and_replay,
 );
+
+/// The analytics consumer counts registrations and (synthetic, as orders lands separately)
+/// `order.placed` events per day, once each even when an event is published twice, and the
+/// admin reads them at `/api/admin/stats`.
+async fn analytics_counts_users_orders_and_products(app: TestApp) {
+    let admin = app.admin_token().await; // `agora user create`-style: counts as a user too
+    app.register_for_mail("stats-reader@example.org").await;
+    let (tent, mug) = (Uuid::now_v7(), Uuid::now_v7());
+    let order = |amount: i64, items: serde_json::Value| {
+        EventEnvelope::new(
+            "order.placed",
+            Uuid::now_v7(),
+            json!({"total": {"amount": amount, "currency": "EUR"}, "items": items}),
+        )
+    };
+    let first = order(
+        5000,
+        json!([{"productId": tent, "name": "Tent", "quantity": 1},
+               {"productId": mug, "name": "Mug", "quantity": 3}]),
+    );
+    let second = order(
+        1000,
+        json!([{"productId": mug, "name": "Mug", "quantity": 2}]),
+    );
+    let bare = EventEnvelope::new("order.placed", Uuid::now_v7(), json!({}));
+    commit_events(&app, &[first.clone(), second, bare, first]).await;
+    app.drain_outbox().await;
+
+    let stats: serde_json::Value = app
+        .get_as(&admin, "/api/admin/stats")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert_eq!(
+        stats["usersByDay"],
+        json!([{"day": today, "count": 2}]),
+        "{stats}"
+    );
+    assert_eq!(
+        stats["ordersByDay"],
+        json!([{"day": today, "count": 1, "revenue": {"amount": 0, "currency": ""}},
+               {"day": today, "count": 2, "revenue": {"amount": 6000, "currency": "EUR"}}]),
+        "{stats}"
+    );
+    assert_eq!(
+        stats["topProducts"],
+        json!([{"productId": mug, "name": "Mug", "quantity": 5},
+               {"productId": tent, "name": "Tent", "quantity": 1}]),
+        "{stats}"
+    );
+    let anonymous = app.get("/api/admin/stats").await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+crate::both_backends!(analytics_counts_users_orders_and_products);

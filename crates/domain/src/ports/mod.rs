@@ -6,6 +6,7 @@
 //! `Tx` in their signatures, so a split topology can implement them with an HTTP client. Their
 //! doc comments are the contract a caller may rely on across a network.
 
+mod analytics;
 mod bus;
 mod cache;
 pub mod catalog;
@@ -20,6 +21,7 @@ mod password;
 mod ratelimit;
 mod store;
 
+pub use analytics::AnalyticsStore;
 pub use bus::{
     event_family, Ack, BusError, Delivery, EventConsumer, EventHandler, EventPublisher,
     EventSource, Subscription,
