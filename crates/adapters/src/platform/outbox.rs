@@ -63,6 +63,38 @@ impl SqlOutbox {
     }
 }
 
+impl SqlOutbox {
+    /// Events committed after `after` (an outbox row id; UUID v7, so time-ordered), oldest
+    /// first, with their row ids: what `agora events tail` prints.
+    pub async fn events_after(
+        &self,
+        after: Uuid,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, EventEnvelope)>, StoreError> {
+        on_pool!(&self.db, |pool| {
+            let rows = sqlx::query(
+                "SELECT id, payload FROM outbox WHERE kind = 'event' AND id > $1 ORDER BY id LIMIT $2",
+            )
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(map_sqlx_error)?;
+            rows.iter()
+                .map(|row| {
+                    let id: Uuid = row.try_get("id").map_err(map_sqlx_error)?;
+                    let payload: Json<serde_json::Value> =
+                        row.try_get("payload").map_err(map_sqlx_error)?;
+                    match decode("event", payload.0)? {
+                        OutboxMessage::Event(event) => Ok((id, event)),
+                        _ => Err(StoreError::Other("not an event".into())),
+                    }
+                })
+                .collect()
+        })
+    }
+}
+
 /// Like `store::id_chunks`, numbering each chunk's placeholders after `taken` leading ones.
 fn id_chunks_after(ids: &[Uuid], taken: usize) -> Vec<(Vec<Uuid>, String)> {
     crate::store::id_chunks(ids)
