@@ -88,23 +88,50 @@ impl MemoryBus {
 
 #[async_trait]
 impl EventPublisher for MemoryBus {
+    /// The batch goes to each consumer as a batch (fewer transactions); all succeed or fail
+    /// together, and a failed batch is relayed again (consumers skip what they applied).
+    async fn publish_batch(&self, events: &[EventEnvelope]) -> Vec<Result<(), BusError>> {
+        let outcome = self.deliver_batch(events).await;
+        events
+            .iter()
+            .map(|_| {
+                outcome
+                    .as_ref()
+                    .map(|()| ())
+                    .map_err(|e| BusError(e.0.clone()))
+            })
+            .collect()
+    }
+
     async fn publish(&self, event: &EventEnvelope) -> Result<(), BusError> {
+        self.deliver_batch(std::slice::from_ref(event)).await
+    }
+}
+
+impl MemoryBus {
+    async fn deliver_batch(&self, events: &[EventEnvelope]) -> Result<(), BusError> {
         if let Some(published) = &self.published {
             published
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push(event.clone());
+                .extend(events.iter().cloned());
         }
         let consumers: Vec<Arc<dyn EventConsumer>> = self
             .consumers
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .iter()
-            .filter(|c| c.event_types().contains(&event.event_type))
-            .cloned()
-            .collect();
+            .clone();
         for consumer in consumers {
-            consumer.consume(event).await.map_err(|error| {
+            let types = consumer.event_types();
+            let wanted: Vec<EventEnvelope> = events
+                .iter()
+                .filter(|e| types.contains(&e.event_type))
+                .cloned()
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            consumer.consume_batch(&wanted).await.map_err(|error| {
                 BusError(format!(
                     "consumer `{}` failed: {}",
                     consumer.name(),
@@ -112,8 +139,10 @@ impl EventPublisher for MemoryBus {
                 ))
             })?;
         }
-        // No subscriber is not an error.
-        let _ = self.sender.send(event.clone());
+        for event in events {
+            // No subscriber is not an error.
+            let _ = self.sender.send(event.clone());
+        }
         Ok(())
     }
 }

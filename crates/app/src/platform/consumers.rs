@@ -106,6 +106,32 @@ impl IdempotentConsumer {
     }
 }
 
+impl IdempotentConsumer {
+    /// Applies every event of `events` in one transaction; returns how many were new.
+    async fn attempt_all(&self, events: &[EventEnvelope]) -> Result<u64, Attempt> {
+        let store = |e: agora_domain::ports::StoreError| Attempt::Store(e.to_string());
+        let mut tx = self.uow.begin().await.map_err(store)?;
+        let mut applied = 0;
+        for event in events {
+            if !self
+                .ledger
+                .record(&mut tx, self.handler.name(), event.id)
+                .await
+                .map_err(store)?
+            {
+                continue;
+            }
+            if let Err(BusError(error)) = self.handler.handle(&mut tx, event).await {
+                let _ = tx.rollback().await;
+                return Err(Attempt::Handler(error));
+            }
+            applied += 1;
+        }
+        tx.commit().await.map_err(store)?;
+        Ok(applied)
+    }
+}
+
 #[async_trait]
 impl EventConsumer for IdempotentConsumer {
     fn name(&self) -> &str {
@@ -118,6 +144,31 @@ impl EventConsumer for IdempotentConsumer {
             .iter()
             .map(|t| (*t).to_owned())
             .collect()
+    }
+
+    /// The whole batch in one transaction (one commit, one fsync); if any event of it fails,
+    /// nothing of it is kept and each event is handled on its own, with its retries.
+    async fn consume_batch(&self, events: &[EventEnvelope]) -> Result<(), BusError> {
+        if events.len() < 2 {
+            for event in events {
+                self.consume(event).await?;
+            }
+            return Ok(());
+        }
+        match self.attempt_all(events).await {
+            Ok(applied) => {
+                metrics::counter!("events_consumed_total", "consumer" => self.handler.name())
+                    .increment(applied);
+                Ok(())
+            }
+            Err(Attempt::Store(error)) => Err(BusError(error)),
+            Err(Attempt::Handler(_)) => {
+                for event in events {
+                    self.consume(event).await?;
+                }
+                Ok(())
+            }
+        }
     }
 
     async fn consume(&self, event: &EventEnvelope) -> Result<(), BusError> {
@@ -152,9 +203,9 @@ impl EventConsumer for IdempotentConsumer {
     }
 }
 
-/// Fetches one batch from `subscription` and hands each event to `consumer`, acknowledging
-/// what it handled. An event it could not handle (its store is down) stays unacknowledged, as
-/// do the rest of the batch, and the bus delivers them again. Returns how many were handled.
+/// Fetches one batch from `subscription`, hands it to `consumer` and acknowledges it once
+/// handled. A batch it could not handle (its store is down) stays unacknowledged and the bus
+/// delivers it again. Returns how many were handled.
 pub async fn pump(
     subscription: &mut dyn Subscription,
     consumer: &dyn EventConsumer,
@@ -162,13 +213,12 @@ pub async fn pump(
     wait: Duration,
 ) -> Result<usize, BusError> {
     let batch = subscription.fetch(max, wait).await?;
-    let mut handled = 0;
+    let events: Vec<EventEnvelope> = batch.iter().map(|d| d.event.clone()).collect();
+    consumer.consume_batch(&events).await?;
     for delivery in batch {
-        consumer.consume(&delivery.event).await?;
         delivery.ack.ack().await?;
-        handled += 1;
     }
-    Ok(handled)
+    Ok(events.len())
 }
 
 /// The admin's view of dead letters and their replay.

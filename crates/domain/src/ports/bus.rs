@@ -72,6 +72,15 @@ pub trait EventConsumer: Send + Sync {
     /// Handles one delivery to completion: applied, already applied, or dead-lettered. An error
     /// means "not handled" (its store is unreachable): the bus must deliver it again.
     async fn consume(&self, event: &EventEnvelope) -> Result<(), BusError>;
+
+    /// Handles a batch, in order, with the same outcome as [`consume`](Self::consume) on each;
+    /// implementations apply it in fewer transactions.
+    async fn consume_batch(&self, events: &[EventEnvelope]) -> Result<(), BusError> {
+        for event in events {
+            self.consume(event).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The consuming side of a shared bus: durable subscriptions that survive restarts and share
