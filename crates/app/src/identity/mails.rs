@@ -114,3 +114,19 @@ mod tests {
         );
     }
 }
+
+/// "Welcome to Agora", sent once the address is verified (by the `identity-welcome-mail`
+/// consumer of `user.verified`).
+pub(crate) fn welcome(to: &str, name: &str, public_url: &str) -> OutgoingMail {
+    render(
+        to,
+        "Welcome to Agora",
+        name,
+        &[
+            "Your email address is verified and your account is ready.",
+            "Browse the shop, write posts and join the discussions.",
+        ],
+        public_url,
+        "Visit Agora",
+    )
+}

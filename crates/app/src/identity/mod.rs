@@ -11,6 +11,7 @@ mod register;
 mod revocation;
 mod seed;
 mod sessions;
+mod welcome;
 
 use std::{sync::Arc, time::Duration};
 
@@ -38,6 +39,7 @@ pub use register::{CreateUserInput, RegisterInput};
 pub use revocation::{RevocationCheck, SessionGuard};
 pub use seed::{DemoAccount, SeedDemoAccounts, SeedOutcome, DEMO_ACCOUNTS};
 pub use sessions::{LoginInput, SessionTokens};
+pub use welcome::WelcomeMail;
 
 /// The ports identity needs, wired once by the composition root.
 #[derive(Clone)]
