@@ -94,12 +94,7 @@ impl EventPublisher for MemoryBus {
         let outcome = self.deliver_batch(events).await;
         events
             .iter()
-            .map(|_| {
-                outcome
-                    .as_ref()
-                    .map(|()| ())
-                    .map_err(|e| BusError(e.0.clone()))
-            })
+            .map(|_| outcome.as_ref().copied().map_err(|e| BusError(e.0.clone())))
             .collect()
     }
 

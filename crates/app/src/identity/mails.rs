@@ -95,6 +95,22 @@ pub(crate) fn registration_attempt(to: &str, name: &str, public_url: &str) -> Ou
     )
 }
 
+/// "Welcome to Agora", sent once the address is verified (by the `identity-welcome-mail`
+/// consumer of `user.verified`).
+pub(crate) fn welcome(to: &str, name: &str, public_url: &str) -> OutgoingMail {
+    render(
+        to,
+        "Welcome to Agora",
+        name,
+        &[
+            "Your email address is verified and your account is ready.",
+            "Browse the shop, write posts and join the discussions.",
+        ],
+        public_url,
+        "Visit Agora",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,20 +129,4 @@ mod tests {
             "names are escaped in HTML"
         );
     }
-}
-
-/// "Welcome to Agora", sent once the address is verified (by the `identity-welcome-mail`
-/// consumer of `user.verified`).
-pub(crate) fn welcome(to: &str, name: &str, public_url: &str) -> OutgoingMail {
-    render(
-        to,
-        "Welcome to Agora",
-        name,
-        &[
-            "Your email address is verified and your account is ready.",
-            "Browse the shop, write posts and join the discussions.",
-        ],
-        public_url,
-        "Visit Agora",
-    )
 }
