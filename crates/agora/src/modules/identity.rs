@@ -270,6 +270,11 @@ impl Module for IdentityModule {
             settings.public_url.clone(),
         );
         registry.on_event(welcome);
+        registry.on_event(agora_app::identity::OrderMails::new(
+            services.users.clone(),
+            deps.outbox.clone(),
+            settings.public_url.clone(),
+        ));
         let identity = Identity::new(deps, settings).await?;
         registry.routes(agora_http::identity::api().with_state(identity.clone()));
         registry.seed(DemoAccounts(SeedDemoAccounts::new(

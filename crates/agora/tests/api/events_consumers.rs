@@ -100,3 +100,49 @@ async fn verification_sends_one_welcome_mail(app: TestApp) {
 }
 
 crate::both_backends!(verification_sends_one_welcome_mail);
+
+/// `order.placed` mails the buyer "Order confirmed" with the total, `order.status_changed` "Your
+/// order is shipped" — once each although both are published twice; an order event without
+/// `userId` mails nobody and is not a failure. (Synthetic events: orders lands separately.)
+async fn order_events_mail_the_buyer_once(app: TestApp) {
+    let email = "buyer@example.org";
+    app.create_user(
+        email,
+        "BuyerPass1",
+        agora_domain::identity::Role::User,
+        agora_domain::identity::Tier::Free,
+    )
+    .await;
+    let buyer = app.login(email, "BuyerPass1").await["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let order = Uuid::now_v7();
+    let placed = EventEnvelope::new(
+        "order.placed",
+        order,
+        json!({"id": order, "userId": buyer, "total": {"amount": 1999, "currency": "EUR"}}),
+    );
+    let shipped = EventEnvelope::new(
+        "order.status_changed",
+        order,
+        json!({"id": order, "userId": buyer, "from": "paid", "to": "shipped"}),
+    );
+    let anonymous = EventEnvelope::new("order.placed", Uuid::now_v7(), json!({}));
+    commit_events(&app, &[placed.clone(), shipped.clone(), anonymous]).await;
+    commit_events(&app, &[placed, shipped]).await;
+
+    let confirmed = app.wait_for_mail(email, "Order confirmed").await;
+    assert!(confirmed.text.contains("19.99 EUR"), "{}", confirmed.text);
+    assert!(
+        confirmed.text.contains(&format!("/orders/{order}")),
+        "{}",
+        confirmed.text
+    );
+    app.wait_for_mail(email, "Your order is shipped").await;
+    app.drain_outbox().await;
+    assert_eq!(app.mail_count(email).await, 2, "one mail per event");
+    assert_eq!(app.count("event_failures").await, 0);
+}
+
+crate::both_backends!(order_events_mail_the_buyer_once);

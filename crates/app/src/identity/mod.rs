@@ -5,6 +5,7 @@ mod admin;
 mod authenticate;
 mod directory;
 mod mails;
+mod order_mails;
 mod passwords;
 mod profile;
 mod register;
@@ -31,6 +32,7 @@ use agora_domain::{
 
 pub use admin::{AdminUserChange, UserListQuery};
 pub use authenticate::{Authenticator, TokenAuthenticator};
+pub use order_mails::OrderMails;
 pub use passwords::{
     ChangePasswordInput, PasswordResetJob, ResetPasswordInput, PASSWORD_RESET_JOB,
 };
