@@ -10,6 +10,7 @@ mod edge;
 mod errors;
 mod events;
 mod events_bus;
+mod events_cli;
 mod events_consumers;
 mod events_worker;
 mod flags;
