@@ -13,3 +13,4 @@ pub mod platform;
 pub mod ratelimit;
 pub mod redis;
 pub mod store;
+pub mod webhooks;

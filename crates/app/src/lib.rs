@@ -9,6 +9,7 @@ pub mod identity;
 pub mod platform;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod webhooks;
 
 pub use error::{AppError, ErrorKind, OnConstraint};
 

@@ -12,6 +12,7 @@ pub mod paging;
 pub mod ports;
 pub mod ratelimit;
 pub mod validation;
+pub mod webhooks;
 
 pub use validation::{FieldError, ValidationErrors};
 

@@ -20,6 +20,7 @@ pub mod rate_limit;
 mod request_id;
 pub mod security;
 mod trace;
+pub mod webhooks;
 
 use std::sync::Arc;
 

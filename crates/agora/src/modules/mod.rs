@@ -19,6 +19,7 @@ mod registry;
 mod store;
 mod targets;
 mod verifier;
+mod webhooks;
 mod worker;
 
 pub use context::{Context, DeliveryGate, SeedStep};
@@ -44,6 +45,7 @@ pub static CONTEXTS: &[&dyn Context] = &[
     &platform::PlatformContext,
     &identity::IdentityContext,
     &analytics::AnalyticsContext,
+    &webhooks::WebhooksContext,
     &worker::WorkerContext,
 ];
 

@@ -20,7 +20,7 @@ impl Context for WorkerContext {
     }
 
     fn dependencies(&self) -> &'static [&'static str] {
-        &["platform", "analytics"]
+        &["platform", "analytics", "webhooks"]
     }
 
     fn standalone(&self) -> bool {

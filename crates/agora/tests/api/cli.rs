@@ -195,7 +195,7 @@ async fn migrate_round_trip_via_the_cli(backend: Backend) {
 
     let down = cli(&["migrate", "down", "--steps", "1"]);
     assert!(down.status.success(), "{}", stderr(&down));
-    assert!(stdout(&down).contains("reverted analytics/0001_create_analytics"));
+    assert!(stdout(&down).contains("reverted webhooks/0001_create_webhooks"));
     assert!(stdout(&cli(&["migrate", "status"])).contains("pending"));
 
     let again = cli(&["migrate", "up"]);

@@ -38,3 +38,4 @@ mod schema_round_trip;
 mod targets;
 mod targets_rotation;
 mod transactions;
+mod webhooks;

@@ -20,6 +20,7 @@ mod outbox;
 mod password;
 mod ratelimit;
 mod store;
+mod webhooks;
 
 pub use analytics::AnalyticsStore;
 pub use bus::{
@@ -46,3 +47,4 @@ pub use outbox::{
 pub use password::{PasswordHashError, PasswordHasher};
 pub use ratelimit::RateLimiter;
 pub use store::{StoreError, Tx, TxBackend, UnitOfWork};
+pub use webhooks::{SendOutcome, WebhookSender, WebhookStore};
