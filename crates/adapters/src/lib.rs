@@ -1,6 +1,8 @@
 //! Adapters: the concrete implementations of the domain's ports, chosen by configuration in the
 //! composition root. Nothing above this crate names sqlx, argon2 or a transport.
 
+pub mod analytics;
+pub mod bus;
 pub mod cache;
 pub mod catalog;
 pub mod flags;
@@ -12,3 +14,4 @@ pub mod platform;
 pub mod ratelimit;
 pub mod redis;
 pub mod store;
+pub mod webhooks;

@@ -43,6 +43,35 @@ pub enum Command {
     User(UserArgs),
     /// Manage the access-token signing keys kept in the database.
     Keys(KeysArgs),
+    /// Inspect and replay events: dead letters, a live tail.
+    Events(EventsArgs),
+}
+
+/// `agora events`.
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: EventsAction,
+}
+
+/// `agora events …` actions.
+#[derive(Debug, Subcommand)]
+pub enum EventsAction {
+    /// List dead letters (events a consumer gave up on), newest first.
+    Dead {
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Publish a dead letter's event again (a running relay delivers it; consumers that applied
+    /// it skip it).
+    Replay {
+        /// The dead letter's id (from `agora events dead`).
+        id: uuid::Uuid,
+    },
+    /// Print events as they are committed (one JSON envelope per line) until interrupted.
+    Tail,
 }
 
 /// `agora keys`.

@@ -314,8 +314,15 @@ pub struct Config {
     pub hsts: bool,
     /// The metrics endpoint.
     pub metrics: MetricsConfig,
-    /// The event bus (`memory`; `redis` and `nats` are reserved for a later release).
-    pub bus: crate::bus::BusKind,
+    /// The event bus (`memory`, `redis`, `nats`); unset: `nats` when `nats_url` is set,
+    /// otherwise `memory` (read it with [`Config::bus_kind`]).
+    pub bus: Option<crate::bus::BusKind>,
+    /// NATS with JetStream, for the `nats` bus (`nats://HOST:PORT`).
+    pub nats_url: Option<Secret<String>>,
+    /// Prefix of this deployment's JetStream streams and subjects (a subject token).
+    pub nats_prefix: String,
+    /// Consumers: attempts, backoff, redelivery (ADR 0019).
+    pub events: crate::bus::EventsConfig,
     /// The assembled layers, from which contexts extract their sections.
     #[serde(skip)]
     layers: Layers,
@@ -358,7 +365,10 @@ impl Default for Config {
             cors_origins: Vec::new(),
             hsts: false,
             metrics: MetricsConfig::default(),
-            bus: crate::bus::BusKind::default(),
+            bus: None,
+            nats_url: None,
+            nats_prefix: "agora".to_owned(),
+            events: crate::bus::EventsConfig::default(),
             layers: Layers::default(),
         }
     }
@@ -490,6 +500,7 @@ impl Config {
                 ));
             }
         }
+        crate::bus::validate(&self).map_err(ConfigError::Invalid)?;
         if let Some(url) = &self.identity_url {
             // The binary carries no TLS client for HTTP (only SMTP's): refuse https:// at start
             // rather than fail on every key fetch.
@@ -687,6 +698,9 @@ fn expected_form(key: &str) -> Option<&'static str> {
         "shutdown_timeout"
         | "request_timeout"
         | "outbox_poll_interval"
+        | "events.retry_base"
+        | "events.retry_max"
+        | "events.redelivery_timeout"
         | "flags.cache_ttl"
         | "catalog.l1_ttl"
         | "database.connect_timeout"

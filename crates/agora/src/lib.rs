@@ -12,7 +12,8 @@ pub mod telemetry;
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use agora_adapters::memory::MemoryBus;
-use agora_domain::ports::{EventHandler, EventPublisher, Mailer};
+use agora_app::platform::IdempotentConsumer;
+use agora_domain::ports::{ConsumerLedger, EventConsumer, EventHandler, Mailer, UnitOfWork};
 use axum::Router;
 
 use crate::{
@@ -29,7 +30,7 @@ use crate::{
 pub struct Wiring {
     /// Outgoing mail transport; `None` chooses by configuration (SMTP or the embedded mailbox).
     pub mailer: Option<Arc<dyn Mailer>>,
-    /// Event bus; `None` builds the one configuration names (`bus`).
+    /// Event bus; `None` builds the one configuration names (`bus`, `AGORA_BUS`).
     pub bus: Option<MemoryBus>,
     /// Routes merged beside the modules' own.
     pub extra_routes: Vec<Router>,
@@ -93,11 +94,9 @@ impl Application {
         if let Some(mailer) = wiring.mailer {
             registry.provide(MailerOverride(mailer));
         }
-        let bus = match wiring.bus {
-            Some(bus) => bus,
-            None => bus::build_bus(config.bus)?,
-        };
-        registry.provide(Arc::new(bus.clone()) as Arc<dyn EventPublisher>);
+        if let Some(bus) = wiring.bus {
+            registry.provide(modules::BusOverride(bus));
+        }
         // The relay delivers nothing until every context has contributed its event handlers.
         let (open_delivery, gate) = tokio::sync::watch::channel(false);
         registry.provide(DeliveryGate(gate));
@@ -108,11 +107,7 @@ impl Application {
             supervisor.stop_all().await;
             return Err(error.into());
         }
-        let handlers: Vec<Arc<dyn EventHandler>> = registry.get().unwrap_or_default();
-        for handler in handlers {
-            tracing::debug!(handler = handler.name(), "event handler registered");
-            bus.register(handler);
-        }
+        attach_consumers(config, &registry, &supervisor)?;
         let _ = open_delivery.send(true);
         let LocalAddr(local_addr) = registry.get()?;
         tracing::info!(target, modules = ?order, "agora started");
@@ -134,9 +129,6 @@ impl Application {
         let supervisor = Supervisor::new(config.shutdown_timeout);
         registry.provide(supervisor.with_checks(manager.readiness()));
         registry.provide(supervisor.clone());
-        // Headless commands deliver nothing (the relay does not run), but they refuse a bus that
-        // a server with the same configuration would refuse.
-        registry.provide(Arc::new(bus::build_bus(config.bus)?) as Arc<dyn EventPublisher>);
         registry.provide(modules::Headless);
         if let Err(error) = manager.start_all(&mut registry).await {
             supervisor.stop_all().await;
@@ -179,6 +171,36 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// Runs every event handler the contexts contributed as an idempotent consumer (inbox, retries,
+/// dead letters) on the process's bus. A target without platform (no outbox, no bus) has none.
+fn attach_consumers(
+    config: &Config,
+    registry: &Registry,
+    supervisor: &Supervisor,
+) -> anyhow::Result<()> {
+    let Ok(bus) = registry.get::<bus::Bus>() else {
+        return Ok(());
+    };
+    let ledger: Arc<dyn ConsumerLedger> = registry.get()?;
+    let db: agora_adapters::store::Database = registry.get()?;
+    let uow = Arc::new(db) as Arc<dyn UnitOfWork>;
+    let handlers: Vec<Arc<dyn EventHandler>> = registry.get().unwrap_or_default();
+    let consumers = handlers
+        .into_iter()
+        .map(|handler| {
+            tracing::debug!(consumer = handler.name(), "event consumer registered");
+            Arc::new(IdempotentConsumer::new(
+                handler,
+                ledger.clone(),
+                uow.clone(),
+                config.events.policy(),
+            )) as Arc<dyn EventConsumer>
+        })
+        .collect();
+    bus.attach(consumers, supervisor);
+    Ok(())
 }
 
 /// Modules started for a CLI command.

@@ -1,6 +1,7 @@
 //! Agora's use cases. Each is a small struct holding the ports it needs and one `execute` method
 //! for one user intention; transactions appear in the signatures of the ports it calls.
 
+pub mod analytics;
 pub mod catalog;
 pub mod error;
 pub mod flags;
@@ -9,6 +10,7 @@ pub mod orders;
 pub mod platform;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod webhooks;
 
 pub use error::{AppError, ErrorKind, OnConstraint};
 

@@ -2,6 +2,7 @@
 //! implement. Nothing here performs I/O or depends on an async runtime, SQL or HTTP, so every rule
 //! can be unit- and property-tested in isolation and every backend plugs in behind the same ports.
 
+pub mod analytics;
 pub mod catalog;
 pub mod event;
 pub mod flags;
@@ -12,6 +13,7 @@ pub mod paging;
 pub mod ports;
 pub mod ratelimit;
 pub mod validation;
+pub mod webhooks;
 
 pub use validation::{FieldError, ValidationErrors};
 

@@ -2,11 +2,13 @@
 //! the result in the cross-cutting layers (request id, error envelope, tracing, body limit). All
 //! error responses are rendered by [`error`] so every non-2xx answer has the API.md shape.
 
+pub mod analytics;
 pub mod auth;
 pub mod caching;
 pub mod catalog;
 mod client_ip;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod flags;
 pub mod health;
@@ -22,6 +24,7 @@ mod request_id;
 mod rules;
 pub mod security;
 mod trace;
+pub mod webhooks;
 
 use std::sync::Arc;
 

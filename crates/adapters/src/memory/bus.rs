@@ -2,20 +2,21 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use agora_domain::{
     event::EventEnvelope,
-    ports::{BusError, EventHandler, EventPublisher},
+    ports::{BusError, EventConsumer, EventPublisher},
 };
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
-/// In-process bus: delivers each event to the registered [`EventHandler`]s before `publish`
-/// returns (so a failing handler fails the publish and the relay retries the event), and fans it
+/// In-process bus: delivers each event to the registered [`EventConsumer`]s before `publish`
+/// returns (so a consumer that could not handle it fails the publish and the relay retries the
+/// event; consumers skip what they applied already), and fans it
 /// out to live subscribers; a recording bus (tests) also keeps every event for inspection. The
 /// serving default does not record, so memory stays flat.
 #[derive(Clone)]
 pub struct MemoryBus {
     sender: broadcast::Sender<EventEnvelope>,
     published: Option<Arc<Mutex<Vec<EventEnvelope>>>>,
-    handlers: Arc<RwLock<Vec<Arc<dyn EventHandler>>>>,
+    consumers: Arc<RwLock<Vec<Arc<dyn EventConsumer>>>>,
 }
 
 impl std::fmt::Debug for MemoryBus {
@@ -39,16 +40,16 @@ impl MemoryBus {
         Self {
             sender,
             published: None,
-            handlers: Arc::default(),
+            consumers: Arc::default(),
         }
     }
 
-    /// Delivers every event published from now on that `handler` wants.
-    pub fn register(&self, handler: Arc<dyn EventHandler>) {
-        self.handlers
+    /// Delivers every event published from now on that `consumer` wants.
+    pub fn register(&self, consumer: Arc<dyn EventConsumer>) {
+        self.consumers
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(handler);
+            .push(consumer);
     }
 
     /// A bus that also remembers every event (tests).
@@ -87,28 +88,56 @@ impl MemoryBus {
 
 #[async_trait]
 impl EventPublisher for MemoryBus {
+    /// The batch goes to each consumer as a batch (fewer transactions); all succeed or fail
+    /// together, and a failed batch is relayed again (consumers skip what they applied).
+    async fn publish_batch(&self, events: &[EventEnvelope]) -> Vec<Result<(), BusError>> {
+        let outcome = self.deliver_batch(events).await;
+        events
+            .iter()
+            .map(|_| outcome.as_ref().copied().map_err(|e| BusError(e.0.clone())))
+            .collect()
+    }
+
     async fn publish(&self, event: &EventEnvelope) -> Result<(), BusError> {
+        self.deliver_batch(std::slice::from_ref(event)).await
+    }
+}
+
+impl MemoryBus {
+    async fn deliver_batch(&self, events: &[EventEnvelope]) -> Result<(), BusError> {
         if let Some(published) = &self.published {
             published
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push(event.clone());
+                .extend(events.iter().cloned());
         }
-        let handlers: Vec<Arc<dyn EventHandler>> = self
-            .handlers
+        let consumers: Vec<Arc<dyn EventConsumer>> = self
+            .consumers
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .iter()
-            .filter(|h| h.wants(&event.event_type))
-            .cloned()
-            .collect();
-        for handler in handlers {
-            handler.handle(event).await.map_err(|error| {
-                BusError(format!("handler `{}` failed: {}", handler.name(), error.0))
+            .clone();
+        for consumer in consumers {
+            let types = consumer.event_types();
+            let wanted: Vec<EventEnvelope> = events
+                .iter()
+                .filter(|e| types.contains(&e.event_type))
+                .cloned()
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            consumer.consume_batch(&wanted).await.map_err(|error| {
+                BusError(format!(
+                    "consumer `{}` failed: {}",
+                    consumer.name(),
+                    error.0
+                ))
             })?;
         }
-        // No subscriber is not an error.
-        let _ = self.sender.send(event.clone());
+        for event in events {
+            // No subscriber is not an error.
+            let _ = self.sender.send(event.clone());
+        }
         Ok(())
     }
 }

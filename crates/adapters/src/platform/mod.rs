@@ -1,9 +1,12 @@
-//! Platform adapters: the transactional outbox, the embedded mailbox, SMTP.
+//! Platform adapters: the transactional outbox, the consumers' inbox and dead letters, the
+//! embedded mailbox, SMTP.
 
+mod ledger;
 mod mailbox;
 mod outbox;
 mod smtp;
 
+pub use ledger::SqlConsumerLedger;
 pub use mailbox::SqlMailbox;
 pub use outbox::SqlOutbox;
 pub use smtp::SmtpMailer;
@@ -14,4 +17,5 @@ use crate::store::migrations::{migration, Migration};
 pub static MIGRATIONS: &[Migration] = &[
     migration!("platform", 1, "0001_create_outbox"),
     migration!("platform", 2, "0002_outbox_jobs"),
+    migration!("platform", 3, "0003_event_backbone"),
 ];

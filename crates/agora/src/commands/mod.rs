@@ -1,5 +1,6 @@
 //! What each CLI command does. Commands print for people on stdout; logs go to stderr.
 
+mod events;
 mod keys;
 mod migrate;
 mod seed;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(args) => migrate::run(&config, &args).await,
         Command::Seed => seed::run(&config).await,
         Command::Keys(args) => keys::run(&config, &args).await,
+        Command::Events(args) => events::run(&config, &args).await,
         Command::Targets | Command::Openapi => Ok(()),
         Command::User(args) => match &args.action {
             crate::cli::UserAction::Create(create) => user::create(&config, create).await,

@@ -264,6 +264,17 @@ impl Module for IdentityModule {
             registration_conceal_taken: self.settings.registration_conceal_taken,
             ..IdentitySettings::default()
         };
+        let welcome = agora_app::identity::WelcomeMail::new(
+            services.users.clone(),
+            deps.outbox.clone(),
+            settings.public_url.clone(),
+        );
+        registry.on_event(welcome);
+        registry.on_event(agora_app::identity::OrderMails::new(
+            services.users.clone(),
+            deps.outbox.clone(),
+            settings.public_url.clone(),
+        ));
         let identity = Identity::new(deps, settings).await?;
         registry.routes(agora_http::identity::api().with_state(identity.clone()));
         registry.seed(DemoAccounts(SeedDemoAccounts::new(

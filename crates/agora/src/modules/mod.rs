@@ -6,6 +6,7 @@
 //! `http/`, and `modules/<context>.rs` implementing [`Context`]) plus one line in [`CONTEXTS`].
 //! See `docs/how-to-add-a-module.md`.
 
+mod analytics;
 mod catalog;
 mod context;
 mod flags;
@@ -19,13 +20,15 @@ mod registry;
 mod store;
 mod targets;
 mod verifier;
+mod webhooks;
+mod worker;
 
 pub use context::{Context, DeliveryGate, SeedStep};
 pub use http::{HttpModule, HttpStopped, LocalAddr, PreBound};
 pub use identity::{argon2_params, identity_services, IdentityServices};
 pub use keys::{configured_key, retirement_grace};
 pub use manager::{ModuleManager, StartError};
-pub use platform::MailerOverride;
+pub use platform::{BusOverride, MailerOverride};
 pub use registry::Registry;
 pub use store::{db_options, StoreModule};
 pub use targets::{context, resolve, targets, Contexts, Target, UnknownTarget, HTTP, STORE};
@@ -43,6 +46,9 @@ pub static CONTEXTS: &[&dyn Context] = &[
     &platform::PlatformContext,
     &identity::IdentityContext,
     &orders::OrdersContext,
+    &analytics::AnalyticsContext,
+    &webhooks::WebhooksContext,
+    &worker::WorkerContext,
 ];
 
 /// The migrations of the built-in contexts in `modules` (a target's start order).

@@ -9,11 +9,11 @@ use crate::{
     supervisor::{StopSignal, Supervisor},
 };
 use agora_adapters::{
-    platform::{SmtpMailer, SqlMailbox, SqlOutbox},
+    platform::{SmtpMailer, SqlConsumerLedger, SqlMailbox, SqlOutbox},
     store::Database,
 };
-use agora_app::platform::{Jobs, Mailbox, OutboxRelay, RetryPolicy};
-use agora_domain::ports::{EventPublisher, Mailer, Outbox};
+use agora_app::platform::{DeadLetters, Jobs, Mailbox, OutboxRelay, RetryPolicy};
+use agora_domain::ports::{ConsumerLedger, Mailer, Outbox, UnitOfWork};
 use agora_http::{Check, CheckStatus, MetricsSource};
 use async_trait::async_trait;
 
@@ -39,7 +39,9 @@ impl Context for PlatformContext {
     fn openapi(&self) -> agora_http::openapi::Document {
         // The static document describes the embedded default; a server sending through SMTP
         // contributes no mailbox route, and its served document leaves it out likewise.
-        agora_http::platform::mailbox_api().into_openapi()
+        let mut document = agora_http::platform::mailbox_api().into_openapi();
+        document.merge(agora_http::events::events_api().into_openapi());
+        document
     }
 
     fn module(&self, config: &Config) -> anyhow::Result<Arc<dyn Module>> {
@@ -53,9 +55,15 @@ pub struct PlatformModule {
     smtp_url: Option<Secret<String>>,
     mail_from: String,
     poll_interval: Duration,
+    config: Config,
     smtp: Mutex<Option<SmtpMailer>>,
+    bus: Mutex<Option<crate::bus::Bus>>,
     supervisor: Mutex<Option<Supervisor>>,
 }
+
+/// The bus the composition root chose for this process (tests inject a recording one).
+#[derive(Clone)]
+pub struct BusOverride(pub agora_adapters::memory::MemoryBus);
 
 /// The mail transport chosen by the composition root when a caller (a test) supplies one.
 #[derive(Clone)]
@@ -68,7 +76,9 @@ impl PlatformModule {
             smtp_url: config.smtp_url.clone(),
             mail_from: config.mail_from.clone(),
             poll_interval: config.outbox_poll_interval,
+            config: config.clone(),
             smtp: Mutex::new(None),
+            bus: Mutex::new(None),
             supervisor: Mutex::new(None),
         }
     }
@@ -81,6 +91,7 @@ async fn relay_loop(
     interval: Duration,
     wake: Arc<tokio::sync::Notify>,
     gate: DeliveryGate,
+    batch: u32,
     mut stop: StopSignal,
 ) -> anyhow::Result<()> {
     tokio::select! {
@@ -96,7 +107,7 @@ async fn relay_loop(
                 tracing::warn!(%error, "could not purge delivered outbox messages");
             }
         }
-        let delivered = match relay.relay_batch(50).await {
+        let delivered = match relay.relay_batch(batch).await {
             Ok(count) => count,
             Err(error) => {
                 tracing::warn!(%error, "outbox relay batch failed");
@@ -137,7 +148,12 @@ impl Module for PlatformModule {
         let sql_outbox = SqlOutbox::new(db.clone());
         let wake = sql_outbox.wakeups();
         let outbox = Arc::new(sql_outbox) as Arc<dyn Outbox>;
-        let mailbox = SqlMailbox::new(db);
+        let mailbox = SqlMailbox::new(db.clone());
+        let ledger = Arc::new(SqlConsumerLedger::new(db.clone())) as Arc<dyn ConsumerLedger>;
+        let uow = Arc::new(db) as Arc<dyn UnitOfWork>;
+        registry.provide(ledger.clone());
+        let dead_letters = DeadLetters::new(ledger, outbox.clone(), uow);
+        registry.provide(dead_letters.clone());
         let mailer: Arc<dyn Mailer> = match (registry.get::<MailerOverride>(), &self.smtp_url) {
             (Ok(MailerOverride(mailer)), _) => mailer,
             (Err(_), Some(url)) => {
@@ -158,6 +174,8 @@ impl Module for PlatformModule {
                 Arc::new(mailbox)
             }
         };
+        // After the mailbox's routes, as in the static document (`Context::openapi`).
+        registry.routes(agora_http::events::events_api().with_state(dead_letters));
         registry.provide(outbox.clone());
         // Contexts started after platform register their job handlers here (identity's
         // password-reset lookup); the relay reads it.
@@ -167,13 +185,36 @@ impl Module for PlatformModule {
         if registry.get::<super::Headless>().is_ok() {
             return Ok(());
         }
-        let bus: Arc<dyn EventPublisher> = registry.get()?;
-        let relay = OutboxRelay::new(outbox.clone(), mailer, bus, jobs, RetryPolicy::default());
+        let bus = match registry.get::<BusOverride>() {
+            Ok(BusOverride(memory)) => crate::bus::Bus::Memory(memory),
+            Err(_) => {
+                let redis = registry.get::<agora_adapters::redis::RedisManager>().ok();
+                crate::bus::Bus::build(&self.config, redis.as_ref()).await?
+            }
+        };
+        tracing::info!(bus = bus.name(), "event bus");
+        registry.provide(bus.clone());
+        let relay = OutboxRelay::new(
+            outbox.clone(),
+            mailer,
+            bus.publisher(),
+            jobs,
+            RetryPolicy::default(),
+        );
+        *self.bus.lock().unwrap_or_else(|p| p.into_inner()) = Some(bus);
+        let batch = self.config.events.relay_batch;
         let supervisor: Supervisor = registry.get()?;
         let interval = self.poll_interval;
         let gate: DeliveryGate = registry.get()?;
         supervisor.spawn(RELAY_TASK, move |stop| {
-            relay_loop(relay.clone(), interval, wake.clone(), gate.clone(), stop)
+            relay_loop(
+                relay.clone(),
+                interval,
+                wake.clone(),
+                gate.clone(),
+                batch,
+                stop,
+            )
         });
         *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
         Ok(())
@@ -193,14 +234,19 @@ impl Module for PlatformModule {
     }
 
     async fn checks(&self) -> Vec<Check> {
+        let mut checks = vec![Check {
+            name: "platform".into(),
+            status: CheckStatus::Up,
+            latency_ms: None,
+            reason: None,
+        }];
+        let bus = self.bus.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(bus) = bus {
+            checks.push(bus_check(&bus).await);
+        }
         let smtp = self.smtp.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let Some(smtp) = smtp else {
-            return vec![Check {
-                name: "platform".into(),
-                status: CheckStatus::Up,
-                latency_ms: None,
-                reason: None,
-            }];
+            return checks;
         };
         let started = std::time::Instant::now();
         let outcome = tokio::time::timeout(Duration::from_secs(2), smtp.ping()).await;
@@ -219,19 +265,37 @@ impl Module for PlatformModule {
                 Some("SMTP did not answer within 2 s".to_owned()),
             ),
         };
-        vec![
-            Check {
-                name: "platform".into(),
-                status: CheckStatus::Up,
-                latency_ms: None,
-                reason: None,
-            },
-            Check {
-                name: "smtp".into(),
-                status,
-                latency_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
-                reason,
-            },
-        ]
+        checks.push(Check {
+            name: "smtp".into(),
+            status,
+            latency_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+            reason,
+        });
+        checks
+    }
+}
+
+/// `bus:<kind>`: degraded, not down, while the bus is away — committed events wait in the
+/// outbox and are relayed when it is back, so the replica still serves correctly.
+async fn bus_check(bus: &crate::bus::Bus) -> Check {
+    let started = std::time::Instant::now();
+    let publisher = bus.publisher();
+    let outcome = tokio::time::timeout(Duration::from_secs(2), publisher.ping()).await;
+    let (status, reason) = match outcome {
+        Ok(Ok(())) => (CheckStatus::Up, None),
+        Ok(Err(error)) => (
+            CheckStatus::Degraded,
+            Some(format!("{error}; events wait in the outbox")),
+        ),
+        Err(_) => (
+            CheckStatus::Degraded,
+            Some("no answer within 2 s; events wait in the outbox".to_owned()),
+        ),
+    };
+    Check {
+        name: format!("bus:{}", bus.name()),
+        status,
+        latency_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+        reason,
     }
 }

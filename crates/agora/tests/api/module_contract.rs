@@ -17,7 +17,7 @@ use agora_adapters::{
 use agora_app::{AppError, OnConstraint};
 use agora_domain::{
     event::EventEnvelope,
-    ports::{BusError, EventHandler},
+    ports::{BusError, EventHandler, Tx},
 };
 use agora_http::{ApiError, ApiJson, Check, CheckStatus};
 use async_trait::async_trait;
@@ -108,12 +108,14 @@ impl EventHandler for Newcomers {
     fn name(&self) -> &'static str {
         "guestbook-newcomers"
     }
-    fn wants(&self, event_type: &str) -> bool {
-        event_type == "user.created"
+    fn event_types(&self) -> &'static [&'static str] {
+        &["user.created"]
     }
-    async fn handle(&self, event: &EventEnvelope) -> Result<(), BusError> {
+    async fn handle(&self, tx: &mut Tx, event: &EventEnvelope) -> Result<(), BusError> {
+        // An effect outside the database happens after the inbox row commits with it.
         let email = event.data["email"].as_str().unwrap_or_default().to_owned();
-        self.0.lock().unwrap().push(email);
+        let seen = self.0.clone();
+        tx.after_commit(move || seen.lock().unwrap().push(email));
         Ok(())
     }
 }

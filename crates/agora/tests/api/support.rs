@@ -113,6 +113,9 @@ pub struct Spawn {
     pub join: Option<Deployment>,
     /// Bounded contexts beyond the binary's own.
     pub contexts: Vec<&'static dyn agora::modules::Context>,
+    /// Use the bus the configuration names (`bus`, set by `configure`) instead of a recording
+    /// in-process one.
+    pub configured_bus: bool,
 }
 
 /// What a second app needs to run as another replica of an app: its database (which holds the
@@ -140,7 +143,7 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> TestApp {
     let bus = MemoryBus::recording();
     let wiring = Wiring {
         mailer: spawn.mailer,
-        bus: Some(bus.clone()),
+        bus: (!spawn.configured_bus).then(|| bus.clone()),
         extra_routes: spawn.extra_routes,
         contexts: spawn.contexts,
     };
@@ -606,6 +609,23 @@ pub async fn redis_delete_prefix(url: &str, prefix: &str) {
             .query_async(&mut conn)
             .await
             .expect("DEL");
+    }
+}
+
+/// The NATS (with JetStream) used by tests (`TEST_NATS_URL`, default `nats://127.0.0.1:4222`); a
+/// failure when it is down. Tests that call this have `nats` in their name.
+pub async fn nats_url() -> String {
+    let url = std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned());
+    let address = url.trim_start_matches("nats://").to_owned();
+    let reachable = tokio::time::timeout(
+        Duration::from_secs(2),
+        tokio::net::TcpStream::connect(address),
+    )
+    .await;
+    match reachable {
+        Ok(Ok(_)) => url,
+        Ok(Err(error)) => service_missing("NATS", error, "nats-server -js; scripts/services.sh"),
+        Err(_) => service_missing("NATS", "no answer in 2 s", "nats-server -js"),
     }
 }
 

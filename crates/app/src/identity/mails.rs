@@ -95,6 +95,59 @@ pub(crate) fn registration_attempt(to: &str, name: &str, public_url: &str) -> Ou
     )
 }
 
+/// "Welcome to Agora", sent once the address is verified (by the `identity-welcome-mail`
+/// consumer of `user.verified`).
+pub(crate) fn welcome(to: &str, name: &str, public_url: &str) -> OutgoingMail {
+    render(
+        to,
+        "Welcome to Agora",
+        name,
+        &[
+            "Your email address is verified and your account is ready.",
+            "Browse the shop, write posts and join the discussions.",
+        ],
+        public_url,
+        "Visit Agora",
+    )
+}
+
+/// "Order confirmed", for `order.placed` (by the `identity-order-mails` consumer).
+pub(crate) fn order_confirmed(
+    to: &str,
+    name: &str,
+    public_url: &str,
+    order: &str,
+    total: &str,
+) -> OutgoingMail {
+    let link = format!("{public_url}/orders/{order}");
+    let total_line = format!("Total: {total}.");
+    let mut lines = vec!["Thank you! We received your order and will let you know when it ships."];
+    if !total.is_empty() {
+        lines.push(&total_line);
+    }
+    render(to, "Order confirmed", name, &lines, &link, "View my order")
+}
+
+/// "Your order is <status>", for `order.status_changed`.
+pub(crate) fn order_status(
+    to: &str,
+    name: &str,
+    public_url: &str,
+    order: &str,
+    status: &str,
+) -> OutgoingMail {
+    let link = format!("{public_url}/orders/{order}");
+    let line = format!("Your order is now {status}.");
+    render(
+        to,
+        &format!("Your order is {status}"),
+        name,
+        &[&line],
+        &link,
+        "View my order",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

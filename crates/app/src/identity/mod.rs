@@ -5,12 +5,14 @@ mod admin;
 mod authenticate;
 mod directory;
 mod mails;
+mod order_mails;
 mod passwords;
 mod profile;
 mod register;
 mod revocation;
 mod seed;
 mod sessions;
+mod welcome;
 
 use std::{sync::Arc, time::Duration};
 
@@ -30,6 +32,7 @@ use agora_domain::{
 
 pub use admin::{AdminUserChange, UserListQuery};
 pub use authenticate::{Authenticator, TokenAuthenticator};
+pub use order_mails::OrderMails;
 pub use passwords::{
     ChangePasswordInput, PasswordResetJob, ResetPasswordInput, PASSWORD_RESET_JOB,
 };
@@ -38,6 +41,7 @@ pub use register::{CreateUserInput, RegisterInput};
 pub use revocation::{RevocationCheck, SessionGuard};
 pub use seed::{DemoAccount, SeedDemoAccounts, SeedOutcome, DEMO_ACCOUNTS};
 pub use sessions::{LoginInput, SessionTokens};
+pub use welcome::WelcomeMail;
 
 /// The ports identity needs, wired once by the composition root.
 #[derive(Clone)]

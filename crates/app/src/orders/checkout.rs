@@ -289,6 +289,7 @@ impl Orders {
                     .iter()
                     .map(|i| PlacedItem {
                         product_id: i.product_id,
+                        name: i.name.clone(),
                         quantity: i.quantity.get(),
                     })
                     .collect(),

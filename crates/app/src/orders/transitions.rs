@@ -119,6 +119,7 @@ impl Orders {
             tx,
             OrderEvent::StatusChanged {
                 order_id: order.id,
+                user_id: order.user_id,
                 from,
                 to,
                 actor,

@@ -1,5 +1,7 @@
-//! Platform use cases: delivering the outbox, reading the embedded mailbox.
+//! Platform use cases: delivering the outbox, consuming events idempotently, dead letters,
+//! reading the embedded mailbox.
 
+mod consumers;
 mod relay;
 
 use std::sync::Arc;
@@ -10,6 +12,7 @@ use agora_domain::{
     ports::{MailboxReader, StoredMail},
 };
 
+pub use consumers::{pump, ConsumerPolicy, DeadLetters, IdempotentConsumer};
 pub use relay::{Jobs, OutboxRelay, RetryPolicy};
 
 use crate::AppError;

@@ -96,19 +96,56 @@ impl OutboxRelay {
     }
 
     /// Claims and delivers one batch; returns how many messages were handled (sent or failed).
+    /// Events are published as one batch (pipelined by the bus) and then marked sent together:
+    /// publish-then-mark, so a crash in between publishes them again (at least once; consumers
+    /// skip what their inbox has seen).
     pub async fn relay_batch(&self, limit: u32) -> Result<usize, AppError> {
         let items = self
             .outbox
             .claim(limit, chrono::Duration::seconds(LEASE_SECS))
             .await?;
-        for item in &items {
-            self.deliver(item).await?;
+        let (events, others): (Vec<&OutboxItem>, Vec<&OutboxItem>) = items
+            .iter()
+            .partition(|item| matches!(item.message, OutboxMessage::Event(_)));
+        let mut sent = Vec::with_capacity(items.len());
+        if !events.is_empty() {
+            let envelopes: Vec<_> = events
+                .iter()
+                .filter_map(|item| match &item.message {
+                    OutboxMessage::Event(event) => Some(event.clone()),
+                    _ => None,
+                })
+                .collect();
+            let results = self.bus.publish_batch(&envelopes).await;
+            let now = Utc::now();
+            for (item, result) in events.iter().zip(results) {
+                match result {
+                    Ok(()) => {
+                        let lag = (now - item.created_at).to_std().unwrap_or_default();
+                        metrics::histogram!("outbox_relay_lag_seconds").record(lag.as_secs_f64());
+                        sent.push(item.id);
+                    }
+                    Err(error) => {
+                        metrics::counter!("outbox_publish_errors_total").increment(1);
+                        self.failed(item, error.to_string()).await?;
+                    }
+                }
+            }
+        }
+        self.outbox.mark_sent_many(&sent).await?;
+        // Mails and jobs are slow one by one (SMTP): each is marked as soon as it is done, so a
+        // crash repeats at most the one in flight.
+        for item in others {
+            match self.deliver(item).await {
+                Ok(()) => self.outbox.mark_sent(item.id).await?,
+                Err(error) => self.failed(item, error).await?,
+            }
         }
         Ok(items.len())
     }
 
-    async fn deliver(&self, item: &OutboxItem) -> Result<(), AppError> {
-        let result = match &item.message {
+    async fn deliver(&self, item: &OutboxItem) -> Result<(), String> {
+        match &item.message {
             OutboxMessage::Mail(mail) => self.mailer.send(mail).await.map_err(|e| e.to_string()),
             OutboxMessage::Event(event) => self.bus.publish(event).await.map_err(|e| e.to_string()),
             // A job nobody here handles (a replica without that context) waits for a relay
@@ -117,23 +154,22 @@ impl OutboxRelay {
                 Some(handler) => handler.run(&job.payload).await,
                 None => Err(format!("no handler for job kind `{}`", job.kind)),
             },
-        };
-        match result {
-            Ok(()) => self.outbox.mark_sent(item.id).await?,
-            Err(error) if item.attempts >= self.retry.max_attempts => {
-                // Days of retries did not help: park it rather than retry forever.
-                tracing::error!(id = %item.id, attempts = item.attempts, %error, "outbox delivery keeps failing; dead-lettered");
-                self.outbox
-                    .mark_failed(item.id, &error, self.retry.dead_letter_at)
-                    .await?;
-            }
-            Err(error) => {
-                let delay = self.retry.delay(item.attempts);
-                tracing::warn!(id = %item.id, attempts = item.attempts, retry_in = ?delay, %error, "outbox delivery failed");
-                let retry_at =
-                    Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
-                self.outbox.mark_failed(item.id, &error, retry_at).await?;
-            }
+        }
+    }
+
+    async fn failed(&self, item: &OutboxItem, error: String) -> Result<(), AppError> {
+        if item.attempts >= self.retry.max_attempts {
+            // Days of retries did not help: park it rather than retry forever.
+            tracing::error!(id = %item.id, attempts = item.attempts, %error, "outbox delivery keeps failing; dead-lettered");
+            self.outbox
+                .mark_failed(item.id, &error, self.retry.dead_letter_at)
+                .await?;
+        } else {
+            let delay = self.retry.delay(item.attempts);
+            tracing::warn!(id = %item.id, attempts = item.attempts, retry_in = ?delay, %error, "outbox delivery failed");
+            let retry_at =
+                Utc::now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+            self.outbox.mark_failed(item.id, &error, retry_at).await?;
         }
         Ok(())
     }

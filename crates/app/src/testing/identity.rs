@@ -276,7 +276,7 @@ impl Outbox for MemoryDb {
     async fn claim(&self, _: u32, _: chrono::Duration) -> Result<Vec<OutboxItem>, StoreError> {
         Ok(Vec::new())
     }
-    async fn mark_sent(&self, _: Uuid) -> Result<(), StoreError> {
+    async fn mark_sent_many(&self, _: &[Uuid]) -> Result<(), StoreError> {
         Ok(())
     }
     async fn mark_failed(&self, _: Uuid, _: &str, _: DateTime<Utc>) -> Result<(), StoreError> {

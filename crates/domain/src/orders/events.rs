@@ -27,6 +27,8 @@ pub enum OrderEvent {
     StatusChanged {
         /// The order.
         order_id: Uuid,
+        /// The buyer (whom the status mail goes to).
+        user_id: Uuid,
         /// Before.
         from: OrderStatus,
         /// After.
@@ -42,6 +44,8 @@ pub enum OrderEvent {
 pub struct PlacedItem {
     /// The product.
     pub product_id: Uuid,
+    /// Its name when bought (analytics' top products show it).
+    pub name: String,
     /// Units.
     pub quantity: u32,
 }
@@ -72,11 +76,13 @@ mod tests {
             total: Money::price(10, Currency::parse("EUR", "c").unwrap()).unwrap(),
             items: vec![PlacedItem {
                 product_id: Uuid::now_v7(),
+                name: "Oak lamp".into(),
                 quantity: 2,
             }],
         };
         let changed = OrderEvent::StatusChanged {
             order_id: id,
+            user_id: Uuid::now_v7(),
             from: OrderStatus::Pending,
             to: OrderStatus::Paid,
             actor: Uuid::now_v7(),

@@ -6,10 +6,12 @@
 //! `Tx` in their signatures, so a split topology can implement them with an HTTP client. Their
 //! doc comments are the contract a caller may rely on across a network.
 
+mod analytics;
 mod bus;
 mod cache;
 pub mod catalog;
 mod error;
+mod events;
 mod flags;
 pub mod identity;
 mod keys;
@@ -19,14 +21,20 @@ mod outbox;
 mod password;
 mod ratelimit;
 mod store;
+mod webhooks;
 
-pub use bus::{BusError, EventHandler, EventPublisher};
+pub use analytics::AnalyticsStore;
+pub use bus::{
+    event_family, Ack, BusError, Delivery, EventConsumer, EventHandler, EventPublisher,
+    EventSource, Subscription,
+};
 pub use cache::{Load, TaggedCache};
 pub use catalog::{
     CatalogCache, CategoryRepository, Inventory, InventoryError, ProductCatalog, ProductRepository,
     ProductSnapshot, ReservationLine, ReserveOutcome, Shortage, StockChange, StockRepository,
 };
 pub use error::PortError;
+pub use events::{ConsumerLedger, DeadLetter};
 pub use flags::{FeatureGate, FlagRepository};
 pub use identity::{
     AccessTokens, AuditLog, EmailTokenRepository, RefreshTokenRepository, SecretTokens,
@@ -46,3 +54,4 @@ pub use outbox::{
 pub use password::{PasswordHashError, PasswordHasher};
 pub use ratelimit::RateLimiter;
 pub use store::{StoreError, Tx, TxBackend, UnitOfWork};
+pub use webhooks::{SendOutcome, WebhookSender, WebhookStore};

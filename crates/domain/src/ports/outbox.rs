@@ -52,6 +52,9 @@ pub struct OutboxItem {
     pub message: OutboxMessage,
     /// Delivery attempts so far, including this one.
     pub attempts: u32,
+    /// When it was enqueued (its transaction's commit, give or take): the relay's lag is
+    /// measured from here.
+    pub created_at: DateTime<Utc>,
 }
 
 /// The transactional outbox: messages are written with the state change, delivered after commit,
@@ -60,14 +63,20 @@ pub struct OutboxItem {
 pub trait Outbox: Send + Sync {
     /// Adds a message inside the caller's transaction.
     async fn enqueue(&self, tx: &mut Tx, message: &OutboxMessage) -> Result<(), StoreError>;
-    /// Claims up to `limit` due messages for `lease`; a crashed relay's claims expire.
+    /// Claims up to `limit` due messages for `lease`; a crashed relay's claims expire. Of each
+    /// aggregate's events only the oldest undelivered one is claimable, so several relays never
+    /// publish an aggregate's events out of order.
     async fn claim(
         &self,
         limit: u32,
         lease: chrono::Duration,
     ) -> Result<Vec<OutboxItem>, StoreError>;
     /// Marks a message delivered.
-    async fn mark_sent(&self, id: Uuid) -> Result<(), StoreError>;
+    async fn mark_sent(&self, id: Uuid) -> Result<(), StoreError> {
+        self.mark_sent_many(&[id]).await
+    }
+    /// Marks messages delivered, in one statement per chunk (the relay's batches).
+    async fn mark_sent_many(&self, ids: &[Uuid]) -> Result<(), StoreError>;
     /// Records a failed attempt; the message becomes due again at `retry_at`.
     async fn mark_failed(
         &self,

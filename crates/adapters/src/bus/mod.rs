@@ -1,0 +1,8 @@
+//! Event bus adapters beyond the in-process one (`memory::MemoryBus`): Redis Streams and NATS
+//! JetStream, chosen by configuration (`bus`, ADR 0019).
+
+mod nats;
+mod redis_streams;
+
+pub use nats::NatsBus;
+pub use redis_streams::RedisStreamsBus;
