@@ -344,6 +344,63 @@ pub fn flag_roles() -> Array {
     )
 }
 
+/// A webhook's URL: `http://` and a host name (the server has no TLS client for deliveries
+/// yet). Stricter than the server in one way: IP literals are left out (the server takes public
+/// ones, and refuses private, loopback and link-local ones unless allow-listed), so that every
+/// URL the document allows is accepted.
+pub fn webhook_url() -> Object {
+    url_schema(false)
+}
+
+/// [`webhook_url`] in a change (`null` or absent: unchanged).
+pub fn webhook_url_change() -> Object {
+    url_schema(true)
+}
+
+fn url_schema(nullable: bool) -> Object {
+    let label = "[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    string(nullable)
+        .pattern(Some(format!(
+            "^http://{label}(?:\\.{label})*(?::[1-9][0-9]{{0,3}})?(?:/[!-~]*)?$"
+        )))
+        .max_length(Some(2048))
+        .description(Some(
+            "`http://` URL; a host name is checked again after resolution at every delivery."
+                .to_owned(),
+        ))
+        .build()
+}
+
+/// The event types a webhook receives: at least one.
+pub fn webhook_events() -> Array {
+    events_schema(false)
+}
+
+/// [`webhook_events`] in a change (`null` or absent: unchanged).
+pub fn webhook_events_change() -> Array {
+    events_schema(true)
+}
+
+fn events_schema(nullable: bool) -> Array {
+    let mut events = nullable_array(
+        string_enum(agora_domain::webhooks::WEBHOOK_EVENTS),
+        "At least one of the event types webhooks may receive.".into(),
+    );
+    events.min_items = Some(1);
+    if !nullable {
+        events.schema_type = SchemaType::from(Type::Array);
+    }
+    events
+}
+
+/// A webhook's description: at most 500 characters.
+pub fn webhook_description() -> Object {
+    string(true)
+        .pattern(Some(format!("^{ANY}{{0,500}}$")))
+        .max_length(Some(500))
+        .build()
+}
+
 /// `tiers` of a flag.
 pub fn flag_tiers() -> Array {
     nullable_array(

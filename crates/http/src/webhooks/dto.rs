@@ -54,9 +54,12 @@ impl WebhookDto {
 pub struct NewWebhookBody {
     /// `http://` URL; an IP literal in a private, loopback or link-local range is refused unless
     /// allow-listed (`webhooks.allowed_networks`), hostnames are checked at each delivery.
+    #[schema(schema_with = crate::rules::webhook_url)]
     pub url: String,
     /// Any of `user.created`, `order.placed`, `order.status_changed`, `post.published`.
+    #[schema(schema_with = crate::rules::webhook_events)]
     pub events: Vec<String>,
+    #[schema(schema_with = crate::rules::webhook_description)]
     pub description: Option<String>,
     /// Default true.
     pub enabled: Option<bool>,
@@ -66,8 +69,11 @@ pub struct NewWebhookBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookPatchBody {
+    #[schema(schema_with = crate::rules::webhook_url_change)]
     pub url: Option<String>,
+    #[schema(schema_with = crate::rules::webhook_events_change)]
     pub events: Option<Vec<String>>,
+    #[schema(schema_with = crate::rules::webhook_description)]
     pub description: Option<String>,
     pub enabled: Option<bool>,
 }
