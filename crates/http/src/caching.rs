@@ -14,7 +14,7 @@ use std::hash::{Hash, Hasher};
 use axum::{
     body::Body,
     extract::Request,
-    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
+    http::{header, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::Response,
 };
@@ -63,15 +63,13 @@ pub async fn conditional_get(request: Request, next: Next) -> Response {
     if !read || response.extensions().get::<Revalidatable>().is_none() {
         return response;
     }
+    let fresh = |etag: &HeaderValue| if_none_match.is_some_and(|wanted| matches(&wanted, etag));
     // Rendered once with its validator (cached catalog bodies): nothing to hash.
-    if let Some(etag) = response.headers().get(header::ETAG).cloned() {
-        if !if_none_match.is_some_and(|wanted| matches(&wanted, &etag)) {
+    if let Some(etag) = response.headers().get(header::ETAG) {
+        if !fresh(etag) {
             return response;
         }
-        let (mut parts, _) = response.into_parts();
-        parts.status = StatusCode::NOT_MODIFIED;
-        strip_content_headers(&mut parts.headers);
-        return Response::from_parts(parts, Body::empty());
+        return not_modified(response.into_parts().0);
     }
     let (mut parts, body) = response.into_parts();
     // Catalog bodies are small JSON already in memory; buffering them costs a copy at most.
@@ -79,20 +77,20 @@ pub async fn conditional_get(request: Request, next: Next) -> Response {
         return Response::from_parts(parts, Body::empty());
     };
     let etag = etag_of(&bytes);
-    let fresh = if_none_match.is_some_and(|wanted| matches(&wanted, &etag));
+    let current = fresh(&etag);
     parts.headers.insert(header::ETAG, etag);
-    if fresh {
-        parts.status = StatusCode::NOT_MODIFIED;
-        strip_content_headers(&mut parts.headers);
-        return Response::from_parts(parts, Body::empty());
+    if current {
+        return not_modified(parts);
     }
     Response::from_parts(parts, Body::from(bytes))
 }
 
 /// A 304 carries the validators and caching headers of the 200 it stands for, but no content.
-fn strip_content_headers(headers: &mut HeaderMap) {
-    headers.remove(header::CONTENT_LENGTH);
-    headers.remove(header::CONTENT_TYPE);
+fn not_modified(mut parts: axum::http::response::Parts) -> Response {
+    parts.status = StatusCode::NOT_MODIFIED;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_TYPE);
+    Response::from_parts(parts, Body::empty())
 }
 
 /// `"<64-bit hash of the bytes, hex>"`: any change of a byte changes it (the hash is not a

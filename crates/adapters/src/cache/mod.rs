@@ -59,6 +59,25 @@ pub(crate) use self::epochs::Epochs;
 use self::l2::L2;
 use crate::redis::{PubSubEvent, RedisManager};
 
+/// No caching: every read loads (a cache switched off by configuration, e.g.
+/// `identity.session_cache_ttl = 0s`), and there is nothing to invalidate.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Uncached;
+
+#[async_trait]
+impl<V: Clone + Send + Sync + 'static> TaggedCache<V> for Uncached {
+    async fn get_or_load<'a>(
+        &'a self,
+        _key: &'a str,
+        _tags: &'a [&'a str],
+        load: Load<'a, V>,
+    ) -> Result<V, StoreError> {
+        load.await
+    }
+
+    async fn invalidate_tags(&self, _tags: &[&str]) {}
+}
+
 /// How values travel to and from L2.
 struct Codec<V> {
     encode: fn(&V) -> Option<Vec<u8>>,

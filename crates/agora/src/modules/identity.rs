@@ -9,7 +9,7 @@ use crate::{
     supervisor::Supervisor,
 };
 use agora_adapters::{
-    cache::{CacheSettings, TwoLevelCache},
+    cache::{CacheSettings, TwoLevelCache, Uncached},
     identity::{
         RandomSecretTokens, RedisDenylist, SqlAuditLog, SqlEmailTokenRepository,
         SqlRefreshTokenRepository, SqlSessionStates, SqlUserRepository,
@@ -127,23 +127,6 @@ pub async fn session_guard(
         None => Arc::new(TwoLevelCache::in_process(&settings)),
     };
     SessionGuard::new(Arc::new(SqlSessionStates::new(db.clone())), cache)
-}
-
-/// `session_cache_ttl = 0s`: every check reads the database.
-struct Uncached;
-
-#[async_trait]
-impl TaggedCache<SessionStatus> for Uncached {
-    async fn get_or_load<'a>(
-        &'a self,
-        _key: &'a str,
-        _tags: &'a [&'a str],
-        load: agora_domain::ports::Load<'a, SessionStatus>,
-    ) -> Result<SessionStatus, agora_domain::ports::StoreError> {
-        load.await
-    }
-
-    async fn invalidate_tags(&self, _tags: &[&str]) {}
 }
 
 /// The ports of the identity context that CLI commands use without a server.

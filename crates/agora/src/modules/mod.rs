@@ -76,8 +76,8 @@ pub async fn connect_redis(url: &str) -> anyhow::Result<redis::aio::ConnectionMa
         .map_err(|e| anyhow::anyhow!("invalid `redis_url` {shown}: {e}"))?;
     tokio::time::timeout(
         Duration::from_secs(5),
-        // Bounded waits: with Redis gone, a request must fail over (fail-open limits, database
-        // reads) in milliseconds instead of hanging on reconnect attempts.
+        // Bounded waits: a test or tool facing a dead Redis fails instead of hanging on
+        // reconnect attempts.
         redis::aio::ConnectionManager::new_with_config(
             client,
             redis::aio::ConnectionManagerConfig::new()

@@ -3,7 +3,7 @@
 
 use agora_domain::identity::Role;
 
-use super::{account, login};
+use super::{account, age_spent_refresh_tokens, login};
 use crate::{identity::AdminUserChange, testing, AppError};
 
 fn is_revoked<T: std::fmt::Debug>(outcome: Result<T, AppError>) -> bool {
@@ -134,12 +134,7 @@ async fn a_reused_refresh_token_ends_the_session_for_its_access_tokens() {
         .unwrap();
     t.identity.authenticate(&second.access_token).await.unwrap();
     // Far past the grace period: a replay.
-    t.db.committed()
-        .refresh_tokens
-        .iter_mut()
-        .for_each(|(_, r)| {
-            r.used_at = r.used_at.map(|at| at - chrono::Duration::hours(1));
-        });
+    age_spent_refresh_tokens(&t);
     assert!(is_revoked(
         t.identity.refresh(Some(first.refresh_token)).await
     ));

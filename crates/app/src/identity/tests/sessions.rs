@@ -4,7 +4,7 @@ use std::{sync::atomic::Ordering, time::Duration};
 
 use agora_domain::{identity::Role, ratelimit::Quota};
 
-use super::{account, credentials, login, PASSWORD};
+use super::{account, age_spent_refresh_tokens, credentials, login, PASSWORD};
 use crate::{identity::IdentitySettings, testing, AppError};
 
 #[tokio::test]
@@ -201,16 +201,6 @@ async fn a_forged_access_token_fails_authentication() {
         t.identity.authenticate("forged").await,
         Err(AppError::AuthenticationFailed)
     ));
-}
-
-/// The clock moving on past the grace period: every spent token was exchanged an hour ago.
-fn age_spent_refresh_tokens(t: &testing::IdentityHarness) {
-    let an_hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
-    for (_, record) in &mut t.db.committed().refresh_tokens {
-        if record.used_at.is_some() {
-            record.used_at = Some(an_hour_ago);
-        }
-    }
 }
 
 #[tokio::test]
