@@ -45,6 +45,21 @@ pub enum Command {
     Keys(KeysArgs),
     /// Inspect and replay events: dead letters, a live tail.
     Events(EventsArgs),
+    /// Check a running server over HTTP and exit 0 when it answers 2xx (container health checks:
+    /// the runtime image has no shell or curl).
+    Probe(ProbeArgs),
+}
+
+/// `agora probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// The URL to GET; `/health` answers while the process serves, `/ready` only when its
+    /// dependencies do.
+    #[arg(long, default_value = "http://127.0.0.1:3000/health")]
+    pub url: String,
+    /// Give up after this many milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub timeout_ms: u64,
 }
 
 /// `agora events`.

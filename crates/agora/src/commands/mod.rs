@@ -3,6 +3,7 @@
 mod events;
 mod keys;
 mod migrate;
+mod probe;
 mod seed;
 mod serve;
 mod targets;
@@ -22,6 +23,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         },
         _ => Overrides::default(),
     };
+    // A health check must not depend on configuration or the database: it only asks the server.
+    if let Command::Probe(args) = &cli.command {
+        return probe::run(args).await;
+    }
     if let Command::Targets = cli.command {
         targets::print();
         return Ok(());
@@ -39,7 +44,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed => seed::run(&config).await,
         Command::Keys(args) => keys::run(&config, &args).await,
         Command::Events(args) => events::run(&config, &args).await,
-        Command::Targets | Command::Openapi => Ok(()),
+        Command::Targets | Command::Openapi | Command::Probe(_) => Ok(()),
         Command::User(args) => match &args.action {
             crate::cli::UserAction::Create(create) => user::create(&config, create).await,
         },

@@ -71,6 +71,7 @@ fn every_command_explains_itself() {
         &["migrate", "down", "--help"],
         &["seed", "--help"],
         &["targets", "--help"],
+        &["probe", "--help"],
     ] {
         let output = run(dir.path(), args);
         assert!(output.status.success(), "{args:?}");
@@ -351,4 +352,57 @@ async fn user_create_makes_a_verified_account_that_can_log_in() {
     }
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// `agora probe` is the container health check: 0 when the server answers 2xx, otherwise a
+/// non-zero exit naming what failed.
+#[tokio::test]
+async fn probe_passes_on_a_serving_server_and_fails_when_nothing_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = agora(dir.path())
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_ready(port, &mut server).await;
+
+    let healthy = run(
+        dir.path(),
+        &["probe", "--url", &format!("http://127.0.0.1:{port}/ready")],
+    );
+    let missing = run(
+        dir.path(),
+        &[
+            "probe",
+            "--url",
+            &format!("http://127.0.0.1:{port}/no-such-page"),
+        ],
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let down = run(
+        dir.path(),
+        &["probe", "--url", &format!("http://127.0.0.1:{port}/health")],
+    );
+
+    assert!(healthy.status.success(), "{}", stderr(&healthy));
+    assert!(
+        stdout(&healthy).contains("answered 200 OK"),
+        "{}",
+        stdout(&healthy)
+    );
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("answered 404"),
+        "{}",
+        stderr(&missing)
+    );
+    assert!(!down.status.success());
+    assert!(
+        stderr(&down).contains("did not answer"),
+        "{}",
+        stderr(&down)
+    );
 }
