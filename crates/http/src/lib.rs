@@ -7,6 +7,7 @@ pub mod auth;
 pub mod caching;
 pub mod catalog;
 mod client_ip;
+pub mod content;
 pub mod error;
 pub mod events;
 pub mod extract;

@@ -8,6 +8,7 @@
 
 mod analytics;
 mod catalog;
+mod content;
 mod context;
 mod flags;
 mod http;
@@ -46,6 +47,7 @@ pub static CONTEXTS: &[&dyn Context] = &[
     &platform::PlatformContext,
     &identity::IdentityContext,
     &orders::OrdersContext,
+    &content::ContentContext,
     &analytics::AnalyticsContext,
     &webhooks::WebhooksContext,
     &worker::WorkerContext,

@@ -5,6 +5,9 @@ mod support;
 
 mod catalog;
 mod cli;
+mod content;
+mod content_queries;
+mod content_support;
 mod control_chars;
 mod edge;
 mod errors;
