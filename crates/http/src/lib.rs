@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod flags;
+pub mod graphql;
 pub mod health;
 pub mod identity;
 pub mod metrics;

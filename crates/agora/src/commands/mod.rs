@@ -31,6 +31,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         println!("{}", crate::modules::openapi("all")?.to_pretty_json()?);
         return Ok(());
     }
+    if let Command::GraphqlSchema = cli.command {
+        print!("{}", agora_http::graphql::sdl());
+        return Ok(());
+    }
     let config = Config::load(cli.config.as_deref(), &overrides)?;
     crate::telemetry::init(&config);
     match cli.command {
@@ -39,7 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed => seed::run(&config).await,
         Command::Keys(args) => keys::run(&config, &args).await,
         Command::Events(args) => events::run(&config, &args).await,
-        Command::Targets | Command::Openapi => Ok(()),
+        Command::Targets | Command::Openapi | Command::GraphqlSchema => Ok(()),
         Command::User(args) => match &args.action {
             crate::cli::UserAction::Create(create) => user::create(&config, create).await,
         },

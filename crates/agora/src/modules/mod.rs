@@ -11,6 +11,7 @@ mod catalog;
 mod content;
 mod context;
 mod flags;
+mod graphql;
 mod http;
 mod identity;
 mod keys;
@@ -48,6 +49,7 @@ pub static CONTEXTS: &[&dyn Context] = &[
     &identity::IdentityContext,
     &orders::OrdersContext,
     &content::ContentContext,
+    &graphql::GraphqlContext,
     &analytics::AnalyticsContext,
     &webhooks::WebhooksContext,
     &worker::WorkerContext,
