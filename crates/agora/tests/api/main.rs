@@ -17,6 +17,7 @@ mod events_cli;
 mod events_consumers;
 mod events_worker;
 mod flags;
+mod graphql;
 mod harness;
 mod health;
 mod housekeeping;
