@@ -85,9 +85,7 @@ impl CommentRepository for SqlCommentRepository {
                     query = query.bind(*id);
                 }
                 let rows = query.fetch_all(pool).await.map_err(map_sqlx_error)?;
-                rows.iter()
-                    .map(|row| comment_of(row))
-                    .collect::<Result<_, _>>()?
+                rows.iter().map(comment_of).collect::<Result<_, _>>()?
             });
             comments.extend(found);
         }

@@ -146,10 +146,7 @@ impl PostRepository for SqlPostRepository {
                 }
                 None => 0,
             };
-            let items = rows
-                .iter()
-                .map(|row| listing_of(row))
-                .collect::<Result<Vec<_>, _>>()?;
+            let items = rows.iter().map(listing_of).collect::<Result<Vec<_>, _>>()?;
             Ok(Page {
                 items,
                 total: total_of(total),

@@ -283,3 +283,41 @@ fn the_committed_schema_is_the_schema_the_binary_serves() {
         "docs/schema.graphql is stale: run `cargo run -- graphql-schema > docs/schema.graphql`"
     );
 }
+
+async fn the_admin_user_list_counts_posts_in_one_more_statement(app: TestApp) {
+    thirty_commented_posts(&app).await;
+    let admin = app.admin_token().await;
+    let list = |query: &str| {
+        app.client
+            .post(app.url("/graphql"))
+            .bearer_auth(&admin)
+            .json(&json!({ "query": query }))
+            .send()
+    };
+    let with_counts = list("{ users(limit: 50) { items { name postCount } } }");
+    let (counted, answer) = statements_of(async { with_counts.await.unwrap() }).await;
+    let without_counts = list("{ users(limit: 50) { items { name } } }");
+    let (plain, _) = statements_of(async { without_counts.await.unwrap() }).await;
+    let users = answer["data"]["users"]["items"].as_array().unwrap();
+    let counts: Vec<u64> = users
+        .iter()
+        .map(|u| u["postCount"].as_u64().unwrap())
+        .collect();
+    assert_eq!(counts.iter().sum::<u64>(), 30, "{answer}");
+    assert_eq!(counts.iter().filter(|c| **c == 10).count(), 3);
+    assert_eq!(
+        counted,
+        plain + 1,
+        "one grouped statement for every user's count"
+    );
+    let (token, _) = author(&app).await;
+    let answer = gql(
+        &app,
+        Some(&token),
+        "{ users { items { postCount } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(code(&answer), "insufficient_permissions");
+}
+both_backends!(the_admin_user_list_counts_posts_in_one_more_statement);

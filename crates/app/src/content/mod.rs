@@ -422,3 +422,6 @@ pub fn view(listing: PostListing, authors: &HashMap<Uuid, Author>) -> PostView {
         post: listing.post,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::{
     content::PostPage,
     gql_error, list_complexity,
-    loaders::{load_error, UserPosts, UserPostsKey},
+    loaders::{load_error, PostCounts, UserPosts, UserPostsKey},
     page_request, parse_id, require_caller, service, services, GqlResult, Loader, PageMeta,
 };
 
@@ -71,6 +71,19 @@ impl User {
     /// Only for the user themselves and admins.
     async fn created_at(&self) -> Option<DateTime<Utc>> {
         self.private.as_ref().map(|p| p.created_at)
+    }
+    /// How many posts they wrote, drafts included (admins, and the user themselves); resolved
+    /// per query level in one batch, so an admin user list with post counts is two statements.
+    async fn post_count(&self, ctx: &Context<'_>) -> GqlResult<Option<u64>> {
+        if self.private.is_none() {
+            return Ok(None);
+        }
+        let count = ctx
+            .data_unchecked::<Loader<PostCounts>>()
+            .load_one(self.id)
+            .await
+            .map_err(load_error)?;
+        Ok(Some(count.unwrap_or(0)))
     }
     /// Their posts the caller may read, newest first; resolved per query level in one batch.
     #[graphql(complexity = "list_complexity(child_complexity, limit)")]

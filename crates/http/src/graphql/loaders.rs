@@ -112,6 +112,20 @@ impl Loader<UserPostsKey> for UserPosts {
     }
 }
 
+/// `User.postCount`: how many posts each user wrote (the `withPosts` scope of the admin user
+/// list), in one grouped statement per level.
+pub struct PostCounts(Option<Content>);
+
+impl Loader<Uuid> for PostCounts {
+    type Value = u64;
+    type Error = LoadError;
+
+    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, u64>, LoadError> {
+        let content = self.0.as_ref().ok_or_else(|| unavailable("content"))?;
+        content.post_counts(ids).await.map_err(Arc::new)
+    }
+}
+
 /// `Product.category`: categories are few; one read answers every product of a request.
 pub struct Categories(Option<Catalog>);
 
@@ -153,6 +167,7 @@ pub(super) struct Loaders {
     authors: PerRequest<Authors>,
     comments: PerRequest<Comments>,
     user_posts: PerRequest<UserPosts>,
+    post_counts: PerRequest<PostCounts>,
     categories: PerRequest<Categories>,
     products: PerRequest<Products>,
 }
@@ -164,6 +179,7 @@ impl Loaders {
         Self {
             authors: DataLoader::new(Authors(content.clone()), tokio::spawn),
             comments: DataLoader::new(Comments(content.clone()), tokio::spawn),
+            post_counts: DataLoader::new(PostCounts(content.clone()), tokio::spawn),
             user_posts: DataLoader::new(UserPosts { content, caller }, tokio::spawn),
             categories: DataLoader::new(Categories(catalog.clone()), tokio::spawn),
             products: DataLoader::new(Products(catalog), tokio::spawn),
@@ -175,6 +191,7 @@ impl Loaders {
             .data(self.authors)
             .data(self.comments)
             .data(self.user_posts)
+            .data(self.post_counts)
             .data(self.categories)
             .data(self.products)
     }
