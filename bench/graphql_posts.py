@@ -99,6 +99,8 @@ def main():
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--binary", default=os.path.join(ROOT, "target", "debug", "agora"))
     args = parser.parse_args()
+    # The server runs in a temporary directory: resolve the binary before leaving this one.
+    args.binary = os.path.abspath(args.binary)
     data = tempfile.mkdtemp(prefix="agora-bench-gql-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGORA_")}
     env.update({"AGORA_DATA_DIR": data, "AGORA_RATE_LIMIT__ENABLED": "false",

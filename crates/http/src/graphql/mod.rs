@@ -220,14 +220,14 @@ pub struct PageMeta {
 
 impl PageMeta {
     fn new(total: u64, request: PageRequest) -> Self {
-        let total_pages = total.div_ceil(u64::from(request.limit));
+        let (total_pages, has_next, has_prev) = crate::paging::page_position(total, request);
         Self {
             total,
             page: request.page,
             limit: request.limit,
             total_pages,
-            has_next: u64::from(request.page) < total_pages,
-            has_prev: request.page > 1,
+            has_next,
+            has_prev,
         }
     }
 }
