@@ -7,7 +7,7 @@ mod query;
 
 pub use events::ContentEvent;
 pub use post::{
-    Comment, CommentBody, Post, PostBody, PostListing, Tag, Tags, Title, MAX_BODY_BYTES,
+    Comment, CommentBody, Post, PostBody, PostListing, Tag, Tags, Title, MAX_BODY_CHARS,
     MAX_COMMENT_CHARS, MAX_TAGS, MAX_TAG_CHARS, MAX_TITLE_CHARS,
 };
 pub use query::{PostQuery, PostScope};

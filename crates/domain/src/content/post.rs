@@ -5,9 +5,9 @@ use crate::FieldError;
 
 /// Longest title, in characters (after trimming).
 pub const MAX_TITLE_CHARS: usize = 200;
-/// Largest markdown body, in bytes (50 KiB): enough for a long article, small enough to render
-/// on every read.
-pub const MAX_BODY_BYTES: usize = 50 * 1024;
+/// Largest markdown body, in characters ("50 KB" of text, counted as a client and JSON Schema
+/// count it): enough for a long article, small enough to render on every read.
+pub const MAX_BODY_CHARS: usize = 50 * 1024;
 /// Most tags on one post.
 pub const MAX_TAGS: usize = 10;
 /// Longest tag, in characters.
@@ -41,7 +41,7 @@ impl Title {
     }
 }
 
-/// A post's markdown source: not blank, at most [`MAX_BODY_BYTES`]. Kept as written; it is
+/// A post's markdown source: not blank, at most [`MAX_BODY_CHARS`]. Kept as written; it is
 /// rendered (and sanitised) on read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostBody(String);
@@ -52,10 +52,10 @@ impl PostBody {
         if raw.trim().is_empty() {
             return Err(FieldError::new("body", "Body is required"));
         }
-        if raw.len() > MAX_BODY_BYTES {
+        if raw.chars().count() > MAX_BODY_CHARS {
             return Err(FieldError::new(
                 "body",
-                format!("Body must be at most {} KB", MAX_BODY_BYTES / 1024),
+                format!("Body must be at most {MAX_BODY_CHARS} characters"),
             ));
         }
         Ok(Self(raw.to_owned()))
@@ -102,6 +102,10 @@ pub struct Tags(Vec<Tag>);
 impl Tags {
     /// Validates every tag and the count.
     pub fn parse<S: AsRef<str>>(raw: &[S]) -> Result<Self, FieldError> {
+        // Counted as given (repeats too), so the rule is the one a JSON Schema `maxItems` states.
+        if raw.len() > MAX_TAGS {
+            return Err(FieldError::new("tags", format!("At most {MAX_TAGS} tags")));
+        }
         let mut tags: Vec<Tag> = Vec::with_capacity(raw.len());
         for tag in raw {
             let tag = Tag::parse(tag.as_ref())?;
@@ -219,7 +223,7 @@ mod tests {
 
     #[test]
     fn a_body_over_50_kb_is_refused() {
-        assert!(PostBody::parse(&"a".repeat(MAX_BODY_BYTES)).is_ok());
+        assert!(PostBody::parse(&"é".repeat(MAX_BODY_CHARS)).is_ok());
         let error = PostBody::parse(&"a".repeat(51 * 1024)).unwrap_err();
         assert_eq!(error.field, "body");
     }
@@ -228,6 +232,7 @@ mod tests {
     fn eleven_tags_are_too_many_and_repeats_collapse() {
         let eleven: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
         assert!(Tags::parse(&eleven).is_err());
+        assert!(Tags::parse(&["a"; 11]).is_err(), "counted as given");
         assert_eq!(
             Tags::parse(&["a", "a", "b"]).unwrap().to_strings(),
             ["a", "b"]

@@ -1,14 +1,17 @@
 use agora_app::content::{Author, CommentView, PostView};
-use agora_domain::content::{MAX_BODY_BYTES, MAX_COMMENT_CHARS, MAX_TAGS, MAX_TITLE_CHARS};
+use agora_domain::content::{MAX_BODY_CHARS, MAX_COMMENT_CHARS, MAX_TAGS, MAX_TITLE_CHARS};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{
-    openapi::{schema::ArrayBuilder, Array, Object, ObjectBuilder, Type},
+    openapi::{
+        schema::{ArrayBuilder, SchemaType},
+        Array, Object, ObjectBuilder, Type,
+    },
     IntoParams, ToSchema,
 };
 use uuid::Uuid;
 
-use crate::rules::trimmed_text_pattern;
+use crate::rules;
 
 /// Who wrote a post or comment.
 #[derive(Debug, Serialize, ToSchema)]
@@ -94,32 +97,55 @@ pub(super) struct CommentList {
 
 /// A title: 1–200 characters after trimming.
 fn title() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(trimmed_text_pattern(1, MAX_TITLE_CHARS)))
-        .description(Some(format!(
-            "1–{MAX_TITLE_CHARS} characters after trimming"
+    title_schema(false)
+}
+
+/// A title, or `null` to leave it.
+fn title_change() -> Object {
+    title_schema(true)
+}
+
+fn title_schema(nullable: bool) -> Object {
+    rules::text(
+        nullable,
+        1,
+        MAX_TITLE_CHARS,
+        format!("1–{MAX_TITLE_CHARS} characters after trimming"),
+    )
+}
+
+/// Text with at least one non-space character and at most `max` characters (and, as every
+/// body string, no control characters but tab, LF, CR).
+fn non_blank(nullable: bool, max: usize, description: String) -> Object {
+    rules::string(nullable)
+        .pattern(Some(format!(
+            "^{any}*{kept}{any}*$",
+            any = rules::ANY,
+            kept = rules::KEPT
         )))
+        .max_length(Some(max))
+        .description(Some(description))
         .build()
 }
 
-/// Markdown: not blank, at most 50 KB (bytes; the schema can only bound characters, so it states
-/// the byte limit in words and bounds characters by it).
+/// Markdown: not blank, at most 51 200 characters.
 fn markdown() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(r"\S".to_owned()))
-        .max_length(Some(MAX_BODY_BYTES))
-        .description(Some(format!(
-            "Markdown, not blank, at most {} KB (UTF-8 bytes)",
-            MAX_BODY_BYTES / 1024
-        )))
-        .build()
+    non_blank(false, MAX_BODY_CHARS, markdown_description())
 }
 
-/// 0–10 tags of `[a-z0-9-]{1,30}`.
+/// Markdown, or `null` to leave it.
+fn markdown_change() -> Object {
+    non_blank(true, MAX_BODY_CHARS, markdown_description())
+}
+
+fn markdown_description() -> String {
+    format!("Markdown, not blank, at most {MAX_BODY_CHARS} characters (50 KB)")
+}
+
+/// 0–10 tags of `[a-z0-9-]{1,30}`, or `null` for none (new post) / to leave them (edit).
 fn tags() -> Array {
     ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
         .items(
             ObjectBuilder::new()
                 .schema_type(Type::String)
@@ -132,11 +158,11 @@ fn tags() -> Array {
 
 /// A comment: not blank, at most 5 000 characters.
 fn comment_text() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(r"\S".to_owned()))
-        .max_length(Some(MAX_COMMENT_CHARS))
-        .build()
+    non_blank(
+        false,
+        MAX_COMMENT_CHARS,
+        format!("Plain text, not blank, at most {MAX_COMMENT_CHARS} characters"),
+    )
 }
 
 /// `POST /api/posts`.
@@ -156,14 +182,14 @@ pub(super) struct NewPostBody {
     pub published: Option<bool>,
 }
 
-/// `PATCH /api/posts/{id}`: given fields change.
+/// `PATCH /api/posts/{id}`: given fields change; `null` leaves a field as it is.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schema(as = PostPatchRequest, example = json!({ "published": true }))]
 pub(super) struct PostPatchBody {
-    #[schema(schema_with = title)]
+    #[schema(schema_with = title_change)]
     pub title: Option<String>,
-    #[schema(schema_with = markdown)]
+    #[schema(schema_with = markdown_change)]
     pub body: Option<String>,
     #[schema(schema_with = tags)]
     pub tags: Option<Vec<String>>,
@@ -178,6 +204,20 @@ pub(super) struct NewCommentBody {
     #[schema(required = true, schema_with = comment_text)]
     pub body: Option<String>,
 }
+
+/// Fields a post list may select with `fields`.
+pub(super) const POST_FIELDS: &[&str] = &[
+    "id",
+    "title",
+    "body",
+    "bodyHtml",
+    "tags",
+    "published",
+    "author",
+    "commentCount",
+    "createdAt",
+    "updatedAt",
+];
 
 /// Filters of the post list.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -15,6 +15,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::dto::{
     CommentDto, CommentList, NewCommentBody, NewPostBody, PostDto, PostFilterParams, PostPatchBody,
+    POST_FIELDS,
 };
 use crate::{
     auth::{AuthUser, MaybeAuthUser},
@@ -48,7 +49,7 @@ struct ContentApi;
 const POST_LIST: ListSpec = ListSpec {
     sortable: &[("createdAt", "created_at")],
     default_sort: "-createdAt",
-    fields: &[],
+    fields: POST_FIELDS,
 };
 
 struct PostListParams;
