@@ -205,6 +205,17 @@ pub(super) struct NewCommentBody {
     pub body: Option<String>,
 }
 
+/// `q` of the post list: at most 200 characters after trimming (`PostListInput`).
+fn post_search() -> Object {
+    let max = agora_app::content::MAX_SEARCH_CHARS;
+    rules::text(
+        false,
+        0,
+        max,
+        format!("Full-text search in title and body (at most {max} characters after trimming)."),
+    )
+}
+
 /// Fields a post list may select with `fields`.
 pub(super) const POST_FIELDS: &[&str] = &[
     "id",
@@ -229,7 +240,6 @@ pub(super) struct PostFilterParams {
     /// Only posts with this tag.
     #[param(pattern = "^[a-z0-9-]{1,30}$")]
     tag: Option<String>,
-    /// Full-text search in title and body (at most 200 characters after trimming).
-    #[param(max_length = 200)]
+    #[param(schema_with = post_search)]
     q: Option<String>,
 }
