@@ -4,7 +4,8 @@
 # sends them as an administrator, follows the document's links (create → get/update/delete by
 # id), and fails on any 5xx or any answer the document does not describe. Called by
 # scripts/test after the build; runs alone as `scripts/schemathesis.sh` (debug binary built,
-# schemathesis in target/venv). docs/testing.md "Schemathesis" explains the choices below.
+# schemathesis in target/venv; extra arguments go to schemathesis, e.g. `--include-tag content`
+# to check one context). docs/testing.md "Schemathesis" explains the choices below.
 #
 # Deterministic: a fresh SQLite database in a temporary directory, the demo seed, a fixed seed
 # for the generator, and a bounded budget (examples per operation), so a failure reproduces.
@@ -75,6 +76,7 @@ status=0
   --request-timeout 10 \
   --no-shrink \
   --report junit --report-junit-path target/schemathesis-junit.xml \
+  "$@" \
   || status=$?
 
 if [ "$status" -ne 0 ]; then

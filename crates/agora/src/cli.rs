@@ -39,6 +39,8 @@ pub enum Command {
     Targets,
     /// Print the OpenAPI document (JSON) of every REST endpoint.
     Openapi,
+    /// Print the GraphQL schema (SDL); `docs/schema.graphql` is this output.
+    GraphqlSchema,
     /// Manage user accounts from the command line.
     User(UserArgs),
     /// Manage the access-token signing keys kept in the database.

@@ -3,6 +3,7 @@
 
 pub mod analytics;
 pub mod catalog;
+pub mod content;
 pub mod error;
 pub mod flags;
 pub mod identity;

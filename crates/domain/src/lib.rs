@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod catalog;
+pub mod content;
 pub mod event;
 pub mod flags;
 pub mod identity;

@@ -31,8 +31,10 @@ pub const DOCS_PATH: &str = "/api/docs";
 
 /// Served but deliberately not in the document: the Swagger UI page and its assets are a viewer
 /// of the API, not part of it; the email-verification page and its script (identity) are a
-/// stand-in for the web app, which calls the API like any client.
+/// stand-in for the web app, which calls the API like any client; GraphQL is described by its
+/// own schema (`docs/schema.graphql`, `agora graphql-schema`).
 pub const UNDOCUMENTED: &[&str] = &[
+    "/graphql",
     "/api/docs",
     "/api/docs/",
     "/api/docs/{*rest}",

@@ -162,22 +162,35 @@ struct MetaOut {
     has_prev: bool,
 }
 
+impl MetaOut {
+    fn of(total: u64, request: PageRequest) -> Self {
+        let (total_pages, has_next, has_prev) = page_position(total, request);
+        Self {
+            total,
+            page: request.page,
+            limit: request.limit,
+            total_pages,
+            has_next,
+            has_prev,
+        }
+    }
+}
+
+/// Where a page stands among `total` items: `(total pages, has next, has previous)`; the same
+/// numbers for every API (REST `meta`, GraphQL `PageMeta`).
+pub fn page_position(total: u64, request: PageRequest) -> (u64, bool, bool) {
+    let total_pages = total.div_ceil(u64::from(request.limit));
+    (
+        total_pages,
+        u64::from(request.page) < total_pages,
+        request.page > 1,
+    )
+}
+
 impl<T: Serialize> Serialize for Paged<'_, T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let PageRequest {
-            page: number,
-            limit,
-        } = self.request.page;
-        let total_pages = self.page.total.div_ceil(u64::from(limit));
-        let meta = MetaOut {
-            total: self.page.total,
-            page: number,
-            limit,
-            total_pages,
-            has_next: u64::from(number) < total_pages,
-            has_prev: number > 1,
-        };
+        let meta = MetaOut::of(self.page.total, self.request.page);
         let mut map = serializer.serialize_map(Some(2))?;
         match &self.request.fields {
             None => map.serialize_entry("data", &self.page.items)?,

@@ -27,10 +27,10 @@ use utoipa::openapi::{
 const TRIMMED: &str = r"[\t\n\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
 
 /// Any character a body may hold.
-const ANY: &str = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]";
+pub(crate) const ANY: &str = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]";
 
 /// Any character a body may hold that `str::trim` keeps.
-const KEPT: &str =
+pub(crate) const KEPT: &str =
     r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
 
 /// Text whose trimmed form has `min..=max` characters (`min` ≤ 2 ≤ `max`).
@@ -45,7 +45,7 @@ pub fn trimmed_text_pattern(min: usize, max: usize) -> String {
     format!("^{TRIMMED}*{body}{TRIMMED}*$")
 }
 
-fn string(nullable: bool) -> ObjectBuilder {
+pub(crate) fn string(nullable: bool) -> ObjectBuilder {
     if nullable {
         ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
     } else {
@@ -53,7 +53,7 @@ fn string(nullable: bool) -> ObjectBuilder {
     }
 }
 
-fn text(nullable: bool, min: usize, max: usize, description: String) -> Object {
+pub(crate) fn text(nullable: bool, min: usize, max: usize, description: String) -> Object {
     string(nullable)
         .pattern(Some(trimmed_text_pattern(min, max)))
         .description(Some(description))

@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, FromRow, Row};
 use uuid::Uuid;
 
-use super::scopes::{order_by, render, Arg};
+use super::scopes::{order_by, render};
 use crate::{
     on_pool, on_tx,
-    store::{id_chunks, map_sqlx_error, Column, Database},
+    store::{bind_args, id_chunks, map_sqlx_error, Column, Database},
 };
 
 /// Products in the relational store, on either backend.
@@ -113,22 +113,6 @@ where
     ProductRow::from_row(row)
         .map_err(map_sqlx_error)?
         .try_into()
-}
-
-/// Binds rendered arguments in order; expanded per backend.
-macro_rules! bind_args {
-    ($query:expr, $args:expr) => {{
-        let mut query = $query;
-        for arg in $args {
-            query = match arg {
-                Arg::Uuid(v) => query.bind(*v),
-                Arg::Int(v) => query.bind(*v),
-                Arg::Text(v) => query.bind(v.clone()),
-                Arg::Time(v) => query.bind(*v),
-            };
-        }
-        query
-    }};
 }
 
 #[async_trait]

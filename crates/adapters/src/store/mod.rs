@@ -5,15 +5,20 @@
 //! `$N` placeholders, and column types are chosen so the same Rust types decode on both (UUIDs are
 //! BLOB(16) on SQLite, `uuid` on Postgres; timestamps TEXT vs `timestamptz`; JSON TEXT vs `jsonb`).
 
+mod args;
 mod database;
 mod errors;
 pub mod migrations;
+mod search;
 mod sqlite;
 
+pub(crate) use args::bind_args;
+pub use args::Arg;
 pub use database::{redact_url, Backend, Database, DbOptions, SqlTx};
 /// Classifies driver errors (constraint names normalised across backends); public so every
 /// context's adapters — in this crate or beside it — report violations the same way.
 pub use errors::map_sqlx_error;
+pub(crate) use search::search_terms;
 
 /// Runs the same block against the read pool of whichever backend `$db` is (`&Database`): the
 /// SQLite read-only pool or the Postgres pool. For reads outside a write transaction.

@@ -36,6 +36,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         println!("{}", crate::modules::openapi("all")?.to_pretty_json()?);
         return Ok(());
     }
+    if let Command::GraphqlSchema = cli.command {
+        print!("{}", agora_http::graphql::sdl());
+        return Ok(());
+    }
     let config = Config::load(cli.config.as_deref(), &overrides)?;
     crate::telemetry::init(&config);
     match cli.command {
@@ -44,7 +48,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Seed => seed::run(&config).await,
         Command::Keys(args) => keys::run(&config, &args).await,
         Command::Events(args) => events::run(&config, &args).await,
-        Command::Targets | Command::Openapi | Command::Probe(_) => Ok(()),
+        Command::Targets | Command::Openapi | Command::GraphqlSchema | Command::Probe(_) => Ok(()),
         Command::User(args) => match &args.action {
             crate::cli::UserAction::Create(create) => user::create(&config, create).await,
         },

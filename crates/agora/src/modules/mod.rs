@@ -8,8 +8,10 @@
 
 mod analytics;
 mod catalog;
+mod content;
 mod context;
 mod flags;
+mod graphql;
 mod http;
 mod identity;
 mod keys;
@@ -46,6 +48,8 @@ pub static CONTEXTS: &[&dyn Context] = &[
     &platform::PlatformContext,
     &identity::IdentityContext,
     &orders::OrdersContext,
+    &content::ContentContext,
+    &graphql::GraphqlContext,
     &analytics::AnalyticsContext,
     &webhooks::WebhooksContext,
     &worker::WorkerContext,

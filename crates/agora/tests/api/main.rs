@@ -5,6 +5,9 @@ mod support;
 
 mod catalog;
 mod cli;
+mod content;
+mod content_queries;
+mod content_support;
 mod control_chars;
 mod edge;
 mod errors;
@@ -14,6 +17,7 @@ mod events_cli;
 mod events_consumers;
 mod events_worker;
 mod flags;
+mod graphql;
 mod harness;
 mod health;
 mod housekeeping;

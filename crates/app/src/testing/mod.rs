@@ -4,6 +4,7 @@
 
 mod cache;
 mod catalog;
+mod content;
 mod flags;
 mod identity;
 mod orders;
@@ -23,6 +24,7 @@ use uuid::Uuid;
 pub use self::{
     cache::MemoryCache,
     catalog::RecordingCache,
+    content::content,
     flags::{flags_service, FakeGate},
     identity::{FakeAccessTokens, FakeDenylist, FakeHasher, FakeSecrets, FrozenLimiter},
     payment::FakeProvider,

@@ -63,6 +63,10 @@ pub struct Tables {
     pub idempotency_keys: Vec<(Uuid, String, IdempotencyRecord)>,
     /// Payment attempts, oldest first.
     pub payments: Vec<PaymentAttempt>,
+    /// Posts.
+    pub posts: Vec<agora_domain::content::Post>,
+    /// Comments.
+    pub comments: Vec<agora_domain::content::Comment>,
 }
 
 impl Tables {

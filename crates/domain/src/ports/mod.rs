@@ -10,6 +10,7 @@ mod analytics;
 mod bus;
 mod cache;
 pub mod catalog;
+pub mod content;
 mod error;
 mod events;
 mod flags;
@@ -33,6 +34,7 @@ pub use catalog::{
     CatalogCache, CategoryRepository, Inventory, InventoryError, ProductCatalog, ProductRepository,
     ProductSnapshot, ReservationLine, ReserveOutcome, Shortage, StockChange, StockRepository,
 };
+pub use content::{CommentRepository, PostRepository};
 pub use error::PortError;
 pub use events::{ConsumerLedger, DeadLetter};
 pub use flags::{FeatureGate, FlagRepository};
