@@ -90,9 +90,12 @@ fn describe() {
 #[derive(Clone)]
 pub(crate) struct RequestMetrics(Arc<Handles>);
 
+/// Per (method, status), the handles of each matched route template.
+type HandlesByRoute = HashMap<(&'static str, u16), HashMap<Box<str>, RouteHandles>>;
+
 struct Handles {
     in_flight: Gauge,
-    per_route: RwLock<HashMap<(&'static str, u16), HashMap<Box<str>, RouteHandles>>>,
+    per_route: RwLock<HandlesByRoute>,
 }
 
 #[derive(Clone)]
