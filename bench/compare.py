@@ -10,7 +10,15 @@ Serves, on this machine at once:
   * when Node is present, the seed's Express + knex + pg + ioredis stack
     (../shared/peers/express-seed) on its own Postgres database and Redis prefix.
 Each endpoint is driven with wrk (-t1 -c32) for --duration seconds per round; rounds alternate
-the servers, and the table gives medians. Results are numbers, never assertions.
+the servers, and the table gives medians. Login (both; Agora's argon2id at its default cost, the
+peer's bcrypt cost 10) and checkout (Agora alone: the peer has no orders) are rows too; a
+checkout is a cart line put and `POST /api/orders` on one keep-alive connection per buyer
+(wrk -tN -cN, one buyer per thread, so a thread's two requests never race).
+
+Then latency at a constant rate: each of Agora's rows again at half its measured maximum, paced
+by a wrk script (`delay()` per connection: wrk2-style pacing, without wrk2's coordinated-omission
+correction), reporting p50/p99; and Agora's resident memory (VmRSS) sampled through the whole run.
+Results are numbers, never assertions.
 
 Usage: bench/compare.py AGORA_BINARY BARE_AXUM_BINARY [--rounds 3] [--duration 4]
        [--peer DIR] [--redis redis://127.0.0.1:6379] [--postgres postgres://postgres@127.0.0.1:5432]
@@ -23,7 +31,9 @@ import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -57,12 +67,97 @@ def wait_for(url, proc, deadline_s=60):
     raise SystemExit(f"{url} not up after {deadline_s} s")
 
 
-def wrk(url, duration):
-    out = subprocess.run(["wrk", "-t1", "-c32", f"-d{duration}s", url],
-                         capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in out:
-        raise SystemExit(f"non-2xx answers from {url}:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+FAILED = {}
+
+
+def wrk(url, duration, script=None, connections=32, threads=1, latency=False, tolerate=False):
+    """Requests/s (and, with `latency`, p50 and p99 in ms) of one wrk run. Any failed answer
+    stops the comparison, unless `tolerate`: then failures are counted in FAILED[url]."""
+    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s"]
+    if script:
+        args += ["-s", script]
+    if latency:
+        args.append("--latency")
+    run = subprocess.run(args + [url], capture_output=True, text=True, check=True)
+    out = run.stdout
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if failed and tolerate:
+        FAILED[url] = FAILED.get(url, 0) + int(failed.group(1))
+    elif failed:
+        raise SystemExit(f"failed answers from {url}:\n{out}{run.stderr[:2000]}")
+    if "Socket errors" in out:
+        print(f"warning: socket errors against {url}:\n{out}", file=sys.stderr)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    if not latency:
+        return rate
+
+    def percentile(label):
+        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return rate, percentile("50"), percentile("99")
+
+
+# wrk itself reports non-2xx answers (counted per thread, where a script's own counter would not
+# reach `done`), and compare stops on any.
+SCRIPT_HEAD = """
+-- A pause before each request on a connection, for a constant rate (0: as fast as possible).
+local pause = tonumber(os.getenv("BENCH_PAUSE_MS") or "0")
+if pause > 0 then
+  function delay() return pause end
+end
+-- BENCH_DEBUG=1 prints every failed answer (slower: wrk then parses each response).
+if os.getenv("BENCH_DEBUG") then
+  function response(status, headers, body)
+    if status >= 300 then io.stderr:write(status .. " " .. body .. "\\n") end
+  end
+end
+"""
+
+
+def login_script(directory, email, password):
+    path = os.path.join(directory, f"login-{email}.lua")
+    with open(path, "w") as f:
+        f.write(SCRIPT_HEAD + f"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{json.dumps({"email": email, "password": password})}'
+""")
+    return path
+
+
+def get_script(directory):
+    """A plain GET, through a script so that it can be paced."""
+    path = os.path.join(directory, "get.lua")
+    with open(path, "w") as f:
+        f.write(SCRIPT_HEAD)
+    return path
+
+
+def checkout_script(directory, tokens, product):
+    """One buyer per wrk thread: put one unit in the cart, then check out with a fresh key."""
+    path = os.path.join(directory, "checkout.lua")
+    token_list = ", ".join(f'"{t}"' for t in tokens)
+    with open(path, "w") as f:
+        f.write(SCRIPT_HEAD + f"""
+local tokens = {{{token_list}}}
+local next_thread = 1
+function setup(thread)
+  thread:set("buyer", next_thread)
+  next_thread = next_thread + 1
+end
+local step = 0
+function request()
+  step = step + 1
+  local headers = {{["Content-Type"] = "application/json",
+                   ["Authorization"] = "Bearer " .. tokens[buyer]}}
+  if step % 2 == 1 then
+    return wrk.format("PUT", "/api/cart/items/{product}", headers, '{{"quantity":1}}')
+  end
+  headers["Idempotency-Key"] = string.format("bench-%d-%d-%d", buyer, step, math.random(1e9))
+  return wrk.format("POST", "/api/orders", headers, "{{}}")
+end
+""")
+    return path
 
 
 def psql(base, sql):
@@ -79,6 +174,28 @@ def peer_products():
         yield {"sku": f"PEER-{i:04d}", "name": f"{w} {t}",
                "description": f"A {w.lower()} {t} made to last, number {i}.",
                "price": {"amount": 500 + (i * 137) % 9500, "currency": "EUR"}, "stock": (i * 7) % 50}
+
+
+BUYERS = 8
+
+
+class RssSampler:
+    """The highest VmRSS of a process, sampled every 100 ms on a thread."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self.stop = pid, 0, threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def current(self):
+        with open(f"/proc/{self.pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) // 1024
+
+    def run(self):
+        while not self.stop.wait(0.1):  # poll: a sample every 100 ms until stopped
+            try:
+                self.peak = max(self.peak, self.current())
+            except (OSError, StopIteration):
+                return
 
 
 class Servers:
@@ -131,7 +248,22 @@ def start_agora(servers, binary, pg_base, redis_url):
     for product in peer_products():
         last = json.loads(request(f"{base}/api/products", data=json.dumps(product).encode(),
                                   token=token))["id"]
-    return base, last
+    # Checkout: buyers with cheap hashes (their logins are preparation, not measured) and one
+    # product with stock for every checkout of the run.
+    cheap = dict(env, AGORA_PASSWORD_HASH__MEMORY_KIB="64", AGORA_PASSWORD_HASH__ITERATIONS="1")
+    buyers = []
+    for i in range(BUYERS):
+        email = f"buyer{i}@example.org"
+        subprocess.run([binary, "user", "create", "--email", email, "--name", f"Buyer {i}",
+                        "--password-stdin"], input=password, env=cheap, cwd=data, check=True,
+                       capture_output=True)
+        login = json.dumps({"email": email, "password": "ComparePass1"}).encode()
+        buyers.append(json.loads(request(f"{base}/api/auth/login", data=login))["accessToken"])
+    stocked = {"sku": "CHECKOUT-1", "name": "Checkout bench", "description": "",
+               "price": {"amount": 1000, "currency": "EUR"}, "stock": 10_000_000}
+    stocked_id = json.loads(request(f"{base}/api/products", data=json.dumps(stocked).encode(),
+                                    token=token))["id"]
+    return base, last, proc, buyers, stocked_id
 
 
 def start_nginx(servers, files):
@@ -190,7 +322,16 @@ def main():
 
     servers = Servers()
     try:
-        agora, product = start_agora(servers, os.path.abspath(args.agora), args.postgres, args.redis)
+        agora, product, agora_proc, buyers, stocked = start_agora(
+            servers, os.path.abspath(args.agora), args.postgres, args.redis)
+        rss = RssSampler(agora_proc.pid)
+        idle_rss = rss.current()
+        rss.thread.start()
+        scripts = servers.tempdir()
+        plain = {"script": get_script(scripts)}
+        agora_login = {"script": login_script(scripts, "bench@example.org", "ComparePass1")}
+        checkout = {"script": checkout_script(scripts, buyers, stocked), "connections": BUYERS,
+                    "threads": BUYERS, "tolerate": True}
         list_path, one_path = "/api/products?limit=20", f"/api/products/{product}"
         for path in (list_path, one_path):  # warm the caches
             request(f"{agora}{path}")
@@ -205,37 +346,81 @@ def main():
             peer, peer_product = start_peer(servers, args.peer, args.postgres, args.redis)
             for path in ("/api/products?limit=20", f"/api/products/{peer_product}"):
                 request(f"{peer}{path}")
+            peer_login = {"script": login_script(scripts, "peer@example.com", "PeerUser123")}
 
-        rows = [("/health", [("agora", f"{agora}/health"), ("bare axum", f"{bare}/health")]
-                 + ([("peer", f"{peer}/health")] if peer else [])),
-                ("product list, cached", [("agora", f"{agora}{list_path}"),
-                                          ("nginx", f"{nginx}/list.json")]
-                 + ([("peer", f"{peer}/api/products?limit=20")] if peer else [])),
-                ("product by id, cached", [("agora", f"{agora}{one_path}"),
-                                           ("nginx", f"{nginx}/one.json")]
-                 + ([("peer", f"{peer}/api/products/{peer_product}")] if peer else []))]
-        results = {(label, who): [] for label, targets in rows for who, _ in targets}
+        def with_peer(target):
+            return [target] if peer else []
+        rows = [("/health", [("agora", f"{agora}/health", plain),
+                             ("bare axum", f"{bare}/health", plain)]
+                 + with_peer(("peer", f"{peer}/health", plain))),
+                ("product list, cached", [("agora", f"{agora}{list_path}", plain),
+                                          ("nginx", f"{nginx}/list.json", plain)]
+                 + with_peer(("peer", f"{peer}/api/products?limit=20", plain))),
+                ("product by id, cached", [("agora", f"{agora}{one_path}", plain),
+                                           ("nginx", f"{nginx}/one.json", plain)]
+                 + with_peer(("peer", f"{peer}/api/products/{peer_product}", plain))),
+                ("login", [("agora", f"{agora}/api/auth/login", agora_login)]
+                 + with_peer(("peer", f"{peer}/api/auth/login", peer_login))),
+                ("checkout (cart put + order)", [("agora", agora, checkout)])]
+        results = {(label, who): [] for label, targets in rows for who, _, _ in targets}
         for _ in range(args.rounds):
             for label, targets in rows:
-                for who, url in targets:
-                    results[(label, who)].append(wrk(url, args.duration))
+                for who, url, options in targets:
+                    results[(label, who)].append(wrk(url, args.duration, **options))
+        med = {key: statistics.median(values) for key, values in results.items()}
+
+        # Latency at half the measured maximum, at a constant rate (Agora's rows only).
+        paced = []
+        for label, targets in rows:
+            _, url, options = targets[0]
+            half = med[(label, "agora")] / 2
+            if "connections" in options:  # one buyer per connection: pace each one
+                pause_ms = max(1, round(options["connections"] / half * 1000))
+            else:  # about 20 ms between a connection's requests: as many connections as needed
+                connections = max(2, round(half * 0.02))
+                pause_ms = max(1, round(connections / half * 1000))
+                options = dict(options, connections=connections)
+            os.environ["BENCH_PAUSE_MS"] = str(pause_ms)
+            try:
+                paced.append((label, half, wrk(url, args.duration * 2, latency=True, **options)))
+            finally:
+                del os.environ["BENCH_PAUSE_MS"]
+        rss.stop.set()
+        rss.thread.join()
+        after_rss = rss.current()
     finally:
         servers.close(args.postgres)
 
-    med = {key: statistics.median(values) for key, values in results.items()}
     print(f"## Agora against its ceilings and its peer ({os.cpu_count()} cores, "
           f"{time.strftime('%Y-%m-%d')})\n")
-    print(f"wrk -t1 -c32 -d{args.duration}s, median of {args.rounds} alternating rounds; Agora on "
-          "Postgres + Redis with rate limits off and the peer's 200 products; nginx serves the very "
-          "bytes Agora answered; bare axum is a lone `/health` handler.\n")
+    print(f"wrk -t1 -c32 -d{args.duration}s (checkout: -t{BUYERS} -c{BUYERS}, one buyer per "
+          f"connection), median of {args.rounds} alternating rounds; Agora on Postgres + Redis "
+          "with rate limits off and the peer's 200 products; nginx serves the very bytes Agora "
+          "answered; bare axum is a lone `/health` handler. Login: Agora's argon2id at its "
+          "default cost, the peer's bcrypt at cost 10. Checkout: the peer has none.\n")
     print("| endpoint | Agora req/s | ceiling | ceiling req/s | Agora / ceiling | peer req/s | Agora / peer |")
     print("|---|---|---|---|---|---|---|")
     for label, targets in rows:
-        ceiling = targets[1][0]
-        a, c = med[(label, "agora")], med[(label, ceiling)]
+        ceiling = targets[1][0] if len(targets) > 1 and targets[1][0] != "peer" else None
+        a = med[(label, "agora")]
+        c = med.get((label, ceiling))
         p = med.get((label, "peer"))
+        ceiling_cells = f"{ceiling} | {c:,.0f} | {a / c:.2f}" if c else "— | — | —"
         peer_cells = f"{p:,.0f} | {a / p:.1f}×" if p else "— | —"
-        print(f"| {label} | {a:,.0f} | {ceiling} | {c:,.0f} | {a / c:.2f} | {peer_cells} |")
+        print(f"| {label} | {a:,.0f} | {ceiling_cells} | {peer_cells} |")
+    print(f"\n### Agora at a constant rate: half its maximum, {args.duration * 2} s each\n")
+    print("Paced by a per-connection pause (wrk `delay()`), so the rate achieved is a little under "
+          "the target; latencies as wrk measures them (no coordinated-omission correction). "
+          "Checkout: the latency of both requests of a pair.\n")
+    print("| endpoint | target req/s | achieved req/s | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|")
+    for label, target, (achieved, p50, p99) in paced:
+        print(f"| {label} | {target:,.0f} | {achieved:,.0f} | {p50:.2f} | {p99:.2f} |")
+    if FAILED:
+        print(f"\nCheckout answers other than 2xx (counted, not fatal): {sum(FAILED.values())} "
+              "(run with BENCH_DEBUG=1 to print them).")
+    print(f"\nAgora's resident memory (VmRSS): {idle_rss} MB before the load, peak {rss.peak} MB "
+          f"under it (sampled every 100 ms), {after_rss} MB after.")
 
 
 if __name__ == "__main__":

@@ -70,7 +70,8 @@ impl<T> fmt::Display for Secret<T> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
-    /// Most pooled connections (readers on SQLite).
+    /// Most pooled connections (readers on SQLite); by default derived from the cores
+    /// (`agora_adapters::store::default_pool_size`: 2 × cores + 1, at least 8).
     pub max_connections: u32,
     /// Wait this long for the database before giving up (e.g. `5s`).
     #[serde(with = "humantime_serde")]
@@ -83,7 +84,7 @@ pub struct DatabaseSettings {
 impl Default for DatabaseSettings {
     fn default() -> Self {
         Self {
-            max_connections: 10,
+            max_connections: agora_adapters::store::default_pool_size_here(),
             connect_timeout: Duration::from_secs(5),
             busy_timeout: Duration::from_secs(5),
         }

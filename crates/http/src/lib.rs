@@ -96,8 +96,60 @@ pub fn served_routes(
     (router, document)
 }
 
+/// Which cross-cutting layers wrap the routes. The server always runs [`EdgeLayers::ALL`]; the
+/// edge cost budget (`examples/edge_budget.rs`) turns them off one at a time to price each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EdgeLayers {
+    /// Request id and the error envelope (outermost).
+    pub request_id: bool,
+    /// RED metrics per route.
+    pub metrics: bool,
+    /// One `tracing` span per request.
+    pub trace: bool,
+    /// The request timeout (408).
+    pub timeout: bool,
+    /// Client IP resolution, quotas and the query-string check.
+    pub rate_limit: bool,
+    /// Security headers and `no-store` on private responses.
+    pub security_headers: bool,
+    /// gzip/brotli of large bodies.
+    pub compression: bool,
+    /// Strong `ETag`s and `If-None-Match` → 304.
+    pub conditional_get: bool,
+}
+
+impl EdgeLayers {
+    /// Every layer: what `agora serve` runs.
+    pub const ALL: Self = Self {
+        request_id: true,
+        metrics: true,
+        trace: true,
+        timeout: true,
+        rate_limit: true,
+        security_headers: true,
+        compression: true,
+        conditional_get: true,
+    };
+    /// No layer at all: the routes alone.
+    pub const NONE: Self = Self {
+        request_id: false,
+        metrics: false,
+        trace: false,
+        timeout: false,
+        rate_limit: false,
+        security_headers: false,
+        compression: false,
+        conditional_get: false,
+    };
+}
+
 /// Builds the whole application router from the modules' contributions.
 pub fn app_router(parts: AppParts, settings: &HttpSettings) -> Router {
+    app_router_with(parts, settings, EdgeLayers::ALL)
+}
+
+/// [`app_router`] with only the chosen layers (the cost budget bench; a server runs them all).
+pub fn app_router_with(parts: AppParts, settings: &HttpSettings, layers: EdgeLayers) -> Router {
     let AppParts {
         modules,
         readiness,
@@ -114,17 +166,29 @@ pub fn app_router(parts: AppParts, settings: &HttpSettings) -> Router {
     let (router, _) = served_routes(modules, readiness, metrics_sources, metrics_token);
     let mut router = router
         .fallback(|| async { ApiError::from(agora_app::AppError::NotFound) })
-        .layer(DefaultBodyLimit::max(settings.body_limit))
-        .layer(middleware::from_fn_with_state(limits, rate_limit::enforce));
+        .layer(DefaultBodyLimit::max(settings.body_limit));
+    if layers.rate_limit {
+        router = router.layer(middleware::from_fn_with_state(limits, rate_limit::enforce));
+    }
     if let Some(authenticator) = authenticator {
         router = router.layer(Extension(authenticator));
     }
-    let router = router
-        .layer(security::timeout(&settings.security))
-        .layer(trace::layer())
-        .layer(middleware::from_fn(metrics::track))
+    if layers.timeout {
+        router = router.layer(security::timeout(&settings.security));
+    }
+    if layers.trace {
+        router = router.layer(trace::layer());
+    }
+    if layers.metrics {
+        router = router.layer(middleware::from_fn_with_state(
+            metrics::RequestMetrics::new(),
+            metrics::track,
+        ));
+    }
+    if layers.request_id {
         // Every response, including the fallback and layer rejections, gets a request id and
         // the error envelope.
-        .layer(middleware::from_fn(request_id::assign_and_render));
-    security::apply(router, &settings.security)
+        router = router.layer(middleware::from_fn(request_id::assign_and_render));
+    }
+    security::apply(router, &settings.security, layers)
 }

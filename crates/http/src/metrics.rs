@@ -2,7 +2,8 @@
 //! scrape time by the modules (pool usage, outbox backlog, process statistics).
 
 use std::{
-    sync::{Arc, OnceLock},
+    collections::HashMap,
+    sync::{Arc, OnceLock, RwLock},
     time::Instant,
 };
 
@@ -14,6 +15,7 @@ use axum::{
     response::{IntoResponse, Response},
     Router,
 };
+use metrics::{Counter, Gauge, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -82,29 +84,97 @@ fn describe() {
     metrics::describe_counter!("cache_misses_total", "Cache misses by cache");
 }
 
+/// The RED metrics' handles, resolved once per (method, status, route) and then reused: a
+/// handle is an atomic in the recorder's registry, so a request costs a map read and three atomic
+/// updates instead of building label strings and hashing a key into the registry each time.
+#[derive(Clone)]
+pub(crate) struct RequestMetrics(Arc<Handles>);
+
+/// Per (method, status), the handles of each matched route template.
+type HandlesByRoute = HashMap<(&'static str, u16), HashMap<Box<str>, RouteHandles>>;
+
+struct Handles {
+    in_flight: Gauge,
+    per_route: RwLock<HandlesByRoute>,
+}
+
+#[derive(Clone)]
+struct RouteHandles {
+    requests: Counter,
+    latency: Histogram,
+}
+
+impl RequestMetrics {
+    /// Handles on the process-wide recorder (installed here if it is not yet).
+    pub(crate) fn new() -> Self {
+        let _ = handle();
+        Self(Arc::new(Handles {
+            in_flight: metrics::gauge!("http_requests_in_flight"),
+            per_route: RwLock::default(),
+        }))
+    }
+
+    fn route(&self, method: &'static str, status: u16, route: &str) -> RouteHandles {
+        let found = self
+            .0
+            .per_route
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(method, status))
+            .and_then(|routes| routes.get(route))
+            .cloned();
+        if let Some(handles) = found {
+            return handles;
+        }
+        // First request of this kind: register the series. Routes are templates and methods
+        // and statuses are bounded, so the map stays small.
+        let labels = [
+            ("method", method.to_owned()),
+            ("route", route.to_owned()),
+            ("status", status.to_string()),
+        ];
+        let handles = RouteHandles {
+            requests: metrics::counter!("http_requests_total", &labels),
+            latency: metrics::histogram!("http_request_duration_seconds", &labels),
+        };
+        self.0
+            .per_route
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((method, status))
+            .or_default()
+            .insert(route.into(), handles.clone());
+        handles
+    }
+}
+
 /// Records count, latency and in-flight per request. Labels use the matched route template,
 /// never the raw path, so ids in URLs cannot explode the number of series.
-pub(crate) async fn track(request: Request, next: Next) -> Response {
+pub(crate) async fn track(
+    State(metrics): State<RequestMetrics>,
+    request: Request,
+    next: Next,
+) -> Response {
     // Arbitrary method names would each create series forever; only the standard ones are kept.
     let method = match request.method().as_str() {
-        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m,
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
         _ => "OTHER",
-    }
-    .to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "<unmatched>".to_owned(), |p| p.as_str().to_owned());
-    let in_flight = metrics::gauge!("http_requests_in_flight");
-    in_flight.increment(1.0);
+    };
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    metrics.0.in_flight.increment(1.0);
     let started = Instant::now();
     let response = next.run(request).await;
-    in_flight.decrement(1.0);
-    let status = response.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
-    metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
+    metrics.0.in_flight.decrement(1.0);
+    let route = route.as_ref().map_or("<unmatched>", MatchedPath::as_str);
+    let handles = metrics.route(method, response.status().as_u16(), route);
+    handles.requests.increment(1);
+    handles.latency.record(started.elapsed().as_secs_f64());
     response
 }
 

@@ -3,6 +3,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use crate::EdgeLayers;
 use axum::{
     extract::{Request, State},
     http::{header, HeaderName, HeaderValue, Method},
@@ -105,8 +106,9 @@ pub(crate) fn timeout(settings: &SecuritySettings) -> tower_http::timeout::Timeo
     )
 }
 
-/// Wraps `router` (which already includes the error envelope) in these layers.
-pub(crate) fn apply(router: Router, settings: &SecuritySettings) -> Router {
+/// Wraps `router` (which already includes the error envelope) in these layers (those of
+/// `layers` that are on; CORS, when configured, always).
+pub(crate) fn apply(router: Router, settings: &SecuritySettings, layers: EdgeLayers) -> Router {
     let mut router = router;
     if !settings.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = settings
@@ -160,23 +162,31 @@ pub(crate) fn apply(router: Router, settings: &SecuritySettings) -> Router {
             )
         })
         .collect();
-    router = router.layer(middleware::from_fn_with_state(statics, security_headers));
-    let compress_when = SizeAbove::new(1024)
-        .and(NotForContentType::GRPC)
-        .and(NotForContentType::IMAGES)
-        .and(NotForContentType::SSE);
-    router
-        .layer(
+    if layers.security_headers {
+        router = router.layer(middleware::from_fn_with_state(statics, security_headers));
+    }
+    if layers.compression {
+        let compress_when = SizeAbove::new(1024)
+            .and(NotForContentType::GRPC)
+            .and(NotForContentType::IMAGES)
+            .and(NotForContentType::SSE);
+        router = router.layer(
             CompressionLayer::new()
                 .gzip(true)
                 .br(true)
                 .compress_when(compress_when),
-        )
+        );
+    }
+    if layers.conditional_get {
         // Outside compression, so that each encoding gets its own validator.
-        .layer(middleware::from_fn(crate::caching::conditional_get))
+        router = router.layer(middleware::from_fn(crate::caching::conditional_get));
+    }
+    if layers.compression {
         // Outside the compression layer: a client that sends `x-no-compression` is treated as
         // accepting no encoding at all.
-        .layer(middleware::from_fn(honour_no_compression))
+        router = router.layer(middleware::from_fn(honour_no_compression));
+    }
+    router
 }
 
 async fn honour_no_compression(mut request: Request, next: Next) -> Response {

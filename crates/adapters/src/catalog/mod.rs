@@ -18,4 +18,5 @@ use crate::store::migrations::{migration, Migration};
 pub static MIGRATIONS: &[Migration] = &[
     migration!("catalog", 1, "0001_create_catalog"),
     migration!("catalog", 2, "0002_stock_reservations"),
+    migration!("catalog", 3, "0003_list_indexes"),
 ];

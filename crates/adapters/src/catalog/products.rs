@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::scopes::{order_by, render};
 use crate::{
     on_pool, on_tx,
-    store::{bind_args, id_chunks, map_sqlx_error, Column, Database},
+    store::{bind_args, id_chunks, map_sqlx_error, Arg, Column, Database},
 };
 
 /// Products in the relational store, on either backend.
@@ -229,16 +229,23 @@ impl ProductRepository for SqlProductRepository {
     #[tracing::instrument(level = "debug", skip_all)]
     async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, StoreError> {
         let rendered = render(query, self.db.backend());
+        // Page and size are bound, not spliced in: one prepared statement per filter shape
+        // serves every page, instead of one per page filling the connection's statement cache.
+        let mut page_args = rendered.args.clone();
+        page_args.push(Arg::Int(i64::from(query.page.limit)));
+        page_args.push(Arg::Int(
+            i64::try_from(query.page.offset()).unwrap_or(i64::MAX),
+        ));
         let select = format!(
-            "SELECT {COLUMNS} {} {} LIMIT {} OFFSET {}",
+            "SELECT {COLUMNS} {} {} LIMIT ${} OFFSET ${}",
             rendered.from_where,
             order_by(query, rendered.rank.as_deref()),
-            query.page.limit,
-            query.page.offset()
+            page_args.len() - 1,
+            page_args.len()
         );
         let count = format!("SELECT count(*) {}", rendered.from_where);
         on_pool!(&self.db, |pool| {
-            let rows = bind_args!(sqlx::query(&select), &rendered.args)
+            let rows = bind_args!(sqlx::query(&select), &page_args)
                 .fetch_all(pool)
                 .await
                 .map_err(map_sqlx_error)?;

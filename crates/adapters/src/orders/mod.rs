@@ -16,7 +16,10 @@ pub use repository::SqlOrderRepository;
 use crate::store::migrations::{migration, Migration};
 
 /// The orders context's schema, oldest first (`migrations/orders/`).
-pub static MIGRATIONS: &[Migration] = &[migration!("orders", 1, "0001_create_orders")];
+pub static MIGRATIONS: &[Migration] = &[
+    migration!("orders", 1, "0001_create_orders"),
+    migration!("orders", 2, "0002_list_indexes"),
+];
 
 fn corrupt(what: impl std::fmt::Display) -> agora_domain::ports::StoreError {
     agora_domain::ports::StoreError::Other(format!("corrupt orders row: {what}").into())

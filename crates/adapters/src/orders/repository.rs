@@ -296,11 +296,12 @@ impl OrderRepository for SqlOrderRepository {
         };
         let direction = if filter.descending { "DESC" } else { "ASC" };
         // The id (UUID v7, time-ordered) breaks ties, so pages never overlap.
+        // Page and size are bound (one prepared statement per filter shape serves every page).
         let select = format!(
             "SELECT {ORDER_COLUMNS} FROM orders {filter_sql} ORDER BY {column} {direction}, id {direction} \
              LIMIT {} OFFSET {}",
-            filter.page.limit,
-            filter.page.offset()
+            next(),
+            next()
         );
         let count = format!("SELECT count(*) FROM orders {filter_sql}");
         macro_rules! bind_filter {
@@ -324,6 +325,8 @@ impl OrderRepository for SqlOrderRepository {
         on_pool!(&self.db, |pool| {
             let mut conn = pool.acquire().await.map_err(map_sqlx_error)?;
             let heads = bind_filter!(sqlx::query(&select))
+                .bind(i64::from(filter.page.limit))
+                .bind(i64::try_from(filter.page.offset()).unwrap_or(i64::MAX))
                 .fetch_all(&mut *conn)
                 .await
                 .map_err(map_sqlx_error)?;

@@ -35,10 +35,32 @@ pub struct DbOptions {
     pub busy_timeout: Duration,
 }
 
+/// Prepared statements each connection keeps (sqlx's LRU cache; every `sqlx::query` is prepared
+/// once per connection and reused while it stays in the cache). Agora's distinct statements —
+/// one per query shape, since list pages are bound parameters — number well under this, so
+/// none is evicted and re-prepared under load.
+pub const STATEMENT_CACHE_CAPACITY: usize = 256;
+
+/// The default pool size on a machine with `cores` cores: PostgreSQL's rule of thumb
+/// (`2 × cores + 1`: a connection waiting on I/O leaves its core to another) with a floor of 8,
+/// because the process's own background work (outbox relay, event consumers, webhook
+/// dispatcher, sweepers) holds a connection at times and must not make requests queue on a
+/// small machine. SQLite uses it for its readers (one writer, always).
+pub fn default_pool_size(cores: usize) -> u32 {
+    u32::try_from(cores.saturating_mul(2).saturating_add(1))
+        .unwrap_or(u32::MAX)
+        .max(8)
+}
+
+/// [`default_pool_size`] for this machine.
+pub fn default_pool_size_here() -> u32 {
+    default_pool_size(std::thread::available_parallelism().map_or(1, usize::from))
+}
+
 impl Default for DbOptions {
     fn default() -> Self {
         Self {
-            max_connections: 10,
+            max_connections: default_pool_size_here(),
             connect_timeout: Duration::from_secs(5),
             busy_timeout: Duration::from_secs(5),
         }
@@ -90,13 +112,12 @@ impl Database {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(ConnectError::UnsupportedScheme(shown));
         }
-        let connect_options =
-            sqlx::postgres::PgConnectOptions::from_str(url).map_err(|source| {
-                ConnectError::InvalidUrl {
-                    url: shown.clone(),
-                    source,
-                }
-            })?;
+        let connect_options = sqlx::postgres::PgConnectOptions::from_str(url)
+            .map_err(|source| ConnectError::InvalidUrl {
+                url: shown.clone(),
+                source,
+            })?
+            .statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.connect_timeout)

@@ -14,7 +14,10 @@ mod sqlite;
 
 pub(crate) use args::bind_args;
 pub use args::Arg;
-pub use database::{redact_url, Backend, Database, DbOptions, SqlTx};
+pub use database::{
+    default_pool_size, default_pool_size_here, redact_url, Backend, Database, DbOptions, SqlTx,
+    STATEMENT_CACHE_CAPACITY,
+};
 /// Classifies driver errors (constraint names normalised across backends); public so every
 /// context's adapters — in this crate or beside it — report violations the same way.
 pub use errors::map_sqlx_error;

@@ -27,6 +27,7 @@ impl SqliteDb {
                 url: shown.to_owned(),
                 source,
             })?
+            .statement_cache_capacity(super::database::STATEMENT_CACHE_CAPACITY)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)

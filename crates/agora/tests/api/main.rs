@@ -30,6 +30,7 @@ mod identity_registration;
 mod identity_security;
 mod keys;
 mod lifecycle;
+mod list_indexes;
 mod mail;
 mod migrations;
 mod module_contract;
