@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod bus;
 pub mod cache;
 pub mod catalog;
+pub mod dynamodb;
 pub mod flags;
 pub mod identity;
 pub mod memory;

@@ -12,6 +12,7 @@ mod context;
 mod flags;
 mod http;
 mod identity;
+mod identity_store;
 mod keys;
 mod manager;
 mod orders;

@@ -37,10 +37,10 @@ pub use passwords::{
     ChangePasswordInput, PasswordResetJob, ResetPasswordInput, PASSWORD_RESET_JOB,
 };
 pub use profile::ProfileChange;
-pub use register::{CreateUserInput, RegisterInput};
+pub use register::{CreateUserInput, RegisterInput, EMAIL_KEY};
 pub use revocation::{RevocationCheck, SessionGuard};
 pub use seed::{DemoAccount, SeedDemoAccounts, SeedOutcome, DEMO_ACCOUNTS};
-pub use sessions::{LoginInput, SessionTokens};
+pub use sessions::{LoginInput, SessionTokens, REFRESH_SPENT};
 pub use welcome::WelcomeMail;
 
 /// The ports identity needs, wired once by the composition root.
