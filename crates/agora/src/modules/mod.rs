@@ -111,6 +111,15 @@ pub fn rate_limiter(
 #[derive(Clone, Copy, Debug)]
 pub struct Headless;
 
+/// Present in the registry when the process answers Lambda invocations instead of listening:
+/// the HTTP module publishes its [`AppRouter`] rather than serving it.
+#[derive(Clone, Copy, Debug)]
+pub struct Serverless;
+
+/// The application's router with every middleware, as the HTTP module built it.
+#[derive(Clone)]
+pub struct AppRouter(pub axum::Router);
+
 /// A unit of the system with a lifecycle.
 #[async_trait]
 pub trait Module: Send + Sync {

@@ -27,6 +27,8 @@ mod identity_passwords;
 mod identity_registration;
 mod identity_security;
 mod keys;
+mod lambda;
+mod lambda_support;
 mod lifecycle;
 mod mail;
 mod migrations;
