@@ -94,6 +94,11 @@ pub fn function_router(function: LambdaFunction, method: &Method, uri: &Uri) -> 
     } else {
         "/.not-this-function"
     };
+    with_path(uri, path)
+}
+
+/// `uri` with `path` instead of its own, the query kept.
+fn with_path(uri: &Uri, path: &str) -> Uri {
     let rewritten = match uri.query() {
         Some(query) => format!("{path}?{query}"),
         None => path.to_owned(),
@@ -121,12 +126,7 @@ fn without_stage(uri: &Uri, stage: &str) -> Uri {
     if !(rest.is_empty() || rest.starts_with('/')) {
         return uri.clone();
     }
-    let path = if rest.is_empty() { "/" } else { rest };
-    let rewritten = match uri.query() {
-        Some(query) => format!("{path}?{query}"),
-        None => path.to_owned(),
-    };
-    rewritten.parse().unwrap_or_else(|_| uri.clone())
+    with_path(uri, if rest.is_empty() { "/" } else { rest })
 }
 
 fn source_ip(request: &lambda_http::Request) -> Option<IpAddr> {
