@@ -522,8 +522,9 @@ impl Config {
             return Err(invalid("dynamodb_table", "a table name", &""));
         }
         if let Some(url) = &self.identity_url {
-            // The binary carries no TLS client for HTTP (only SMTP's): refuse https:// at start
-            // rather than fail on every key fetch.
+            // Split targets reach identity inside the cluster network in plain HTTP; the HTTP
+            // client's TLS (since ADR 0022) is there for DynamoDB's public endpoints, and
+            // JWKS over https has no test here yet: refuse it at start rather than assume.
             if !url.starts_with("http://") {
                 return Err(invalid(
                     "identity_url",
