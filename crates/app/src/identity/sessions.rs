@@ -66,10 +66,10 @@ impl Identity {
             Ok(email) => self.deps.users.get_by_email(&email).await?,
             Err(_) => None,
         };
-        let hash = user.as_ref().map_or_else(
-            || self.dummy_hash.as_ref().clone(),
-            |u| u.password_hash.clone(),
-        );
+        let hash = match &user {
+            Some(user) => user.password_hash.clone(),
+            None => self.dummy_hash().await?,
+        };
         let password_ok = self.deps.hasher.verify(password, hash).await?;
         let user = match user {
             Some(user) if password_ok && !user.disabled => user,
