@@ -6,6 +6,7 @@ pub mod bus;
 pub mod cache;
 pub mod catalog;
 pub mod content;
+pub mod dynamodb;
 pub mod flags;
 pub mod identity;
 pub mod memory;

@@ -45,6 +45,9 @@ pub enum Command {
     User(UserArgs),
     /// Manage the access-token signing keys kept in the database.
     Keys(KeysArgs),
+    /// Answer AWS Lambda invocations (API Gateway REST v1 and HTTP API v2 events) with the
+    /// application's router, through the Lambda runtime API (`AWS_LAMBDA_RUNTIME_API`).
+    Lambda(LambdaArgs),
     /// Inspect and replay events: dead letters, a live tail.
     Events(EventsArgs),
     /// Check a running server over HTTP and exit 0 when it answers 2xx (container health checks:
@@ -139,6 +142,15 @@ pub struct UserCreateArgs {
     /// Read the password from standard input instead of generating one.
     #[arg(long)]
     pub password_stdin: bool,
+}
+
+/// `agora lambda`.
+#[derive(Debug, Args)]
+pub struct LambdaArgs {
+    /// What this function answers: the whole API, or one operation of the per-function
+    /// deployment (`users-list` = `GET /users`, `users-create` = `POST /users`).
+    #[arg(long, value_enum, default_value = "api", env = "AGORA_LAMBDA_FUNCTION")]
+    pub function: crate::commands::LambdaFunction,
 }
 
 /// `agora serve`.

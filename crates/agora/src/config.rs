@@ -298,6 +298,12 @@ pub struct Config {
     pub redis_url: Option<Secret<String>>,
     /// Prefix of every Redis key this deployment writes.
     pub redis_prefix: String,
+    /// DynamoDB endpoint of identity's table (`http://127.0.0.1:8000` for a local emulator);
+    /// unset: the region's public endpoint (ADR 0022).
+    pub dynamodb_endpoint: Option<String>,
+    /// DynamoDB table identity keeps its accounts, tokens and sessions in; unset: identity uses
+    /// the relational store.
+    pub dynamodb_table: Option<String>,
     /// Base URL of the identity service, for targets that do not run identity: they verify
     /// tokens with the keys it publishes at `/.well-known/jwks.json`.
     pub identity_url: Option<String>,
@@ -360,6 +366,8 @@ impl Default for Config {
             redis_url: None,
             redis_prefix: "agora:".to_owned(),
             identity_url: None,
+            dynamodb_endpoint: None,
+            dynamodb_table: None,
             outbox_poll_interval: Duration::from_millis(250),
             rate_limit: RateLimitConfig::default(),
             request_timeout: Duration::from_secs(30),
@@ -502,9 +510,22 @@ impl Config {
             }
         }
         crate::bus::validate(&self).map_err(ConfigError::Invalid)?;
+        if let Some(url) = &self.dynamodb_endpoint {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(invalid(
+                    "dynamodb_endpoint",
+                    "an http:// or https:// URL (e.g. http://127.0.0.1:8000)",
+                    url,
+                ));
+            }
+        }
+        if self.dynamodb_table.as_deref().is_some_and(str::is_empty) {
+            return Err(invalid("dynamodb_table", "a table name", &""));
+        }
         if let Some(url) = &self.identity_url {
-            // The binary carries no TLS client for HTTP (only SMTP's): refuse https:// at start
-            // rather than fail on every key fetch.
+            // Split targets reach identity inside the cluster network in plain HTTP; the HTTP
+            // client's TLS (since ADR 0022) is there for DynamoDB's public endpoints, and
+            // JWKS over https has no test here yet: refuse it at start rather than assume.
             if !url.starts_with("http://") {
                 return Err(invalid(
                     "identity_url",

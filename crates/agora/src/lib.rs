@@ -137,6 +137,34 @@ impl Application {
         Ok(Headless { manager, registry })
     }
 
+    /// Starts the modules of `target` for Lambda (`agora lambda`): everything `start` does but
+    /// listening; the router is returned for the Lambda runtime to call. The relay and the
+    /// consumers run while invocations do (Lambda freezes the process between them).
+    pub async fn start_serverless(
+        config: &Config,
+        target: &str,
+    ) -> anyhow::Result<(Headless, Router)> {
+        let contexts = Contexts::builtin();
+        let order = contexts.resolve(target)?;
+        let mut manager = ModuleManager::new(instantiate(config, &contexts, &order)?);
+        let mut registry = Registry::default();
+        let supervisor = Supervisor::new(config.shutdown_timeout);
+        registry.provide(supervisor.with_checks(manager.readiness()));
+        registry.provide(supervisor.clone());
+        registry.provide(modules::Serverless);
+        let (open_delivery, gate) = tokio::sync::watch::channel(false);
+        registry.provide(DeliveryGate(gate));
+        if let Err(error) = manager.start_all(&mut registry).await {
+            supervisor.stop_all().await;
+            return Err(error.into());
+        }
+        attach_consumers(config, &registry, &supervisor)?;
+        let _ = open_delivery.send(true);
+        let modules::AppRouter(router) = registry.get()?;
+        tracing::info!(target, modules = ?order, "agora started for Lambda");
+        Ok((Headless { manager, registry }, router))
+    }
+
     /// The address the HTTP server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr

@@ -2,12 +2,15 @@
 
 mod events;
 mod keys;
+mod lambda;
 mod migrate;
 mod probe;
 mod seed;
 mod serve;
 mod targets;
 mod user;
+
+pub use lambda::{function_router, LambdaFunction};
 
 use crate::{
     cli::{Cli, Command},
@@ -47,6 +50,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(args) => migrate::run(&config, &args).await,
         Command::Seed => seed::run(&config).await,
         Command::Keys(args) => keys::run(&config, &args).await,
+        Command::Lambda(args) => lambda::run(&config, &args).await,
         Command::Events(args) => events::run(&config, &args).await,
         Command::Targets | Command::Openapi | Command::GraphqlSchema | Command::Probe(_) => Ok(()),
         Command::User(args) => match &args.action {

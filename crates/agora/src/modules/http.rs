@@ -115,6 +115,10 @@ impl Module for HttpModule {
             metrics: registry.get().unwrap_or_default(),
         };
         let app = app_router(parts, &self.settings);
+        if registry.get::<super::Serverless>().is_ok() {
+            registry.provide(super::AppRouter(app));
+            return Ok(());
+        }
         let pre_bound = registry.get::<PreBound>().ok().and_then(|p| p.take());
         let listener = match pre_bound {
             Some(listener) => TcpListener::from_std(listener)?,

@@ -3,17 +3,15 @@ use std::{
     time::Duration,
 };
 
-use super::{Context, Module, Registry, SeedStep};
+use super::{identity_store::identity_store, Context, Module, Registry, SeedStep};
 use crate::{
     config::{Config, ConfigError},
     supervisor::Supervisor,
 };
 use agora_adapters::{
     cache::{CacheSettings, TwoLevelCache, Uncached},
-    identity::{
-        RandomSecretTokens, RedisDenylist, SqlAuditLog, SqlEmailTokenRepository,
-        SqlRefreshTokenRepository, SqlSessionStates, SqlUserRepository,
-    },
+    dynamodb::DynamoClient,
+    identity::{RandomSecretTokens, RedisDenylist, SqlAuditLog},
     password::{Argon2Hasher, Argon2Params},
     redis::RedisManager,
     store::Database,
@@ -26,8 +24,8 @@ use agora_app::{
     platform::Jobs,
 };
 use agora_domain::ports::{
-    identity::UserDirectory, Outbox, PasswordHasher, SessionStatus, TaggedCache, TokenDenylist,
-    UnitOfWork, UserRepository,
+    identity::UserDirectory, Outbox, PasswordHasher, SessionStates, SessionStatus, TaggedCache,
+    TokenDenylist, UnitOfWork, UserRepository,
 };
 use agora_http::{Check, CheckStatus, SharedAuthenticator};
 use async_trait::async_trait;
@@ -108,11 +106,11 @@ impl Default for IdentityConfig {
     }
 }
 
-/// The revocation check over identity's database `db`, cached for `ttl` in memory and kept
+/// The revocation check over identity's store `states`, cached for `ttl` in memory and kept
 /// coherent across replicas through `redis` when there is one (ADR 0018). Identity and every
 /// target sharing identity's database build the same guard, so they hear the same invalidations.
 pub async fn session_guard(
-    db: &Database,
+    states: Arc<dyn SessionStates>,
     redis: Option<&RedisManager>,
     ttl: Duration,
 ) -> SessionGuard {
@@ -126,7 +124,7 @@ pub async fn session_guard(
         Some(redis) => Arc::new(TwoLevelCache::replicated(&settings, redis).await),
         None => Arc::new(TwoLevelCache::in_process(&settings)),
     };
-    SessionGuard::new(Arc::new(SqlSessionStates::new(db.clone())), cache)
+    SessionGuard::new(states, cache)
 }
 
 /// The ports of the identity context that CLI commands use without a server.
@@ -148,13 +146,16 @@ pub fn argon2_params(config: &Config) -> Argon2Params {
     }
 }
 
-/// Builds the user repository and hasher; used by the seed command.
-pub fn identity_services(db: &Database, config: &Config) -> anyhow::Result<IdentityServices> {
+/// Builds the hasher and pairs it with `users`.
+pub fn identity_services(
+    users: Arc<dyn UserRepository>,
+    config: &Config,
+) -> anyhow::Result<IdentityServices> {
     let hasher =
         Argon2Hasher::with_concurrency(argon2_params(config), config.password_hash.max_concurrent)
             .map_err(|e| anyhow::anyhow!("invalid `password_hash` settings: {e}"))?;
     Ok(IdentityServices {
-        users: Arc::new(SqlUserRepository::new(db.clone())),
+        users,
         hasher: Arc::new(hasher),
     })
 }
@@ -165,6 +166,8 @@ pub struct IdentityModule {
     config: Config,
     settings: IdentityConfig,
     supervisor: Mutex<Option<Supervisor>>,
+    /// Set once started on DynamoDB: readiness asks the table.
+    dynamodb: Mutex<Option<DynamoClient>>,
 }
 
 impl IdentityModule {
@@ -174,6 +177,7 @@ impl IdentityModule {
             config: config.clone(),
             settings: config.section("identity")?,
             supervisor: Mutex::new(None),
+            dynamodb: Mutex::new(None),
         })
     }
 }
@@ -210,22 +214,29 @@ impl Module for IdentityModule {
 
     async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
         let db: Database = registry.get()?;
-        let uow: Arc<dyn UnitOfWork> = registry.get()?;
+        let relational: Arc<dyn UnitOfWork> = registry.get()?;
         let outbox: Arc<dyn Outbox> = registry.get()?;
-        let services = identity_services(&db, &self.config)?;
+        let store = identity_store(&self.config, &db, relational)?;
+        *self.dynamodb.lock().unwrap_or_else(|p| p.into_inner()) = store.dynamodb.clone();
+        let services = identity_services(store.users.clone(), &self.config)?;
         let access_tokens = super::keys::access_tokens(&self.config, &db).await?;
 
         let redis = registry.get::<RedisManager>().ok();
-        let sessions = session_guard(&db, redis.as_ref(), self.settings.session_cache_ttl).await;
+        let sessions = session_guard(
+            store.session_states.clone(),
+            redis.as_ref(),
+            self.settings.session_cache_ttl,
+        )
+        .await;
         let revocation_notices = redis.as_ref().map(|redis| {
             Arc::new(RedisDenylist::new(redis.commands(), redis.prefix())) as Arc<dyn TokenDenylist>
         });
 
         let deps = IdentityDeps {
-            uow,
+            uow: store.uow.clone(),
             users: services.users.clone(),
-            email_tokens: Arc::new(SqlEmailTokenRepository),
-            refresh_tokens: Arc::new(SqlRefreshTokenRepository),
+            email_tokens: store.email_tokens.clone(),
+            refresh_tokens: store.refresh_tokens.clone(),
             sessions,
             revocation_notices,
             access_tokens: Arc::new(access_tokens),
@@ -261,7 +272,7 @@ impl Module for IdentityModule {
         let identity = Identity::new(deps, settings).await?;
         registry.routes(agora_http::identity::api().with_state(identity.clone()));
         registry.seed(DemoAccounts(SeedDemoAccounts::new(
-            registry.get()?,
+            store.uow.clone(),
             services.users.clone(),
             services.hasher.clone(),
         )));
@@ -294,12 +305,32 @@ impl Module for IdentityModule {
 
     async fn checks(&self) -> Vec<Check> {
         // Redis is reported once, by the store module that owns the process's Redis manager.
-        vec![Check {
+        let mut checks = vec![Check {
             name: "identity".into(),
             status: CheckStatus::Up,
             latency_ms: None,
             reason: None,
-        }]
+        }];
+        let dynamodb = self
+            .dynamodb
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(client) = dynamodb {
+            let started = std::time::Instant::now();
+            let answer = client.describe_table().await;
+            checks.push(Check {
+                name: "dynamodb".into(),
+                status: if answer.is_ok() {
+                    CheckStatus::Up
+                } else {
+                    CheckStatus::Down
+                },
+                latency_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+                reason: answer.err().map(|e| e.to_string()),
+            });
+        }
+        checks
     }
 }
 

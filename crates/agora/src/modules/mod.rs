@@ -14,6 +14,7 @@ mod flags;
 mod graphql;
 mod http;
 mod identity;
+mod identity_store;
 mod keys;
 mod manager;
 mod orders;
@@ -113,6 +114,15 @@ pub fn rate_limiter(
 /// Present in the registry when modules run for a CLI command: no background delivery.
 #[derive(Clone, Copy, Debug)]
 pub struct Headless;
+
+/// Present in the registry when the process answers Lambda invocations instead of listening:
+/// the HTTP module publishes its [`AppRouter`] rather than serving it.
+#[derive(Clone, Copy, Debug)]
+pub struct Serverless;
+
+/// The application's router with every middleware, as the HTTP module built it.
+#[derive(Clone)]
+pub struct AppRouter(pub axum::Router);
 
 /// A unit of the system with a lifecycle.
 #[async_trait]

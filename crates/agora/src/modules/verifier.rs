@@ -103,7 +103,8 @@ impl Verifier {
                     .config
                     .section::<super::identity::IdentityConfig>("identity")?
                     .session_cache_ttl;
-                let guard = super::identity::session_guard(db, redis.as_ref(), ttl).await;
+                let states = Arc::new(SqlSessionStates::new(db.clone()));
+                let guard = super::identity::session_guard(states, redis.as_ref(), ttl).await;
                 return Ok(RevocationCheck::Database(guard));
             }
         }

@@ -37,10 +37,10 @@ pub use passwords::{
     ChangePasswordInput, PasswordResetJob, ResetPasswordInput, PASSWORD_RESET_JOB,
 };
 pub use profile::ProfileChange;
-pub use register::{CreateUserInput, RegisterInput};
+pub use register::{CreateUserInput, RegisterInput, EMAIL_KEY};
 pub use revocation::{RevocationCheck, SessionGuard};
 pub use seed::{DemoAccount, SeedDemoAccounts, SeedOutcome, DEMO_ACCOUNTS};
-pub use sessions::{LoginInput, SessionTokens};
+pub use sessions::{LoginInput, SessionTokens, REFRESH_SPENT};
 pub use welcome::WelcomeMail;
 
 /// The ports identity needs, wired once by the composition root.
@@ -116,28 +116,46 @@ pub struct Identity {
     deps: IdentityDeps,
     settings: IdentitySettings,
     /// A real hash of a random password, verified against when the email is unknown so that
-    /// unknown and known emails take the same time.
-    dummy_hash: Arc<String>,
+    /// unknown and known emails take the same time. Computed in the background from `new`, so
+    /// a start (a Lambda cold start above all) does not wait for an argon2 hash; a login that
+    /// needs it first waits for that same computation.
+    dummy_hash: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Identity {
-    /// Builds the service; computes the timing-equaliser hash once.
+    /// Builds the service and starts computing the timing-equaliser hash.
     pub async fn new(
         deps: IdentityDeps,
         settings: IdentitySettings,
     ) -> Result<Self, crate::AppError> {
-        let dummy = deps.secrets.generate();
-        let dummy_hash = Arc::new(
-            deps.hasher
-                .hash(dummy)
-                .await
-                .context("hashing the timing-equaliser password")?,
-        );
-        Ok(Self {
+        let identity = Self {
             deps,
             settings,
-            dummy_hash,
-        })
+            dummy_hash: Arc::default(),
+        };
+        let early = identity.clone();
+        tokio::spawn(async move {
+            if let Err(error) = early.dummy_hash().await {
+                tracing::warn!(%error, "timing-equaliser hash not ready; the next login retries");
+            }
+        });
+        Ok(identity)
+    }
+
+    /// The timing-equaliser hash, computed once.
+    async fn dummy_hash(&self) -> Result<String, AppError> {
+        self.dummy_hash
+            .get_or_try_init(|| async {
+                let dummy = self.deps.secrets.generate();
+                self.deps
+                    .hasher
+                    .hash(dummy)
+                    .await
+                    .context("hashing the timing-equaliser password")
+            })
+            .await
+            .cloned()
+            .map_err(AppError::Unexpected)
     }
 
     /// The public keys that verify this service's access tokens.

@@ -12,7 +12,7 @@ use super::{chrono_duration, mails, Identity};
 use crate::{AppError, OnConstraint};
 
 /// The unique index on `users.email` (identity's migration 0001).
-pub(crate) const EMAIL_KEY: &str = "users_email_key";
+pub const EMAIL_KEY: &str = "users_email_key";
 
 /// A mail template: (to, name, public URL, token) → mail.
 type RenderMail = fn(&str, &str, &str, &str) -> agora_domain::mail::OutgoingMail;
@@ -122,7 +122,11 @@ impl Identity {
             email: user.email.as_str().to_owned(),
         };
         self.emit(&mut tx, event).await?;
-        tx.commit().await?;
+        // A store that checks uniqueness when it commits (DynamoDB's conditional writes) reports
+        // a registration racing another for the same email here.
+        tx.commit()
+            .await
+            .on_constraint(EMAIL_KEY, || AppError::EmailTaken)?;
         tracing::info!(user_id = %user.id, "user registered");
         Ok(user)
     }
@@ -185,7 +189,9 @@ impl Identity {
             email: user.email.as_str().to_owned(),
         };
         self.emit(&mut tx, event).await?;
-        tx.commit().await?;
+        tx.commit()
+            .await
+            .on_constraint(EMAIL_KEY, || AppError::EmailTaken)?;
         Ok(user)
     }
 

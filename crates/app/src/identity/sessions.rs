@@ -12,7 +12,11 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{chrono_duration, Identity};
-use crate::AppError;
+use crate::{AppError, OnConstraint};
+
+/// A refresh token found spent, or its family revoked, as the exchange commits — reported by
+/// stores that check the rotation at commit (DynamoDB's conditional writes, ADR 0022).
+pub const REFRESH_SPENT: &str = "refresh_tokens_spent";
 
 /// Login form; fields optional so a missing one gets its own message.
 #[derive(Debug, Clone, Default)]
@@ -62,10 +66,10 @@ impl Identity {
             Ok(email) => self.deps.users.get_by_email(&email).await?,
             Err(_) => None,
         };
-        let hash = user.as_ref().map_or_else(
-            || self.dummy_hash.as_ref().clone(),
-            |u| u.password_hash.clone(),
-        );
+        let hash = match &user {
+            Some(user) => user.password_hash.clone(),
+            None => self.dummy_hash().await?,
+        };
         let password_ok = self.deps.hasher.verify(password, hash).await?;
         let user = match user {
             Some(user) if password_ok && !user.disabled => user,
@@ -297,7 +301,11 @@ impl Identity {
                 Some((&presented, record.id)),
             )
             .await?;
-        tx.commit().await?;
+        // A store that checks the rotation when it commits (DynamoDB) reports a concurrent
+        // exchange or revocation of this family here: the token is no longer good.
+        tx.commit()
+            .await
+            .on_constraint(REFRESH_SPENT, || AppError::TokenRevoked)?;
         Ok(session)
     }
 

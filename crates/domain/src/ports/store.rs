@@ -32,6 +32,12 @@ pub trait TxBackend: Any + Send {
     async fn rollback(self: Box<Self>) -> Result<(), StoreError>;
     /// Lets a repository of the same backend reach the concrete transaction.
     fn as_any_mut(&mut self) -> &mut dyn Any;
+    /// A transaction of another store this one commits together with its own (a DynamoDB unit
+    /// of work carries the relational transaction of the outbox and the audit log), so the
+    /// other store's repositories find theirs inside it. None for a plain transaction.
+    fn enclosed(&mut self) -> Option<&mut Tx> {
+        None
+    }
 }
 
 /// Work deferred until a transaction has committed (cache invalidation, waking the outbox relay):
@@ -98,12 +104,20 @@ impl Tx {
         self.backend.rollback().await
     }
 
-    /// The concrete backend transaction, for adapters of that backend only.
+    /// The concrete backend transaction, for adapters of that backend only: this one, or the
+    /// one it encloses ([`TxBackend::enclosed`]).
     pub fn backend_mut<T: TxBackend>(&mut self) -> Result<&mut T, StoreError> {
-        self.backend
-            .as_any_mut()
-            .downcast_mut::<T>()
-            .ok_or(StoreError::ForeignTransaction)
+        if self.backend.as_any_mut().is::<T>() {
+            return self
+                .backend
+                .as_any_mut()
+                .downcast_mut::<T>()
+                .ok_or(StoreError::ForeignTransaction);
+        }
+        match self.backend.enclosed() {
+            Some(inner) => inner.backend_mut::<T>(),
+            None => Err(StoreError::ForeignTransaction),
+        }
     }
 }
 
@@ -196,6 +210,44 @@ mod tests {
         tx.after_commit(move || flag.store(true, Ordering::SeqCst));
         drop(tx);
         assert!(!ran.load(Ordering::SeqCst));
+    }
+
+    /// A transaction that carries another store's (as DynamoDB's carries the relational one).
+    struct Enclosing {
+        inner: Tx,
+    }
+
+    #[async_trait]
+    impl TxBackend for Enclosing {
+        async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+            self.inner.commit().await
+        }
+        async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
+            self.inner.rollback().await
+        }
+        fn as_any_mut(&mut self) -> &mut dyn Any {
+            self
+        }
+        fn enclosed(&mut self) -> Option<&mut Tx> {
+            Some(&mut self.inner)
+        }
+    }
+
+    #[test]
+    fn repositories_of_either_store_find_their_transaction_in_an_enclosing_one() {
+        let inner = Tx::new(FakeTx {
+            commit_fails: false,
+        });
+        let mut tx = Tx::new(Enclosing { inner });
+        assert!(tx.backend_mut::<Enclosing>().is_ok());
+        assert!(tx.backend_mut::<FakeTx>().is_ok());
+        let mut plain = Tx::new(FakeTx {
+            commit_fails: false,
+        });
+        assert!(matches!(
+            plain.backend_mut::<Enclosing>(),
+            Err(StoreError::ForeignTransaction)
+        ));
     }
 
     #[test]
