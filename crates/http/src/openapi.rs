@@ -32,13 +32,7 @@ pub const DOCS_PATH: &str = "/api/docs";
 /// Served but deliberately not in the document: the Swagger UI page and its assets are a viewer
 /// of the API, not part of it; the email-verification page and its script (identity) are a
 /// stand-in for the web app, which calls the API like any client.
-pub const UNDOCUMENTED: &[&str] = &[
-    "/api/docs",
-    "/api/docs/",
-    "/api/docs/{*rest}",
-    "/verify-email",
-    "/verify-email.js",
-];
+pub const UNDOCUMENTED: &[&str] = &["/api/docs", "/api/docs/", "/api/docs/{*rest}"];
 
 // The request-id middleware renders this body from `ErrorPayload`; the type only describes it.
 /// The body of every non-2xx response.
