@@ -1,7 +1,10 @@
 // A post with a comment, through the blog pages (GraphQL).
+import { Skip } from '../harness.mjs';
 import { ADMIN, logIn } from './helpers.mjs';
 
 export async function postWithAComment({ page, base }) {
+  const probe = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{__typename}"}' });
+  if (probe.status === 404 || probe.status === 405) throw new Skip('this build has no POST /graphql (the content module)');
   const title = `Field notes ${Date.now()}`;
   await logIn(page, base, ADMIN);
   await page.goto(`${base}/blog/new`);
