@@ -22,7 +22,7 @@ fn get(ui: &WebUi, path: &str) -> Option<Response> {
     ui.respond(&Method::GET, path, &HeaderMap::new())
 }
 
-fn header<'a>(response: &'a Response, name: header::HeaderName) -> &'a str {
+fn header(response: &Response, name: header::HeaderName) -> &str {
     response.headers()[name].to_str().unwrap()
 }
 
