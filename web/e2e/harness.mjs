@@ -43,7 +43,8 @@ export async function until(what, check, timeoutMs = DEADLINE_MS) {
 }
 
 export async function startServer() {
-  const binary = process.env.AGORA_BIN ?? resolve(import.meta.dirname, '../../target/debug/agora');
+  // Not an AGORA_* variable: the binary refuses unknown keys of its own prefix.
+  const binary = process.env.E2E_BINARY ?? resolve(import.meta.dirname, '../../target/debug/agora');
   const dataDir = mkdtempSync(join(tmpdir(), 'agora-e2e-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;

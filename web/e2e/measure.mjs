@@ -1,5 +1,5 @@
 // `npm run measure`: what a first visit to the storefront costs, in headless Chromium against the
-// binary in AGORA_BIN — gzipped JS+CSS of the initial route, first contentful paint, time to
+// binary in E2E_BINARY — gzipped JS+CSS of the initial route, first contentful paint, time to
 // interactive (products shown and no long task pending), requests on first load. Median of 5
 // cold visits (a new browser context each: empty cache). Numbers, never assertions.
 import { gzipSync } from 'node:zlib';
@@ -52,7 +52,7 @@ try {
 }
 const kb = (b) => (b / 1024).toFixed(1);
 const m = (k) => median(runs.map((r) => r[k]));
-console.log(`storefront, first visit (median of ${RUNS} cold loads, ${process.env.AGORA_BIN ?? 'target/debug/agora'}):`);
+console.log(`storefront, first visit (median of ${RUNS} cold loads, ${process.env.E2E_BINARY ?? 'target/debug/agora'}):`);
 console.log(`  initial route JS+CSS: ${kb(m('gzip'))} KiB gzipped (${kb(m('raw'))} KiB raw, ${m('files')} files)`);
 console.log(`  first contentful paint: ${m('fcp').toFixed(0)} ms`);
 console.log(`  time to interactive (products shown, no long task pending): ${m('tti').toFixed(0)} ms`);

@@ -1,4 +1,4 @@
-// `npm run e2e [name-filter]`: the browser tests against the binary in AGORA_BIN (default:
+// `npm run e2e [name-filter]`: the browser tests against the binary in E2E_BINARY (default:
 // target/debug/agora; scripts/test uses the release-like `e2e` profile).
 import { runTests } from './harness.mjs';
 import { adminChangesTierAndRollout } from './tests/admin.mjs';
