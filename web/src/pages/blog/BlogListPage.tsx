@@ -10,9 +10,9 @@ import { POSTS } from './queries';
 export function BlogListPage() {
   const [params, setParams] = useSearchParams();
   const page = Number(params.get('page') ?? '1') || 1;
-  const tag = params.get('tag') ?? undefined;
+  const tag = params.get('tag');
   const signedIn = useSession((s) => s.user !== null);
-  const { data, loading, error } = useQuery(POSTS, { variables: { page, limit: 10, tag } });
+  const { data, loading, error } = useQuery(POSTS, { variables: { page, limit: 10, tag, q: null } });
   return (
     <section>
       <div className="row between">

@@ -1,14 +1,13 @@
 // The blog's GraphQL operations (API.md "GraphQL": lists are `{items, meta}`, `Post.comments`
 // a plain list, oldest first; each mutation takes one `input`).
+// Types generated from docs/schema.graphql (`npm run types:graphql`); never hand-written.
 import { gql, type TypedDocumentNode } from '@apollo/client';
-import type { PageMeta } from '../../api/types';
+import type {
+  AddCommentMutation, AddCommentMutationVariables, CreatePostMutation, CreatePostMutationVariables,
+  PostQuery, PostQueryVariables, PostsQuery, PostsQueryVariables,
+} from '../../api/graphql';
 
-export interface Author { id: string; name: string }
-export interface PostSummary { id: string; title: string; tags: string[]; author: Author; commentCount: number; createdAt: string }
-export interface Comment { id: string; body: string; author: Author; createdAt: string }
-export interface Post extends PostSummary { body: string; bodyHtml: string; published: boolean; comments: Comment[] }
-
-export const POSTS: TypedDocumentNode<{ posts: { items: PostSummary[]; meta: PageMeta } }, { page: number; limit: number; tag?: string; q?: string }> = gql`
+export const POSTS: TypedDocumentNode<PostsQuery, PostsQueryVariables> = gql`
   query Posts($page: Int!, $limit: Int!, $tag: String, $q: String) {
     posts(page: $page, limit: $limit, tag: $tag, q: $q) {
       items { id title tags commentCount createdAt author { id name } }
@@ -17,7 +16,7 @@ export const POSTS: TypedDocumentNode<{ posts: { items: PostSummary[]; meta: Pag
   }
 `;
 
-export const POST: TypedDocumentNode<{ post: Post | null }, { id: string }> = gql`
+export const POST: TypedDocumentNode<PostQuery, PostQueryVariables> = gql`
   query Post($id: ID!) {
     post(id: $id) {
       id title body bodyHtml tags published commentCount createdAt
@@ -27,13 +26,13 @@ export const POST: TypedDocumentNode<{ post: Post | null }, { id: string }> = gq
   }
 `;
 
-export const CREATE_POST: TypedDocumentNode<{ createPost: { id: string } }, { input: { title: string; body: string; tags: string[]; published: boolean } }> = gql`
+export const CREATE_POST: TypedDocumentNode<CreatePostMutation, CreatePostMutationVariables> = gql`
   mutation CreatePost($input: CreatePostInput!) {
     createPost(input: $input) { id }
   }
 `;
 
-export const ADD_COMMENT: TypedDocumentNode<{ addComment: Comment }, { input: { postId: string; body: string } }> = gql`
+export const ADD_COMMENT: TypedDocumentNode<AddCommentMutation, AddCommentMutationVariables> = gql`
   mutation AddComment($input: AddCommentInput!) {
     addComment(input: $input) { id body createdAt author { id name } }
   }
