@@ -33,6 +33,15 @@ for path in sorted(ROOT.glob("crates/**/*.rs")):
             context = lines[max(0, i - 2): i + 1]
             if not any(JUSTIFIED.search(l) for l in context):
                 offenders.append(f"{path.relative_to(ROOT)}:{i + 1}: {line.strip()}")
+# The browser tests: no fixed waits at all (`waitForTimeout`), and a timer only as the pause of
+# a polling loop that says so.
+for path in sorted(ROOT.glob("web/e2e/**/*.mjs")):
+    lines = path.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if "waitForTimeout" in line or ("setTimeout(" in line and not line.lstrip().startswith("//")):
+            context = lines[max(0, i - 2): i + 1]
+            if "waitForTimeout" in line or not any(JUSTIFIED.search(l) for l in context):
+                offenders.append(f"{path.relative_to(ROOT)}:{i + 1}: {line.strip()}")
 if offenders:
     print("sleep( in test code without a `// poll:` or `// sleep:` reason (docs/testing.md):")
     print("\n".join(offenders))

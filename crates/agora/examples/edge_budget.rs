@@ -77,6 +77,8 @@ fn settings() -> HttpSettings {
             trusted_proxies: Vec::new(),
         },
         metrics_token: None,
+        // The web app is the router's fallback; neither measured path reaches it.
+        web: agora_web::WebUi::embedded(),
     }
 }
 

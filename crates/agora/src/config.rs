@@ -319,6 +319,9 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Send `Strict-Transport-Security` (enable when served over TLS).
     pub hsts: bool,
+    /// A built web app (`web/dist`) to serve instead of the one compiled in (`AGORA_WEB_DIR`):
+    /// a fresh `npm run build` without recompiling.
+    pub web_dir: Option<PathBuf>,
     /// The metrics endpoint.
     pub metrics: MetricsConfig,
     /// The event bus (`memory`, `redis`, `nats`); unset: `nats` when `nats_url` is set,
@@ -373,6 +376,7 @@ impl Default for Config {
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
             hsts: false,
+            web_dir: None,
             metrics: MetricsConfig::default(),
             bus: None,
             nats_url: None,

@@ -26,6 +26,7 @@ mod request_id;
 mod rules;
 pub mod security;
 mod trace;
+mod web;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -58,6 +59,8 @@ pub struct HttpSettings {
     pub rate_limit: RateLimitSettings,
     /// Bearer token `GET /metrics` requires; `None` leaves it open.
     pub metrics_token: Option<String>,
+    /// The web app, answering every path no route matched (and `GET /graphql`).
+    pub web: agora_web::WebUi,
 }
 
 /// What the started modules contribute to the HTTP edge.
@@ -164,9 +167,8 @@ pub fn app_router_with(parts: AppParts, settings: &HttpSettings, layers: EdgeLay
     };
     let metrics_token = settings.metrics_token.as_deref().map(Arc::<str>::from);
     let (router, _) = served_routes(modules, readiness, metrics_sources, metrics_token);
-    let mut router = router
-        .fallback(|| async { ApiError::from(agora_app::AppError::NotFound) })
-        .layer(DefaultBodyLimit::max(settings.body_limit));
+    let mut router =
+        web::routes(router, settings.web.clone()).layer(DefaultBodyLimit::max(settings.body_limit));
     if layers.rate_limit {
         router = router.layer(middleware::from_fn_with_state(limits, rate_limit::enforce));
     }

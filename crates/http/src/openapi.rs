@@ -30,17 +30,9 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
 pub const DOCS_PATH: &str = "/api/docs";
 
 /// Served but deliberately not in the document: the Swagger UI page and its assets are a viewer
-/// of the API, not part of it; the email-verification page and its script (identity) are a
-/// stand-in for the web app, which calls the API like any client; GraphQL is described by its
-/// own schema (`docs/schema.graphql`, `agora graphql-schema`).
-pub const UNDOCUMENTED: &[&str] = &[
-    "/graphql",
-    "/api/docs",
-    "/api/docs/",
-    "/api/docs/{*rest}",
-    "/verify-email",
-    "/verify-email.js",
-];
+/// of the API, not part of it; GraphQL is described by its own schema (`docs/schema.graphql`,
+/// `agora graphql-schema`). The web app's pages are the router's fallback, outside any route.
+pub const UNDOCUMENTED: &[&str] = &["/graphql", "/api/docs", "/api/docs/", "/api/docs/{*rest}"];
 
 // The request-id middleware renders this body from `ErrorPayload`; the type only describes it.
 /// The body of every non-2xx response.

@@ -85,6 +85,10 @@ impl HttpModule {
                     trusted_proxies: limits.trusted_networks().unwrap_or_default(),
                 },
                 metrics_token: config.metrics.token.as_ref().map(|t| t.expose().clone()),
+                web: match &config.web_dir {
+                    Some(dir) => agora_web::WebUi::from_dir(dir),
+                    None => agora_web::WebUi::embedded(),
+                },
             },
             verifier: super::verifier::Verifier::new(config),
             running: Mutex::new(None),

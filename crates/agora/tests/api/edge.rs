@@ -149,7 +149,7 @@ async fn large_responses_are_compressed_unless_the_client_opts_out() {
 #[tokio::test]
 async fn every_response_carries_the_security_headers_and_hsts_only_when_configured() {
     let app = spawn_app(Backend::Sqlite).await;
-    for path in ["/health", "/nope"] {
+    for path in ["/health", "/api/nope"] {
         let response = app.get(path).await;
         let headers = response.headers();
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");

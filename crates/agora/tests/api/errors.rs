@@ -63,7 +63,7 @@ async fn assert_error_shape(
 async fn an_unknown_route_is_a_json_404_with_the_request_id() {
     let app = app().await;
     let body = assert_error_shape(
-        app.get("/no/such/thing").await,
+        app.get("/api/no/such/thing").await,
         404,
         "not_found",
         "Not found",
@@ -196,7 +196,7 @@ async fn a_sane_client_request_id_is_echoed_and_an_unsafe_one_replaced() {
 
     let response = app
         .client
-        .get(app.url("/nope"))
+        .get(app.url("/api/nope"))
         .header("x-request-id", "evil id<script>")
         .send()
         .await

@@ -56,4 +56,5 @@ mod schema_round_trip;
 mod targets;
 mod targets_rotation;
 mod transactions;
+mod web;
 mod webhooks;

@@ -183,6 +183,9 @@ pub fn test_config(store: &TestStore) -> Config {
     config.password_hash.iterations = 1;
     config.shutdown_timeout = Duration::from_secs(5);
     config.outbox_poll_interval = Duration::from_millis(20);
+    // The embedded web app depends on whether `web/dist` existed at compile time; tests pin the
+    // state they specify (no build here; `web.rs` points at a build of its own).
+    config.web_dir = Some(store.data_dir.join("no-web-build"));
     // Every request of a test comes from 127.0.0.1 and a few fixture users: generous limits keep
     // the limiter in the path without throttling tests; rate-limit tests set their own.
     let generous = "100000/1m".parse().expect("quota");

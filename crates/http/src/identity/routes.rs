@@ -60,15 +60,6 @@ pub fn api() -> OpenApiRouter<Identity> {
         .routes(routes!(update_user))
         .routes(routes!(audit))
         .routes(routes!(jwks))
-        // Not API operations: the page the verification mail links to, and its script.
-        .route(
-            super::pages::VERIFY_EMAIL_PAGE,
-            axum::routing::get(super::pages::verify_email_page),
-        )
-        .route(
-            super::pages::VERIFY_EMAIL_SCRIPT,
-            axum::routing::get(super::pages::verify_email_script),
-        )
 }
 
 /// This module's tag in the OpenAPI document.
