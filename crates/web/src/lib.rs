@@ -102,8 +102,15 @@ impl WebUi {
     }
 }
 
+/// Paths machines call: a miss there is the API's JSON 404, never the app's page (a target
+/// without identity has no `/.well-known/jwks.json`, and a verifier must not get HTML for it).
 fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/")
+    ["/api", "/.well-known"].iter().any(|prefix| {
+        path == *prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
 }
 
 fn looks_like_a_file(relative: &str) -> bool {

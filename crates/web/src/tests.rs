@@ -84,6 +84,11 @@ fn api_paths_missing_files_and_writes_are_left_to_the_api() {
     let (_dir, ui) = build();
     assert!(get(&ui, "/api/nope").is_none(), "an API 404 stays JSON");
     assert!(get(&ui, "/api").is_none());
+    assert!(get(&ui, "/.well-known/jwks.json").is_none());
+    assert!(
+        get(&ui, "/apiary").is_some(),
+        "a client route that merely starts with api"
+    );
     assert!(
         get(&ui, "/assets/gone-123.js").is_none(),
         "no HTML for a script"

@@ -377,7 +377,7 @@ async fn probe_passes_on_a_serving_server_and_fails_when_nothing_answers() {
         &[
             "probe",
             "--url",
-            &format!("http://127.0.0.1:{port}/no-such-page"),
+            &format!("http://127.0.0.1:{port}/api/no-such-page"),
         ],
     );
     server.kill().unwrap();
