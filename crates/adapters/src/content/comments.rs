@@ -42,7 +42,7 @@ impl CommentRepository for SqlCommentRepository {
             .bind(comment.created_at)
             .execute(conn)
             .await
-            .map_err(map_sqlx_error)?;
+            .map_err(post_gone)?;
         });
         Ok(())
     }
@@ -90,5 +90,22 @@ impl CommentRepository for SqlCommentRepository {
             comments.extend(found);
         }
         Ok(comments)
+    }
+}
+
+/// The name Postgres gives the comments' only foreign key; SQLite reports a violation without a
+/// name, so both are reported under it and the use case can tell "the post is gone" apart.
+const COMMENT_POST_FK: &str = "comments_post_id_fkey";
+
+/// A comment whose post was deleted between the use case's read and this insert violates the
+/// foreign key: named, so it becomes a 404 rather than an opaque 500.
+fn post_gone(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation => {
+            StoreError::Constraint {
+                constraint: COMMENT_POST_FK.to_owned(),
+            }
+        }
+        _ => map_sqlx_error(error),
     }
 }

@@ -1,9 +1,18 @@
 //! Content: posts and comments (API.md "Content"), on both backends.
 
+use agora_adapters::{
+    content::SqlCommentRepository,
+    store::{migrations::Migrator, Database},
+};
+use agora_domain::{
+    content::{Comment, CommentBody},
+    ports::{CommentRepository, StoreError, UnitOfWork},
+};
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 use crate::{
-    both_backends,
+    both_backends, both_stores,
     content_support::{author, comment, delete, error, published, unverified, write_post},
     support::TestApp,
 };
@@ -355,3 +364,30 @@ async fn posts_filter_by_author_tag_and_text_and_paginate(app: TestApp) {
     );
 }
 both_backends!(posts_filter_by_author_tag_and_text_and_paginate);
+
+/// A comment racing its post's deletion: the use case read the post, the deletion committed,
+/// then the insert runs. The store must name the violated key on both backends (SQLite reports
+/// foreign keys without a name), so the use case answers 404 instead of an opaque 500.
+async fn a_comment_on_a_deleted_post_names_the_foreign_key(db: Database) {
+    Migrator::new(&db, agora::modules::all_migrations())
+        .up(&["content"], &mut |_| {})
+        .await
+        .unwrap();
+    let comment = Comment {
+        id: Uuid::now_v7(),
+        post_id: Uuid::now_v7(),
+        author_id: Uuid::now_v7(),
+        body: CommentBody::parse("Too late").unwrap(),
+        created_at: agora_domain::timestamp_now(),
+    };
+    let mut tx = db.begin().await.unwrap();
+    let error = SqlCommentRepository::new(db.clone())
+        .insert(&mut tx, &comment)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Constraint { constraint } if constraint == "comments_post_id_fkey"),
+        "{error:?}"
+    );
+}
+both_stores!(a_comment_on_a_deleted_post_names_the_foreign_key);

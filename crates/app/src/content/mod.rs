@@ -23,7 +23,7 @@ use uuid::Uuid;
 pub use inputs::{NewPostInput, PostChange, PostListInput, MAX_SEARCH_CHARS};
 pub use markdown::render_markdown;
 
-use crate::AppError;
+use crate::{AppError, OnConstraint};
 
 /// The ports content needs.
 #[derive(Clone)]
@@ -287,7 +287,13 @@ impl Content {
             created_at: agora_domain::timestamp_now(),
         };
         let mut tx = self.deps.uow.begin().await?;
-        self.deps.comments.insert(&mut tx, &comment).await?;
+        // The post may have been deleted since it was read: the insert then violates the
+        // foreign key, the transaction rolls back and the caller learns the post is gone.
+        self.deps
+            .comments
+            .insert(&mut tx, &comment)
+            .await
+            .on_constraint("comments_post_id_fkey", || AppError::NotFound)?;
         let event = ContentEvent::CommentCreated {
             comment_id: comment.id,
             post_id,
@@ -295,8 +301,8 @@ impl Content {
             post_author_id: post.author_id,
         };
         self.emit(&mut tx, event).await?;
-        // The post may have been deleted since it was read: its comment then goes with it
-        // (the foreign key fails the insert instead, and nothing is written).
+        // A deletion committing after the insert cascades to the comment (answered 201 for a
+        // comment that is gone with its post, as if it had come a moment earlier).
         tx.commit().await?;
         let authors = self.authors(&[caller.user_id]).await?;
         Ok(CommentView {

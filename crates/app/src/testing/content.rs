@@ -115,9 +115,14 @@ impl PostRepository for MemoryDb {
 #[async_trait]
 impl CommentRepository for MemoryDb {
     async fn insert(&self, tx: &mut Tx, comment: &Comment) -> Result<(), StoreError> {
-        self.write(tx, "comments.insert")?
-            .comments
-            .push(comment.clone());
+        let tables = self.write(tx, "comments.insert")?;
+        // The foreign key of the SQL schemas, under the name both adapters report.
+        if !tables.posts.iter().any(|p| p.id == comment.post_id) {
+            return Err(StoreError::Constraint {
+                constraint: "comments_post_id_fkey".into(),
+            });
+        }
+        tables.comments.push(comment.clone());
         Ok(())
     }
     async fn delete(&self, tx: &mut Tx, id: Uuid) -> Result<(), StoreError> {
