@@ -199,6 +199,39 @@ async fn failed_logins_are_limited_per_ip_and_email_and_successes_do_not_count(c
     counters.cleanup().await;
 }
 
+/// GraphQL's `login` runs the same use case as REST's and must key its failures the same way
+/// (client address and email): guesses over GraphQL count against REST logins from that address.
+#[tokio::test]
+async fn graphql_login_failures_count_under_the_same_address_as_rest() {
+    let app = app_with(&Counters::Memory, |c| {
+        c.rate_limit.auth_failures = "3/15m".parse().unwrap()
+    })
+    .await;
+    app.create_user("victim@example.org", "Secret123", Role::User, Tier::Free)
+        .await;
+    let query = r#"mutation { login(input: {email: "victim@example.org", password: "Wrong1234"}) { accessToken } }"#;
+    for _ in 0..3 {
+        let answer: Value = app
+            .post("/graphql", None, &json!({ "query": query }))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            answer["errors"][0]["extensions"]["code"], "authentication_failed",
+            "{answer}"
+        );
+    }
+    let rest = app
+        .post(
+            "/api/auth/login",
+            None,
+            &json!({"email": "victim@example.org", "password": "Secret123"}),
+        )
+        .await;
+    assert_rate_limited(rest).await;
+}
+
 async fn parallel_guesses_cannot_outrun_the_failed_login_limit(counters: Counters) {
     let app = app_with(&counters, |c| {
         c.rate_limit.auth_failures = "3/15m".parse().unwrap()

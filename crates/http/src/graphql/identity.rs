@@ -11,6 +11,8 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::client_ip::ClientIp;
+
 use super::{
     content::PostPage,
     gql_error, list_complexity,
@@ -257,7 +259,7 @@ impl IdentityMutation {
             .login(AppLogin {
                 email: Some(input.email),
                 password: Some(input.password),
-                ip: None,
+                ip: ctx.data_opt::<ClientIp>().and_then(|ip| ip.0.clone()),
             })
             .await
             .map_err(gql_error)?;

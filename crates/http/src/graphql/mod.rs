@@ -27,7 +27,7 @@ use axum::{
 
 pub use errors::{gql_error, GqlResult};
 
-use crate::auth::MaybeAuthUser;
+use crate::{auth::MaybeAuthUser, client_ip::ClientIp};
 
 /// The root query: each context's queries.
 #[derive(MergedObject, Default)]
@@ -125,6 +125,7 @@ pub fn router(services: GraphqlServices, limits: GraphqlLimits) -> Router {
 async fn execute(
     State(state): State<GraphqlState>,
     MaybeAuthUser(caller): MaybeAuthUser,
+    client_ip: ClientIp,
     body: Bytes,
 ) -> Result<Response, crate::ApiError> {
     let request: async_graphql::Request = crate::extract::json_body(&body)?;
@@ -141,7 +142,8 @@ async fn execute(
         return Ok(Json(response).into_response());
     }
     let loaders = loaders::Loaders::new(&state.services, caller.clone());
-    let mut request = request.data(state.services.clone());
+    // The client address keys failed-login limits and the audit log as REST's login does.
+    let mut request = request.data(state.services.clone()).data(client_ip);
     if let Some(caller) = caller {
         request = request.data(caller);
     }
