@@ -40,6 +40,7 @@ pub enum Command {
     /// Print the OpenAPI document (JSON) of every REST endpoint.
     Openapi,
     /// Print the GraphQL schema (SDL); `docs/schema.graphql` is this output.
+    #[cfg(feature = "graphql")]
     GraphqlSchema,
     /// Manage user accounts from the command line.
     User(UserArgs),
@@ -47,6 +48,7 @@ pub enum Command {
     Keys(KeysArgs),
     /// Answer AWS Lambda invocations (API Gateway REST v1 and HTTP API v2 events) with the
     /// application's router, through the Lambda runtime API (`AWS_LAMBDA_RUNTIME_API`).
+    #[cfg(feature = "lambda")]
     Lambda(LambdaArgs),
     /// Inspect and replay events: dead letters, a live tail.
     Events(EventsArgs),
@@ -145,6 +147,7 @@ pub struct UserCreateArgs {
 }
 
 /// `agora lambda`.
+#[cfg(feature = "lambda")]
 #[derive(Debug, Args)]
 pub struct LambdaArgs {
     /// What this function answers: the whole API, or one operation of the per-function
