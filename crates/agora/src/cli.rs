@@ -16,6 +16,16 @@ use clap::{Args, Parser, Subcommand};
     propagate_version = true,
     arg_required_else_help = true
 )]
+// The lean Lambda build (no `sqlite` feature) must not advertise the embedded store.
+#[cfg_attr(
+    not(feature = "sqlite"),
+    command(
+        long_about = "Agora: storefront + community platform in one binary.\n\nThis lean build \
+                      (AWS Lambda) stores in PostgreSQL only: set `database_url` \
+                      (AGORA_DATABASE_URL). Settings come from defaults, then `agora.toml`, \
+                      then `AGORA_*` environment variables, then flags."
+    )
+)]
 pub struct Cli {
     /// Configuration file (TOML). Without it, ./agora.toml is read when present.
     #[arg(long, global = true, env = "AGORA_CONFIG", value_name = "FILE")]
