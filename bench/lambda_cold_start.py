@@ -3,12 +3,15 @@
 emulator (the same interface the contract tests drive), and the binary's stripped size.
 
     python3 bench/lambda_cold_start.py [--binary target/release/agora] [--runs 20]
+        [--postgres postgres://postgres@127.0.0.1:5432] [--out bench/results/lambda-cold-start.md]
 
 Needs moto in the project venv (scripts/test installs it): identity's table is created in a
 moto server this script starts. Each run starts a fresh process with a fresh data directory
 (`fresh`: SQLite created and migrated, as on a new Lambda instance's /tmp) or with the
 directory of the previous run (`migrated`: what a relational store already migrated costs, as
-with PostgreSQL). Two first requests: `GET /health` (no store) and `POST /api/users`
+with PostgreSQL). With `--postgres` (needed by the lean build, which has no SQLite) the store is
+a PostgreSQL database instead: `fresh` creates an empty one per run, `migrated` reuses one.
+Two first requests: `GET /health` (no store) and `POST /api/users`
 (DynamoDB: a consistent read and TransactWriteItems, argon2id at the default cost).
 Results: bench/results/lambda-cold-start.md.
 """
@@ -124,7 +127,12 @@ def create_table(endpoint, table):
     })
 
 
-def cold_start(binary, data_dir, endpoint, table, event):
+def psql(server, sql):
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", f"{server}/postgres", "-c", sql],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def cold_start(binary, data_dir, endpoint, table, event, database_url=None):
     runtime = Runtime()
     runtime.event = event
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGORA_", "AWS_"))}
@@ -135,6 +143,8 @@ def cold_start(binary, data_dir, endpoint, table, event):
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
     })
+    if database_url:
+        env["AGORA_DATABASE_URL"] = database_url
     started = time.perf_counter()
     process = subprocess.Popen([binary, "lambda"], env=env, cwd=data_dir,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -165,6 +175,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/agora"))
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--postgres", help="server URL without a database, e.g. postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--out", default=os.path.join(ROOT, "bench/results/lambda-cold-start.md"))
     args = parser.parse_args()
     args.binary = os.path.abspath(args.binary)
     port = free_port()
@@ -186,9 +198,14 @@ def main():
         lines = []
         size, stripped = stripped_size(args.binary)
         lines.append(f"binary {args.binary}: {size / 1e6:.1f} MB as built, {stripped / 1e6:.1f} MB stripped")
+        store = "PostgreSQL" if args.postgres else "SQLite"
+        warm_db = None
+        if args.postgres:
+            warm_db = f"bench_{uuid.uuid4().hex}"
+            psql(args.postgres, f"CREATE DATABASE {warm_db}")
         with tempfile.TemporaryDirectory() as warm:
-            for label, fresh in (("fresh data dir (SQLite created + migrated)", True),
-                                 ("migrated data dir", False)):
+            for label, fresh in ((f"fresh store ({store} created + migrated)", True),
+                                 (f"migrated store ({store})", False)):
                 for name, make in (("GET /health", lambda i: v2_event("GET", "/health")),
                                    ("POST /api/users", lambda i: v2_event("POST", "/api/users", {
                                        "email": f"bench-{uuid.uuid4().hex[:12]}@example.org",
@@ -197,19 +214,31 @@ def main():
                     for i in range(args.runs):
                         if fresh:
                             with tempfile.TemporaryDirectory() as tmp:
-                                times.append(cold_start(args.binary, tmp, endpoint, table, make(i)))
+                                url = None
+                                if args.postgres:
+                                    database = f"bench_{uuid.uuid4().hex}"
+                                    psql(args.postgres, f"CREATE DATABASE {database}")
+                                    url = f"{args.postgres}/{database}"
+                                try:
+                                    times.append(cold_start(args.binary, tmp, endpoint, table, make(i), url))
+                                finally:
+                                    if url:
+                                        psql(args.postgres, f"DROP DATABASE {database} WITH (FORCE)")
                         else:
-                            times.append(cold_start(args.binary, warm, endpoint, table, make(i)))
+                            url = f"{args.postgres}/{warm_db}" if warm_db else None
+                            times.append(cold_start(args.binary, warm, endpoint, table, make(i), url))
                     times.sort()
                     p50 = statistics.median(times)
                     p90 = times[int(len(times) * 0.9) - 1]
                     lines.append(f"{label:45} {name:16} p50 {p50:6.1f} ms  p90 {p90:6.1f} ms  "
                                  f"min {times[0]:6.1f} ms  ({len(times)} runs)")
+        if warm_db:
+            psql(args.postgres, f"DROP DATABASE {warm_db} WITH (FORCE)")
         report = "\n".join(lines)
         print(report)
-        os.makedirs(os.path.join(ROOT, "bench/results"), exist_ok=True)
-        with open(os.path.join(ROOT, "bench/results/lambda-cold-start.md"), "w") as out:
-            out.write(f"# Lambda cold start\n\n`python3 bench/lambda_cold_start.py --runs {args.runs}` "
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, "w") as out:
+            out.write(f"# Lambda cold start\n\n`python3 bench/lambda_cold_start.py {' '.join(sys.argv[1:])}` "
                       f"({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores shared with other builds)\n\n"
                       f"```text\n{report}\n```\n")
     finally:

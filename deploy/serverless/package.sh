@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Assembles the functions' code directory (template.yaml's CodeUri) from a Lambda build:
-# `cargo lambda build --release --arm64 --bin agora` (or a cross-compiled aarch64 binary given
-# as $1). Idempotent.
+# Assembles the functions' code directory (template.yaml's CodeUri) from the lean Lambda build:
+# `cargo lambda build --arm64 --bin agora --profile lambda-lean --no-default-features --features
+# lambda` (or a cross-compiled aarch64 binary given as $1; docs/serverless.md). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 binary=${1:-target/lambda/agora/bootstrap}

@@ -3,11 +3,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use agora_adapters::{
-    bus::{NatsBus, RedisStreamsBus},
-    memory::MemoryBus,
-    redis::RedisManager,
-};
+#[cfg(feature = "nats")]
+use agora_adapters::bus::NatsBus;
+use agora_adapters::{bus::RedisStreamsBus, memory::MemoryBus, redis::RedisManager};
 use agora_app::platform::{pump, ConsumerPolicy};
 use agora_domain::ports::{EventConsumer, EventPublisher, EventSource};
 use serde::{Deserialize, Serialize};
@@ -87,6 +85,13 @@ pub fn validate(config: &Config) -> Result<(), String> {
         BusKind::Redis if config.redis_url.is_none() => {
             return Err("`bus` (AGORA_BUS) = `redis` needs `redis_url` (AGORA_REDIS_URL)".into())
         }
+        // The lean Lambda build (ADR 0022) has no NATS client: say so at load, not at start.
+        BusKind::Nats if cfg!(not(feature = "nats")) => {
+            return Err(
+                "`bus` (AGORA_BUS) = `nats`: this binary was built without NATS (feature `nats`)"
+                    .into(),
+            )
+        }
         BusKind::Nats if config.nats_url.is_none() => {
             return Err("`bus` (AGORA_BUS) = `nats` needs `nats_url` (AGORA_NATS_URL)".into())
         }
@@ -148,6 +153,9 @@ impl Bus {
                     source: Arc::new(bus),
                 }
             }
+            #[cfg(not(feature = "nats"))]
+            BusKind::Nats => anyhow::bail!("this binary was built without NATS (feature `nats`)"),
+            #[cfg(feature = "nats")]
             BusKind::Nats => {
                 let url = config
                     .nats_url

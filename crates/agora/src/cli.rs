@@ -16,6 +16,16 @@ use clap::{Args, Parser, Subcommand};
     propagate_version = true,
     arg_required_else_help = true
 )]
+// The lean Lambda build (no `sqlite` feature) must not advertise the embedded store.
+#[cfg_attr(
+    not(feature = "sqlite"),
+    command(
+        long_about = "Agora: storefront + community platform in one binary.\n\nThis lean build \
+                      (AWS Lambda) stores in PostgreSQL only: set `database_url` \
+                      (AGORA_DATABASE_URL). Settings come from defaults, then `agora.toml`, \
+                      then `AGORA_*` environment variables, then flags."
+    )
+)]
 pub struct Cli {
     /// Configuration file (TOML). Without it, ./agora.toml is read when present.
     #[arg(long, global = true, env = "AGORA_CONFIG", value_name = "FILE")]
@@ -40,6 +50,7 @@ pub enum Command {
     /// Print the OpenAPI document (JSON) of every REST endpoint.
     Openapi,
     /// Print the GraphQL schema (SDL); `docs/schema.graphql` is this output.
+    #[cfg(feature = "graphql")]
     GraphqlSchema,
     /// Manage user accounts from the command line.
     User(UserArgs),
@@ -47,6 +58,7 @@ pub enum Command {
     Keys(KeysArgs),
     /// Answer AWS Lambda invocations (API Gateway REST v1 and HTTP API v2 events) with the
     /// application's router, through the Lambda runtime API (`AWS_LAMBDA_RUNTIME_API`).
+    #[cfg(feature = "lambda")]
     Lambda(LambdaArgs),
     /// Inspect and replay events: dead letters, a live tail.
     Events(EventsArgs),
@@ -145,6 +157,7 @@ pub struct UserCreateArgs {
 }
 
 /// `agora lambda`.
+#[cfg(feature = "lambda")]
 #[derive(Debug, Args)]
 pub struct LambdaArgs {
     /// What this function answers: the whole API, or one operation of the per-function

@@ -121,20 +121,7 @@ impl Application {
     /// Starts the modules of `target` without the HTTP server and without delivering the outbox
     /// (a running server's relay does that), for CLI commands that use the use cases directly.
     pub async fn start_headless(config: &Config, target: &str) -> anyhow::Result<Headless> {
-        let contexts = Contexts::builtin();
-        let mut order = contexts.resolve(target)?;
-        order.retain(|name| *name != HTTP);
-        let mut manager = ModuleManager::new(instantiate(config, &contexts, &order)?);
-        let mut registry = Registry::default();
-        let supervisor = Supervisor::new(config.shutdown_timeout);
-        registry.provide(supervisor.with_checks(manager.readiness()));
-        registry.provide(supervisor.clone());
-        registry.provide(modules::Headless);
-        if let Err(error) = manager.start_all(&mut registry).await {
-            supervisor.stop_all().await;
-            return Err(error.into());
-        }
-        Ok(Headless { manager, registry })
+        start_unbound(config, target, Unbound::Headless).await
     }
 
     /// Starts the modules of `target` for Lambda (`agora lambda`): everything `start` does but
@@ -144,25 +131,10 @@ impl Application {
         config: &Config,
         target: &str,
     ) -> anyhow::Result<(Headless, Router)> {
-        let contexts = Contexts::builtin();
-        let order = contexts.resolve(target)?;
-        let mut manager = ModuleManager::new(instantiate(config, &contexts, &order)?);
-        let mut registry = Registry::default();
-        let supervisor = Supervisor::new(config.shutdown_timeout);
-        registry.provide(supervisor.with_checks(manager.readiness()));
-        registry.provide(supervisor.clone());
-        registry.provide(modules::Serverless);
-        let (open_delivery, gate) = tokio::sync::watch::channel(false);
-        registry.provide(DeliveryGate(gate));
-        if let Err(error) = manager.start_all(&mut registry).await {
-            supervisor.stop_all().await;
-            return Err(error.into());
-        }
-        attach_consumers(config, &registry, &supervisor)?;
-        let _ = open_delivery.send(true);
-        let modules::AppRouter(router) = registry.get()?;
-        tracing::info!(target, modules = ?order, "agora started for Lambda");
-        Ok((Headless { manager, registry }, router))
+        let started = start_unbound(config, target, Unbound::Serverless).await?;
+        let modules::AppRouter(router) = started.registry.get()?;
+        tracing::info!(target, "agora started for Lambda");
+        Ok((started, router))
     }
 
     /// The address the HTTP server listens on.
@@ -199,6 +171,58 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// The two ways to run without a listener of one's own.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unbound {
+    /// A CLI command: no HTTP module, no outbox delivery.
+    Headless,
+    /// A Lambda function: the HTTP module builds the router without binding, and the relay and
+    /// consumers run as in `start`.
+    Serverless,
+}
+
+/// What [`Application::start_headless`] and [`Application::start_serverless`] share: the
+/// modules of `target` started in dependency order; on error nothing is left running.
+async fn start_unbound(config: &Config, target: &str, mode: Unbound) -> anyhow::Result<Headless> {
+    let contexts = Contexts::builtin();
+    let mut order = contexts.resolve(target)?;
+    if mode == Unbound::Headless {
+        order.retain(|name| *name != HTTP);
+    }
+    let mut manager = ModuleManager::new(instantiate(config, &contexts, &order)?);
+    let mut registry = Registry::default();
+    let supervisor = Supervisor::new(config.shutdown_timeout);
+    registry.provide(supervisor.with_checks(manager.readiness()));
+    registry.provide(supervisor.clone());
+    let open_delivery = match mode {
+        Unbound::Headless => {
+            registry.provide(modules::Headless);
+            None
+        }
+        Unbound::Serverless => {
+            registry.provide(modules::Serverless);
+            // As in `start`: nothing is delivered before every context contributed its handlers.
+            let (open_delivery, gate) = tokio::sync::watch::channel(false);
+            registry.provide(DeliveryGate(gate));
+            Some(open_delivery)
+        }
+    };
+    if let Err(error) = manager.start_all(&mut registry).await {
+        supervisor.stop_all().await;
+        return Err(error.into());
+    }
+    if let Some(open_delivery) = open_delivery {
+        if let Err(error) = attach_consumers(config, &registry, &supervisor) {
+            manager.stop_all().await;
+            supervisor.stop_all().await;
+            return Err(error);
+        }
+        let _ = open_delivery.send(true);
+    }
+    tracing::debug!(target, modules = ?order, "modules started without a listener");
+    Ok(Headless { manager, registry })
 }
 
 /// Runs every event handler the contexts contributed as an idempotent consumer (inbox, retries,

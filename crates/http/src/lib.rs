@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod flags;
+#[cfg(feature = "graphql")]
 pub mod graphql;
 pub mod health;
 pub mod identity;

@@ -21,7 +21,6 @@ use utoipa::{
     Modify, OpenApi, ToResponse, ToSchema,
 };
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_swagger_ui::{Config, SwaggerUi};
 
 /// Where the document is served.
 pub const DOCUMENT_PATH: &str = "/api/openapi.json";
@@ -271,18 +270,22 @@ pub fn document(
     doc
 }
 
-/// `GET /api/openapi.json` serving `document` (serialised once, here) and the Swagger UI at
-/// `/api/docs`.
+/// `GET /api/openapi.json` serving `document` (serialised once, here) and, when compiled in
+/// (feature `swagger-ui`), the Swagger UI at `/api/docs`.
 pub(crate) fn routes(document: &utoipa::openapi::OpenApi) -> Router {
     let json = Bytes::from(document.to_json().expect("the OpenAPI document serialises"));
-    let config = Config::new([DOCUMENT_PATH])
-        // Swagger UI would otherwise load a validity badge from validator.swagger.io.
-        .validator_url("none")
-        .persist_authorization(true);
-    Router::new()
+    let router = Router::new()
         .route(DOCUMENT_PATH, get(openapi_json))
-        .with_state(json)
-        .merge(SwaggerUi::new(DOCS_PATH).config(config))
+        .with_state(json);
+    #[cfg(feature = "swagger-ui")]
+    let router = {
+        let config = utoipa_swagger_ui::Config::new([DOCUMENT_PATH])
+            // Swagger UI would otherwise load a validity badge from validator.swagger.io.
+            .validator_url("none")
+            .persist_authorization(true);
+        router.merge(utoipa_swagger_ui::SwaggerUi::new(DOCS_PATH).config(config))
+    };
+    router
 }
 
 /// The OpenAPI 3.1 document of this API

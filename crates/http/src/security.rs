@@ -166,6 +166,7 @@ pub(crate) fn apply(router: Router, settings: &SecuritySettings, layers: EdgeLay
         router = router.layer(middleware::from_fn_with_state(statics, security_headers));
     }
     if layers.compression {
+        // Without the `brotli` feature tower-http knows no `br` and answers gzip or identity.
         let compress_when = SizeAbove::new(1024)
             .and(NotForContentType::GRPC)
             .and(NotForContentType::IMAGES)
@@ -173,7 +174,6 @@ pub(crate) fn apply(router: Router, settings: &SecuritySettings, layers: EdgeLay
         router = router.layer(
             CompressionLayer::new()
                 .gzip(true)
-                .br(true)
                 .compress_when(compress_when),
         );
     }

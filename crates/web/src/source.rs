@@ -15,6 +15,7 @@ pub(crate) struct Asset {
     pub etag: String,
 }
 
+#[cfg(feature = "embed")]
 #[derive(rust_embed::RustEmbed)]
 #[folder = "../../web/dist"]
 // A checkout without Node has no `web/dist`: the binary still builds and serves a page saying
@@ -33,10 +34,14 @@ impl Source {
     /// The file at `relative` (no leading slash), if the build has it.
     pub fn get(&self, relative: &str) -> Option<Asset> {
         match self {
+            #[cfg(feature = "embed")]
             Source::Embedded => Embedded::get(relative).map(|file| Asset {
                 etag: format!("\"{}\"", hex(&file.metadata.sha256_hash()[..16])),
                 bytes: file.data,
             }),
+            // Built without the web app: like a checkout without `web/dist`.
+            #[cfg(not(feature = "embed"))]
+            Source::Embedded => None,
             Source::Directory(root) => {
                 let path = confined(root, relative)?;
                 let bytes = std::fs::read(path).ok()?;
@@ -61,6 +66,7 @@ fn confined(root: &Path, relative: &str) -> Option<PathBuf> {
         .then(|| root.join(relative))
 }
 
+#[cfg(feature = "embed")]
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

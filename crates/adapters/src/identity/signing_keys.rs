@@ -133,6 +133,8 @@ impl SqlSigningKeys {
     }
 }
 
+// Only PostgreSQL takes the lock; without SQLite compiled in the pattern always matches.
+#[cfg_attr(not(feature = "sqlite"), allow(irrefutable_let_patterns))]
 async fn lock(tx: &mut Tx) -> Result<(), StoreError> {
     if let SqlTx::Postgres(conn) = tx.backend_mut::<SqlTx>()? {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")

@@ -2,9 +2,11 @@ use std::{fmt, str::FromStr, time::Duration};
 
 use agora_domain::ports::{StoreError, Tx, TxBackend, UnitOfWork};
 use async_trait::async_trait;
-use sqlx::{postgres::PgPoolOptions, PgPool, Postgres, Sqlite};
+use sqlx::{postgres::PgPoolOptions, PgPool, Postgres};
 
-use super::{map_sqlx_error, sqlite::SqliteDb};
+use super::map_sqlx_error;
+#[cfg(feature = "sqlite")]
+use super::sqlite::SqliteDb;
 
 /// Which SQL dialect a [`Database`] speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,7 +72,9 @@ impl Default for DbOptions {
 /// A connected relational store. Cheap to clone (pools are reference-counted).
 #[derive(Clone, Debug)]
 pub enum Database {
-    /// SQLite with one writer connection and a pool of readers.
+    /// SQLite with one writer connection and a pool of readers (feature `sqlite`; the lean
+    /// Lambda build speaks PostgreSQL only).
+    #[cfg(feature = "sqlite")]
     Sqlite(SqliteDb),
     /// PostgreSQL pool.
     Postgres(PgPool),
@@ -82,6 +86,9 @@ pub enum ConnectError {
     /// The URL scheme names no supported backend.
     #[error("unsupported database URL scheme in `{0}`; expected sqlite://PATH or postgres://USER@HOST:PORT/DB")]
     UnsupportedScheme(String),
+    /// A SQLite URL given to a binary built without SQLite (the lean Lambda artefact).
+    #[error("`{0}`: this binary was built without SQLite (feature `sqlite`); use postgres://USER@HOST:PORT/DB")]
+    NotCompiledIn(String),
     /// The URL or options were rejected by the driver.
     #[error("invalid database URL `{url}`: {source}")]
     InvalidUrl {
@@ -104,10 +111,15 @@ impl Database {
     /// Opens the store named by `url` (`sqlite://…` or `postgres://…`) and checks it answers.
     pub async fn connect(url: &str, options: &DbOptions) -> Result<Self, ConnectError> {
         let shown = redact_url(url);
+        #[cfg(feature = "sqlite")]
         if url.starts_with("sqlite:") {
             return SqliteDb::connect(url, &shown, options)
                 .await
                 .map(Database::Sqlite);
+        }
+        #[cfg(not(feature = "sqlite"))]
+        if url.starts_with("sqlite:") {
+            return Err(ConnectError::NotCompiledIn(shown));
         }
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(ConnectError::UnsupportedScheme(shown));
@@ -138,6 +150,7 @@ impl Database {
     /// The dialect.
     pub fn backend(&self) -> Backend {
         match self {
+            #[cfg(feature = "sqlite")]
             Database::Sqlite(_) => Backend::Sqlite,
             Database::Postgres(_) => Backend::Postgres,
         }
@@ -146,6 +159,7 @@ impl Database {
     /// A cheap round trip, for readiness.
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {
+            #[cfg(feature = "sqlite")]
             Database::Sqlite(db) => sqlx::query("SELECT 1").execute(db.reader()).await.map(drop),
             Database::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
         }
@@ -155,6 +169,7 @@ impl Database {
     /// Pool occupancy `(in use, idle)`, for metrics.
     pub fn pool_usage(&self) -> (u32, u32) {
         match self {
+            #[cfg(feature = "sqlite")]
             Database::Sqlite(db) => db.usage(),
             Database::Postgres(pool) => {
                 let idle = pool.num_idle() as u32;
@@ -166,6 +181,7 @@ impl Database {
     /// Closes every pooled connection, waiting for checked-out ones to return.
     pub async fn close(&self) {
         match self {
+            #[cfg(feature = "sqlite")]
             Database::Sqlite(db) => db.close().await,
             Database::Postgres(pool) => pool.close().await,
         }
@@ -175,7 +191,8 @@ impl Database {
 /// The concrete transaction behind a domain [`Tx`]; repositories reach it with [`crate::on_tx!`].
 pub enum SqlTx {
     /// On the single SQLite writer connection.
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     /// On a pooled Postgres connection.
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
@@ -184,6 +201,7 @@ pub enum SqlTx {
 impl TxBackend for SqlTx {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         match *self {
+            #[cfg(feature = "sqlite")]
             SqlTx::Sqlite(tx) => tx.commit().await,
             SqlTx::Postgres(tx) => tx.commit().await,
         }
@@ -192,6 +210,7 @@ impl TxBackend for SqlTx {
 
     async fn rollback(self: Box<Self>) -> Result<(), StoreError> {
         match *self {
+            #[cfg(feature = "sqlite")]
             SqlTx::Sqlite(tx) => tx.rollback().await,
             SqlTx::Postgres(tx) => tx.rollback().await,
         }
@@ -210,6 +229,7 @@ impl UnitOfWork for Database {
             // IMMEDIATE takes the write lock up front: a deferred transaction that reads, then
             // writes after another process (a CLI command) committed meanwhile, would fail with
             // SQLITE_BUSY_SNAPSHOT, which no busy timeout retries.
+            #[cfg(feature = "sqlite")]
             Database::Sqlite(db) => SqlTx::Sqlite(
                 db.writer()
                     .begin_with("BEGIN IMMEDIATE")

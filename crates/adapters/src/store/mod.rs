@@ -10,6 +10,7 @@ mod database;
 mod errors;
 pub mod migrations;
 mod search;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub(crate) use args::bind_args;
@@ -25,6 +26,7 @@ pub(crate) use search::search_terms;
 
 /// Runs the same block against the read pool of whichever backend `$db` is (`&Database`): the
 /// SQLite read-only pool or the Postgres pool. For reads outside a write transaction.
+#[cfg(feature = "sqlite")]
 #[macro_export]
 macro_rules! on_pool {
     ($db:expr, |$pool:ident| $body:expr) => {{
@@ -41,8 +43,21 @@ macro_rules! on_pool {
     }};
 }
 
+/// Without SQLite (feature `sqlite`) the one backend: defined here, where the feature is known,
+/// so callers in other crates expand the arms this crate was built with.
+#[cfg(not(feature = "sqlite"))]
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, |$pool:ident| $body:expr) => {{
+        let $crate::store::Database::Postgres(inner) = $db;
+        let $pool = inner;
+        $body
+    }};
+}
+
 /// Like [`on_pool!`] but for single-statement writes outside a transaction: the SQLite writer
 /// connection or the Postgres pool.
+#[cfg(feature = "sqlite")]
 #[macro_export]
 macro_rules! on_writer {
     ($db:expr, |$pool:ident| $body:expr) => {{
@@ -56,6 +71,18 @@ macro_rules! on_writer {
                 $body
             }
         }
+    }};
+}
+
+/// Without SQLite (feature `sqlite`) the one backend: defined here, where the feature is known,
+/// so callers in other crates expand the arms this crate was built with.
+#[cfg(not(feature = "sqlite"))]
+#[macro_export]
+macro_rules! on_writer {
+    ($db:expr, |$pool:ident| $body:expr) => {{
+        let $crate::store::Database::Postgres(inner) = $db;
+        let $pool = inner;
+        $body
     }};
 }
 
@@ -109,6 +136,7 @@ pub fn like_pattern(text: &str) -> String {
 /// Runs the same block against whichever backend the transaction belongs to. `$conn` is bound to
 /// the backend's `&mut Connection`, so the block type-checks once per dialect while being written
 /// once; dialect-specific SQL can still branch on `Backend`.
+#[cfg(feature = "sqlite")]
 #[macro_export]
 macro_rules! on_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {{
@@ -122,6 +150,17 @@ macro_rules! on_tx {
                 $body
             }
         }
+    }};
+}
+
+/// [`on_tx!`] without SQLite (see [`on_pool!`]).
+#[cfg(not(feature = "sqlite"))]
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {{
+        let $crate::store::SqlTx::Postgres(inner) = $tx.backend_mut::<$crate::store::SqlTx>()?;
+        let $conn = &mut **inner;
+        $body
     }};
 }
 

@@ -81,10 +81,14 @@ async fn handle(
     }
 }
 
+/// Where a per-function handler sends what is not its operation: under `/api`, which no route
+/// serves and the web app never answers (with or without a built SPA), so the application
+/// answers its own JSON 404 in the error envelope, request id and all.
+const NOT_THIS_FUNCTION: &str = "/api/.not-this-function";
+
 /// The URI the application router sees for a request to `uri` on `function`: the whole API
 /// passes unchanged; a per-function handler maps its one operation onto the API route that
-/// implements it, and anything else onto a path no route serves — so the application answers
-/// its own 404 in the error envelope, request id and all.
+/// implements it, and anything else onto [`NOT_THIS_FUNCTION`].
 pub fn function_router(function: LambdaFunction, method: &Method, uri: &Uri) -> Uri {
     let Some((allowed, public, api)) = function.operation() else {
         return uri.clone();
@@ -92,7 +96,7 @@ pub fn function_router(function: LambdaFunction, method: &Method, uri: &Uri) -> 
     let path = if method == allowed && uri.path() == public {
         api
     } else {
-        "/.not-this-function"
+        NOT_THIS_FUNCTION
     };
     with_path(uri, path)
 }
@@ -176,11 +180,11 @@ mod tests {
         );
         assert_eq!(
             routed(LambdaFunction::UsersCreate, Method::GET, "/users"),
-            "/.not-this-function"
+            NOT_THIS_FUNCTION
         );
         assert_eq!(
             routed(LambdaFunction::UsersList, Method::GET, "/api/users/me"),
-            "/.not-this-function"
+            NOT_THIS_FUNCTION
         );
     }
 }

@@ -2,6 +2,7 @@
 
 mod events;
 mod keys;
+#[cfg(feature = "lambda")]
 mod lambda;
 mod migrate;
 mod probe;
@@ -10,6 +11,7 @@ mod serve;
 mod targets;
 mod user;
 
+#[cfg(feature = "lambda")]
 pub use lambda::{function_router, LambdaFunction};
 
 use crate::{
@@ -39,6 +41,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         println!("{}", crate::modules::openapi("all")?.to_pretty_json()?);
         return Ok(());
     }
+    #[cfg(feature = "graphql")]
     if let Command::GraphqlSchema = cli.command {
         print!("{}", agora_http::graphql::sdl());
         return Ok(());
@@ -50,9 +53,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate(args) => migrate::run(&config, &args).await,
         Command::Seed => seed::run(&config).await,
         Command::Keys(args) => keys::run(&config, &args).await,
+        #[cfg(feature = "lambda")]
         Command::Lambda(args) => lambda::run(&config, &args).await,
         Command::Events(args) => events::run(&config, &args).await,
-        Command::Targets | Command::Openapi | Command::GraphqlSchema | Command::Probe(_) => Ok(()),
+        Command::Targets | Command::Openapi | Command::Probe(_) => Ok(()),
+        #[cfg(feature = "graphql")]
+        Command::GraphqlSchema => Ok(()),
         Command::User(args) => match &args.action {
             crate::cli::UserAction::Create(create) => user::create(&config, create).await,
         },

@@ -11,6 +11,7 @@ mod catalog;
 mod content;
 mod context;
 mod flags;
+#[cfg(feature = "graphql")]
 mod graphql;
 mod http;
 mod identity;
@@ -50,6 +51,7 @@ pub static CONTEXTS: &[&dyn Context] = &[
     &identity::IdentityContext,
     &orders::OrdersContext,
     &content::ContentContext,
+    #[cfg(feature = "graphql")]
     &graphql::GraphqlContext,
     &analytics::AnalyticsContext,
     &webhooks::WebhooksContext,

@@ -37,6 +37,7 @@ const IDLE: Duration = Duration::from_secs(120);
 /// The codings this server produces, best first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Coding {
+    #[cfg(feature = "brotli")]
     Brotli,
     Gzip,
     Identity,
@@ -62,9 +63,11 @@ fn negotiate(headers: &HeaderMap) -> Coding {
             (coding.eq_ignore_ascii_case(name) || coding == "*") && !refused
         })
     };
+    #[cfg(feature = "brotli")]
     if accepts("br") {
-        Coding::Brotli
-    } else if accepts("gzip") {
+        return Coding::Brotli;
+    }
+    if accepts("gzip") {
         Coding::Gzip
     } else {
         Coding::Identity
@@ -91,6 +94,7 @@ impl Encoded {
 pub(super) struct Rendered {
     identity: Encoded,
     gzip: OnceLock<Encoded>,
+    #[cfg(feature = "brotli")]
     brotli: OnceLock<Encoded>,
 }
 
@@ -101,6 +105,7 @@ impl Rendered {
         Self {
             identity: Encoded::new(json),
             gzip: OnceLock::new(),
+            #[cfg(feature = "brotli")]
             brotli: OnceLock::new(),
         }
     }
@@ -116,6 +121,7 @@ impl Rendered {
                 self.gzip.get_or_init(|| Encoded::new(gzip(raw))),
                 Some("gzip"),
             ),
+            #[cfg(feature = "brotli")]
             Coding::Brotli => (
                 self.brotli.get_or_init(|| Encoded::new(brotli(raw))),
                 Some("br"),
@@ -149,6 +155,7 @@ fn gzip(raw: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap_or_default()
 }
 
+#[cfg(feature = "brotli")]
 fn brotli(raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     {
@@ -243,7 +250,8 @@ impl RenderMemo {
     }
 }
 
-#[cfg(test)]
+// The tests name brotli; they run with the default features.
+#[cfg(all(test, feature = "brotli"))]
 mod tests {
     use super::*;
 

@@ -2,7 +2,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use sqlx::{pool::PoolConnection, Connection, Executor, Postgres, Sqlite};
+#[cfg(feature = "sqlite")]
+use sqlx::Sqlite;
+use sqlx::{pool::PoolConnection, Connection, Executor, Postgres};
 
 use super::registry::Migration;
 use crate::store::{Backend, Database};
@@ -155,6 +157,7 @@ impl<'a> Migrator<'a> {
     /// (plus the busy timeout across processes) does the same.
     async fn lock(&self) -> Result<Session, MigrationError> {
         let mut session = match self.db {
+            #[cfg(feature = "sqlite")]
             Database::Sqlite(db) => Session::Sqlite(db.writer().acquire().await?),
             Database::Postgres(pool) => {
                 let mut conn = pool.acquire().await?;
@@ -246,6 +249,7 @@ async fn revert_latest(
 }
 
 enum Session {
+    #[cfg(feature = "sqlite")]
     Sqlite(PoolConnection<Sqlite>),
     Postgres(PoolConnection<Postgres>),
 }
@@ -253,6 +257,7 @@ enum Session {
 impl Session {
     fn conn(&mut self) -> &mut dyn MigrationConn {
         match self {
+            #[cfg(feature = "sqlite")]
             Session::Sqlite(conn) => conn,
             Session::Postgres(conn) => conn,
         }
@@ -260,6 +265,8 @@ impl Session {
 
     /// Gives the connection back. A Postgres advisory lock belongs to the session, so a
     /// connection whose unlock failed is closed rather than returned to the pool still locked.
+    // Without SQLite compiled in the pattern always matches.
+    #[cfg_attr(not(feature = "sqlite"), allow(irrefutable_let_patterns))]
     async fn release(self) {
         if let Session::Postgres(mut conn) = self {
             let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
@@ -320,6 +327,7 @@ trait MigrationConn: Send {
     async fn revert(&mut self, migration: &Migration) -> Result<(), sqlx::Error>;
 }
 
+#[cfg(feature = "sqlite")]
 const SQLITE_BOOTSTRAP: &str = "CREATE TABLE IF NOT EXISTS agora_migrations (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     module TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,
@@ -383,5 +391,6 @@ macro_rules! impl_migration_conn {
     };
 }
 
+#[cfg(feature = "sqlite")]
 impl_migration_conn!(Sqlite, Backend::Sqlite, SQLITE_BOOTSTRAP);
 impl_migration_conn!(Postgres, Backend::Postgres, POSTGRES_BOOTSTRAP);
