@@ -7,7 +7,7 @@ use agora_app::catalog::{
 use agora_domain::paging::Page;
 use axum::{
     extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::IntoResponse,
     Extension, Json,
 };
@@ -25,6 +25,7 @@ use super::dto::{
 use super::rendered::{RenderMemo, Rendered};
 use crate::{
     auth::{AdminUser, MaybeAuthUser},
+    encoding::Accepted,
     identity::path_id,
     openapi::{
         BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized,
@@ -107,7 +108,7 @@ async fn list(
     State(catalog): State<Catalog>,
     Extension(memo): Extension<RenderMemo>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    headers: HeaderMap,
+    Accepted(accepted): Accepted,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<axum::response::Response> {
     let request = PRODUCT_LIST.parse(&query)?;
@@ -131,7 +132,7 @@ async fn list(
             Rendered::json(&Paged::new(dtos, &request))
         })
         .await;
-    Ok(rendered.respond(&headers))
+    Ok(rendered.respond(accepted))
 }
 
 /// One product (an inactive one only for admins)
@@ -157,7 +158,7 @@ async fn one(
     State(catalog): State<Catalog>,
     Extension(memo): Extension<RenderMemo>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    headers: HeaderMap,
+    Accepted(accepted): Accepted,
     Path(id): Path<String>,
 ) -> ApiResult<axum::response::Response> {
     let product = catalog.product(caller.as_ref(), path_id(&id)?).await?;
@@ -166,7 +167,7 @@ async fn one(
             Rendered::json(&ProductDto::from(product))
         })
         .await;
-    Ok(rendered.respond(&headers))
+    Ok(rendered.respond(accepted))
 }
 
 /// Create a product (admin); it starts at version 1
