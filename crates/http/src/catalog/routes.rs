@@ -46,10 +46,23 @@ pub fn api() -> OpenApiRouter<Catalog> {
         .routes(routes!(update))
         .routes(routes!(deactivate))
         .routes(routes!(categories))
-        // Its GETs are public reads: validators, 304s, and caching for anonymous callers.
-        .route_layer(axum::middleware::from_fn(crate::caching::public_read))
-        // The final bytes of cached reads, kept beside the catalog's cache entries.
-        .layer(Extension(RenderMemo::new()))
+        // One route layer (each costs a request a boxed call): the final bytes of cached reads,
+        // kept beside the catalog's cache entries, and public reads' caching headers.
+        .route_layer(axum::middleware::from_fn_with_state(
+            RenderMemo::new(),
+            public_read_with_memo,
+        ))
+}
+
+/// Its GETs are public reads (validators, 304s, caching for anonymous callers) answered from
+/// the rendering memo.
+async fn public_read_with_memo(
+    State(memo): State<RenderMemo>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    request.extensions_mut().insert(memo);
+    crate::caching::public_read(request, next).await
 }
 
 /// This module's tag in the OpenAPI document.
