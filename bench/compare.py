@@ -358,7 +358,7 @@ def main():
         bare_proc = servers.spawn([os.path.abspath(args.bare), f"127.0.0.1:{bare_port}"])
         bare = f"http://127.0.0.1:{bare_port}"
         wait_for(f"{bare}/health", bare_proc)
-        peer = None
+        peer = peer_product = peer_login = None  # no peer: its rows are left out
         if shutil.which("node") and os.path.isdir(args.peer):
             peer, peer_product = start_peer(servers, args.peer, args.postgres, args.redis)
             for path in ("/api/products?limit=20", f"/api/products/{peer_product}"):
