@@ -6,7 +6,7 @@
 //! Two pieces, because the validator must describe the bytes *as sent*: a gzip and a brotli
 //! representation are different byte sequences and need different strong `ETag`s (RFC 9110
 //! §8.8.3). [`public_read`] (a route layer) marks a response as revalidatable and sets its
-//! caching headers; [`conditional_get`], outside the compression layer, hashes the final body
+//! caching headers; the edge's [`conditional`] step, after compression, hashes the final body
 //! and answers 304 when the client already has it.
 
 use std::hash::{Hash, Hasher};
@@ -28,7 +28,7 @@ pub const PUBLIC_CACHE_CONTROL: &str = "public, max-age=30, stale-while-revalida
 #[derive(Debug, Clone, Copy)]
 struct Revalidatable;
 
-fn is_read(method: &Method) -> bool {
+pub(crate) fn is_read(method: &Method) -> bool {
     method == Method::GET || method == Method::HEAD
 }
 
@@ -54,16 +54,20 @@ pub async fn public_read(request: Request, next: Next) -> Response {
     response
 }
 
-/// Outermost but one layer (outside compression): a strong `ETag` over the body as sent, and
-/// 304 Not Modified without a body when `If-None-Match` names it.
-pub async fn conditional_get(request: Request, next: Next) -> Response {
-    let read = is_read(request.method());
-    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
-    let response = next.run(request).await;
-    if !read || response.extensions().get::<Revalidatable>().is_none() {
+/// The edge's last step (after compression): a strong `ETag` over the body as sent, and 304 Not
+/// Modified without a body when `If-None-Match` (of a GET or HEAD) names it.
+pub(crate) async fn conditional(
+    response: Response,
+    if_none_match: Option<HeaderValue>,
+) -> Response {
+    if response.extensions().get::<Revalidatable>().is_none() {
         return response;
     }
-    let fresh = |etag: &HeaderValue| if_none_match.is_some_and(|wanted| matches(&wanted, etag));
+    let fresh = |etag: &HeaderValue| {
+        if_none_match
+            .as_ref()
+            .is_some_and(|wanted| matches(wanted, etag))
+    };
     // Rendered once with its validator (cached catalog bodies): nothing to hash.
     if let Some(etag) = response.headers().get(header::ETAG) {
         if !fresh(etag) {

@@ -160,6 +160,14 @@ pub(crate) fn query_rejection(
 ) -> Option<axum::response::Response> {
     use axum::response::IntoResponse;
     let query = request.uri().query()?;
+    // A control character can only arrive percent-encoded (or as raw bytes outside printable
+    // ASCII); a plain query such as `limit=20` is passed without decoding it.
+    if !query
+        .bytes()
+        .any(|b| b == b'%' || !(0x20..0x7f).contains(&b))
+    {
+        return None;
+    }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
     let details: Vec<Detail> = pairs
         .into_iter()

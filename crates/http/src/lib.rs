@@ -1,6 +1,7 @@
 //! Agora's HTTP edge. Each module contributes an axum `Router`; [`app_router`] merges them and wraps
-//! the result in the cross-cutting layers (request id, error envelope, tracing, body limit). All
-//! error responses are rendered by [`error`] so every non-2xx answer has the API.md shape.
+//! every route in one edge service (request id, error envelope, metrics, tracing, timeout, rate
+//! limit, security headers, compression, conditional GET; `edge.rs`) and the body limit. All error
+//! responses are rendered by [`error`] so every non-2xx answer has the API.md shape.
 
 pub mod analytics;
 pub mod auth;
@@ -8,6 +9,8 @@ pub mod caching;
 pub mod catalog;
 mod client_ip;
 pub mod content;
+mod edge;
+mod encoding;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -33,10 +36,11 @@ pub mod webhooks;
 use std::sync::Arc;
 
 use agora_domain::ports::RateLimiter;
-use axum::{extract::DefaultBodyLimit, middleware, Extension, Router};
+use axum::{extract::DefaultBodyLimit, Router};
 
 pub use auth::SharedAuthenticator;
 pub use client_ip::{ClientIp, ResolvedClientIp};
+pub use encoding::{Accepted, Coding};
 pub use error::{ApiError, ErrorPayload};
 pub use extract::ApiJson;
 pub use health::{Check, CheckStatus, ReadinessProbe};
@@ -100,7 +104,7 @@ pub fn served_routes(
     (router, document)
 }
 
-/// Which cross-cutting layers wrap the routes. The server always runs [`EdgeLayers::ALL`]; the
+/// Which steps of the edge service run. The server always runs [`EdgeLayers::ALL`]; the
 /// edge cost budget (`examples/edge_budget.rs`) turns them off one at a time to price each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EdgeLayers {
@@ -168,30 +172,27 @@ pub fn app_router_with(parts: AppParts, settings: &HttpSettings, layers: EdgeLay
     };
     let metrics_token = settings.metrics_token.as_deref().map(Arc::<str>::from);
     let (router, _) = served_routes(modules, readiness, metrics_sources, metrics_token);
-    let mut router =
-        web::routes(router, settings.web.clone()).layer(DefaultBodyLimit::max(settings.body_limit));
-    if layers.rate_limit {
-        router = router.layer(middleware::from_fn_with_state(limits, rate_limit::enforce));
+    let mut router = web::routes(router, settings.web.clone());
+    let cors = security::cors(&settings.security);
+    let has_cors = cors.is_some();
+    if let Some(cors) = cors {
+        router = router.layer(cors);
     }
-    if let Some(authenticator) = authenticator {
-        router = router.layer(Extension(authenticator));
-    }
-    if layers.timeout {
-        router = router.layer(security::timeout(&settings.security));
-    }
-    if layers.trace {
-        router = router.layer(trace::layer());
-    }
-    if layers.metrics {
-        router = router.layer(middleware::from_fn_with_state(
-            metrics::RequestMetrics::new(),
-            metrics::track,
-        ));
-    }
-    if layers.request_id {
-        // Every response, including the fallback and layer rejections, gets a request id and
-        // the error envelope.
-        router = router.layer(middleware::from_fn(request_id::assign_and_render));
-    }
-    security::apply(router, &settings.security, layers)
+    let edge = edge::Edge {
+        layers,
+        statics: security::static_headers(&settings.security),
+        metrics: metrics::RequestMetrics::new(),
+        timeout: settings.security.request_timeout,
+        limits,
+        authenticator,
+        cors: has_cors,
+    };
+    // One `Router::layer` for the whole edge and the body limit: each call of it boxes the
+    // route's service again, and a boxed service costs every request a clone and a boxed future.
+    // Applied to every route and the fallback, after routing, so the matched route is known.
+    router.layer(
+        tower::ServiceBuilder::new()
+            .layer(edge::EdgeLayer(Arc::new(edge)))
+            .layer(DefaultBodyLimit::max(settings.body_limit)),
+    )
 }

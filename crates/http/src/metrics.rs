@@ -148,15 +148,10 @@ impl RequestMetrics {
     }
 }
 
-/// Records count, latency and in-flight per request. Labels use the matched route template,
-/// never the raw path, so ids in URLs cannot explode the number of series.
-pub(crate) async fn track(
-    State(metrics): State<RequestMetrics>,
-    request: Request,
-    next: Next,
-) -> Response {
-    // Arbitrary method names would each create series forever; only the standard ones are kept.
-    let method = match request.method().as_str() {
+/// The method label: arbitrary method names would each create series forever, so only the
+/// standard ones are kept.
+pub(crate) fn method_label(method: &axum::http::Method) -> &'static str {
+    match method.as_str() {
         "GET" => "GET",
         "HEAD" => "HEAD",
         "POST" => "POST",
@@ -165,17 +160,41 @@ pub(crate) async fn track(
         "DELETE" => "DELETE",
         "OPTIONS" => "OPTIONS",
         _ => "OTHER",
-    };
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    metrics.0.in_flight.increment(1.0);
-    let started = Instant::now();
-    let response = next.run(request).await;
-    metrics.0.in_flight.decrement(1.0);
-    let route = route.as_ref().map_or("<unmatched>", MatchedPath::as_str);
-    let handles = metrics.route(method, response.status().as_u16(), route);
-    handles.requests.increment(1);
-    handles.latency.record(started.elapsed().as_secs_f64());
-    response
+    }
+}
+
+/// A request being served: counted in `http_requests_in_flight` until dropped (also when the
+/// client goes away and the request's future is dropped unfinished).
+pub(crate) struct InFlight(Gauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
+}
+
+impl RequestMetrics {
+    /// Counts a request in flight until the guard is dropped.
+    pub(crate) fn in_flight(&self) -> InFlight {
+        self.0.in_flight.increment(1.0);
+        InFlight(self.0.in_flight.clone())
+    }
+
+    /// Counts a finished request and its latency. Labels use the matched route template
+    /// (`<unmatched>` without one), never the raw path, so ids in URLs cannot explode the number
+    /// of series.
+    pub(crate) fn record(
+        &self,
+        method: &'static str,
+        status: u16,
+        route: Option<&MatchedPath>,
+        started: Instant,
+    ) {
+        let route = route.map_or("<unmatched>", MatchedPath::as_str);
+        let handles = self.route(method, status, route);
+        handles.requests.increment(1);
+        handles.latency.record(started.elapsed().as_secs_f64());
+    }
 }
 
 /// Guards `GET /metrics` when a scrape token is configured: the request must send

@@ -10,9 +10,8 @@ use agora_domain::{
     ratelimit::{Decision, Quota},
 };
 use axum::{
-    extract::{ConnectInfo, Request, State},
+    extract::{ConnectInfo, Request},
     http::{HeaderMap, HeaderName, HeaderValue},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 use ipnet::IpNet;
@@ -114,13 +113,28 @@ fn set_headers(headers: &mut HeaderMap, decision: &Decision, quota: Quota) {
     }
 }
 
-/// The middleware: resolves the client IP (for every request), then counts the request against
-/// the caller's quota and answers 429 when it is used up.
-pub async fn enforce(
-    State(state): State<RateLimitState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// A request the limiter let through, and the quota headers its answer gets.
+pub(crate) struct Admitted(Option<(Decision, Quota)>);
+
+impl Admitted {
+    /// Adds the quota headers, unless the answer is a 429 from inside (the failed-login limit),
+    /// which reports its own, binding limit.
+    pub(crate) fn stamp(&self, response: &mut Response) {
+        if let Some((decision, quota)) = &self.0 {
+            if response.status() != axum::http::StatusCode::TOO_MANY_REQUESTS {
+                set_headers(response.headers_mut(), decision, *quota);
+            }
+        }
+    }
+}
+
+/// The edge's admission step: resolves the client IP (for every request), then counts the
+/// request against the caller's quota; `Err` is the answer (429, or 503 when a custom limiter
+/// failed) and the request goes no further.
+pub(crate) async fn admit(
+    state: &RateLimitState,
+    request: &mut Request,
+) -> Result<Admitted, Response> {
     if let Some(ConnectInfo(peer)) = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -134,16 +148,16 @@ pub async fn enforce(
         request.extensions_mut().insert(ResolvedClientIp(client));
     }
     let Some(limiter) = state.limiter.as_ref().filter(|_| state.settings.enabled) else {
-        return pass(request, next).await;
+        return Ok(Admitted(None));
     };
     if exempt(request.uri().path()) {
-        return pass(request, next).await;
+        return Ok(Admitted(None));
     }
 
     let principal = if per_ip_always(request.method(), request.uri().path()) {
         None
     } else {
-        authenticated(&state, request.headers()).await
+        authenticated(state, request.headers()).await
     };
     if let Some(principal) = &principal {
         request
@@ -151,7 +165,7 @@ pub async fn enforce(
             .insert(VerifiedPrincipal(principal.clone()));
     }
     let (key, quota, policy) = match &principal {
-        Some(p) if p.is_admin() => return pass(request, next).await,
+        Some(p) if p.is_admin() => return Ok(Admitted(None)),
         Some(p) => (
             format!("user:{}", p.user_id),
             state.settings.tier_quota(p.tier),
@@ -167,20 +181,13 @@ pub async fn enforce(
     };
 
     match limiter.check(&key, quota, 1).await {
-        Ok(decision) if decision.allowed => {
-            let mut response = pass(request, next).await;
-            // A 429 from inside (failed-login limit) reports its own, binding limit.
-            if response.status() != axum::http::StatusCode::TOO_MANY_REQUESTS {
-                set_headers(response.headers_mut(), &decision, quota);
-            }
-            response
-        }
+        Ok(decision) if decision.allowed => Ok(Admitted(Some((decision, quota)))),
         Ok(decision) => {
             metrics::counter!("rate_limit_rejections_total", "policy" => policy).increment(1);
             let mut response = ApiError::rate_limited(decision.retry_after_ms.div_ceil(1000), None)
                 .into_response();
             set_headers(response.headers_mut(), &decision, quota);
-            response
+            Err(response)
         }
         Err(error) => {
             // Never open: the built-in limiters cannot fail (Redis falls back to the
@@ -188,7 +195,7 @@ pub async fn enforce(
             metrics::counter!("rate_limit_backend_errors_total").increment(1);
             tracing::error!(%error, "rate limiter unavailable; failing closed");
             let status = axum::http::StatusCode::SERVICE_UNAVAILABLE;
-            ErrorPayload::for_status(status).into_response_with(status)
+            Err(ErrorPayload::for_status(status).into_response_with(status))
         }
     }
 }
@@ -198,13 +205,4 @@ pub async fn enforce(
 async fn authenticated(state: &RateLimitState, headers: &HeaderMap) -> Option<Principal> {
     let token = bearer_token(headers).ok().flatten()?;
     state.authenticator.as_ref()?.authenticate(token).await.ok()
-}
-
-/// Hands an admitted request on, after refusing control characters in its query string (inside
-/// the limit, so a refused query still counts).
-async fn pass(request: Request, next: Next) -> Response {
-    match crate::extract::query_rejection(&request) {
-        Some(rejection) => rejection,
-        None => next.run(request).await,
-    }
 }

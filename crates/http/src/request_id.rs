@@ -2,7 +2,6 @@ use axum::{
     body::Body,
     extract::Request,
     http::{header, HeaderName, HeaderValue},
-    middleware::Next,
     response::Response,
 };
 use http_body_util::BodyExt as _;
@@ -13,9 +12,17 @@ use crate::error::ErrorPayload;
 /// The header carrying the request id, both ways.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The id of the current request, available to handlers and layers as an extension.
+/// The id of the current request, available to handlers and layers as an extension. Held as the
+/// header value it travels in, so the request, its extension and its response share one buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(pub String);
+pub struct RequestId(HeaderValue);
+
+impl RequestId {
+    /// The id as text (always ASCII: checked or generated so).
+    pub fn as_str(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+}
 
 /// A client-supplied id is echoed only if it is short and harmless to log and forward.
 fn is_sane(candidate: &str) -> bool {
@@ -28,7 +35,7 @@ fn is_sane(candidate: &str) -> bool {
 /// A new request id: a UUIDv7 (time-ordered, so ids sort by arrival in logs) from the wall clock
 /// and the thread's random generator. `Uuid::now_v7` takes a process-wide lock and makes a
 /// `getrandom` system call for every id, which showed in the CPU profile of `/health` under load.
-fn fresh_id() -> String {
+fn fresh_id() -> HeaderValue {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| {
@@ -36,36 +43,37 @@ fn fresh_id() -> String {
         });
     let random: [u8; 10] = rand::random();
     let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    uuid::Builder::from_unix_timestamp_millis(millis, &random)
+    let text = uuid::Builder::from_unix_timestamp_millis(millis, &random)
         .into_uuid()
         .hyphenated()
-        .encode_lower(&mut text)
-        .to_owned()
+        .encode_lower(&mut text);
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
 
-/// Assigns the request id, then makes sure an error response carries the API.md envelope.
-pub(crate) async fn assign_and_render(mut request: Request, next: Next) -> Response {
-    let id = request
+/// The request's id: the client's `X-Request-Id` when it [`is_sane`], a fresh one otherwise; set
+/// on the request (header and [`RequestId`] extension) and returned for the response.
+pub(crate) fn assign(request: &mut Request) -> HeaderValue {
+    let sent = request
         .headers()
         .get(&X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| is_sane(v))
-        .map_or_else(fresh_id, str::to_owned);
-    let header_value =
-        HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
-    request
-        .headers_mut()
-        .insert(X_REQUEST_ID.clone(), header_value.clone());
+        .filter(|v| v.to_str().is_ok_and(is_sane))
+        .cloned();
+    let id = match sent {
+        Some(id) => id,
+        None => {
+            let id = fresh_id();
+            request
+                .headers_mut()
+                .insert(X_REQUEST_ID.clone(), id.clone());
+            id
+        }
+    };
     request.extensions_mut().insert(RequestId(id.clone()));
-
-    let mut response = render_error(next.run(request).await, &id).await;
-    response
-        .headers_mut()
-        .insert(X_REQUEST_ID.clone(), header_value);
-    response
+    id
 }
 
-async fn render_error(response: Response, request_id: &str) -> Response {
+/// Makes sure an error response carries the API.md envelope with `request_id`.
+pub(crate) async fn render_error(response: Response, request_id: &str) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -92,6 +100,7 @@ async fn render_error(response: Response, request_id: &str) -> Response {
         HeaderValue::from_static("application/json"),
     );
     parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_ENCODING);
     Response::from_parts(parts, Body::from(body.to_string()))
 }
 
@@ -119,7 +128,7 @@ mod tests {
     fn fresh_ids_are_distinct_time_ordered_uuids() {
         let (a, b) = (fresh_id(), fresh_id());
         assert_ne!(a, b);
-        for id in [&a, &b] {
+        for id in [a.to_str().unwrap(), b.to_str().unwrap()] {
             let parsed = uuid::Uuid::parse_str(id).expect("a UUID");
             assert_eq!(parsed.get_version_num(), 7, "{id}");
             assert!(is_sane(id));

@@ -45,7 +45,7 @@ mod tests;
 use std::{
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc,
+        Arc, OnceLock,
     },
     time::Duration,
 };
@@ -105,6 +105,10 @@ pub struct TwoLevelCache<V> {
     broadcast: Option<(RedisManager, String)>,
     /// False while a configured subscription is down: L1 could miss invalidations.
     trusted: Arc<AtomicBool>,
+    /// `cache_hits_total{level="l1"}`, resolved at the first hit (the recorder is installed by
+    /// then) instead of looking its labels up in the registry on every hit: the hot path of a
+    /// cached catalog read.
+    l1_hits: OnceLock<metrics::Counter>,
 }
 
 impl<V: Clone + Send + Sync + 'static> TwoLevelCache<V> {
@@ -120,7 +124,16 @@ impl<V: Clone + Send + Sync + 'static> TwoLevelCache<V> {
             l2: None,
             broadcast: None,
             trusted: Arc::new(AtomicBool::new(true)),
+            l1_hits: OnceLock::new(),
         }
+    }
+
+    fn count_l1_hit(&self) {
+        self.l1_hits
+            .get_or_init(
+                || metrics::counter!("cache_hits_total", "cache" => self.name, "level" => "l1"),
+            )
+            .increment(1);
     }
 
     /// L1 kept coherent with every replica through `redis` pub/sub (no L2: for small values
@@ -173,8 +186,7 @@ impl<V: Clone + Send + Sync + 'static> TwoLevelCache<V> {
             .get(&format!("{key}@{}", self.epochs.current(tags)))
             .await;
         if value.is_some() {
-            metrics::counter!("cache_hits_total", "cache" => self.name, "level" => "l1")
-                .increment(1);
+            self.count_l1_hit();
         }
         value
     }
@@ -248,8 +260,7 @@ impl<V: Clone + Send + Sync + 'static> TaggedCache<V> for TwoLevelCache<V> {
         }
         let l1_key = format!("{key}@{}", self.epochs.current(tags));
         if let Some(value) = self.l1.get(&l1_key).await {
-            metrics::counter!("cache_hits_total", "cache" => self.name, "level" => "l1")
-                .increment(1);
+            self.count_l1_hit();
             return Ok(value);
         }
         // Concurrent misses of the same key (and epoch) wait for this one load.

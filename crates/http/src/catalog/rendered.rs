@@ -13,7 +13,6 @@
 //! per request as before and not remembered.
 
 use std::{
-    io::Write,
     sync::{Arc, OnceLock},
     time::Duration,
 };
@@ -21,58 +20,20 @@ use std::{
 use agora_domain::{catalog::Product, paging::Page};
 use axum::{
     body::{Body, Bytes},
-    http::{header, HeaderMap, HeaderValue},
+    http::{header, HeaderValue},
     response::Response,
 };
 use moka::future::Cache;
 use uuid::Uuid;
 
-use crate::{caching::etag_of, paging::ListRequest};
+use crate::{
+    caching::etag_of,
+    encoding::{Coding, COMPRESS_FROM},
+    paging::ListRequest,
+};
 
-/// Bodies smaller than this are sent as they are (as the compression layer does).
-const COMPRESS_FROM: usize = 1024;
 /// How long an unused rendering is kept; the application cache's entries live shorter.
 const IDLE: Duration = Duration::from_secs(120);
-
-/// The codings this server produces, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Coding {
-    #[cfg(feature = "brotli")]
-    Brotli,
-    Gzip,
-    Identity,
-}
-
-/// The best coding `Accept-Encoding` allows (`q=0` refuses one); identity otherwise.
-fn negotiate(headers: &HeaderMap) -> Coding {
-    let Some(accept) = headers
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return Coding::Identity;
-    };
-    let accepts = |name: &str| {
-        accept.split(',').any(|item| {
-            let mut parts = item.split(';').map(str::trim);
-            let coding = parts.next().unwrap_or_default();
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            (coding.eq_ignore_ascii_case(name) || coding == "*") && !refused
-        })
-    };
-    #[cfg(feature = "brotli")]
-    if accepts("br") {
-        return Coding::Brotli;
-    }
-    if accepts("gzip") {
-        Coding::Gzip
-    } else {
-        Coding::Identity
-    }
-}
 
 /// One encoded body and its validator.
 struct Encoded {
@@ -118,12 +79,12 @@ impl Rendered {
         match coding {
             Coding::Identity => (&self.identity, None),
             Coding::Gzip => (
-                self.gzip.get_or_init(|| Encoded::new(gzip(raw))),
+                self.gzip.get_or_init(|| Encoded::new(coding.encode(raw))),
                 Some("gzip"),
             ),
             #[cfg(feature = "brotli")]
             Coding::Brotli => (
-                self.brotli.get_or_init(|| Encoded::new(brotli(raw))),
+                self.brotli.get_or_init(|| Encoded::new(coding.encode(raw))),
                 Some("br"),
             ),
         }
@@ -131,8 +92,8 @@ impl Rendered {
 
     /// A 200 in the coding `request_headers` prefer, with its `ETag` (already the validator of
     /// these exact bytes, so the conditional layer need not hash them).
-    pub(super) fn respond(&self, request_headers: &HeaderMap) -> Response {
-        let (encoded, coding) = self.encoded(negotiate(request_headers));
+    pub(super) fn respond(&self, accepted: Coding) -> Response {
+        let (encoded, coding) = self.encoded(accepted);
         let mut response = Response::new(Body::from(encoded.bytes.clone()));
         let headers = response.headers_mut();
         headers.insert(
@@ -147,23 +108,6 @@ impl Rendered {
         }
         response
     }
-}
-
-fn gzip(raw: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    let _ = encoder.write_all(raw);
-    encoder.finish().unwrap_or_default()
-}
-
-#[cfg(feature = "brotli")]
-fn brotli(raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    {
-        // Quality 5: most of brotli's gain for a fraction of its top settings' time; paid once.
-        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
-        let _ = writer.write_all(raw);
-    }
-    out
 }
 
 /// A list page's rendering: which page of which cached result, with which fields.
@@ -254,25 +198,6 @@ impl RenderMemo {
 #[cfg(all(test, feature = "brotli"))]
 mod tests {
     use super::*;
-
-    fn accepting(value: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_str(value).unwrap(),
-        );
-        headers
-    }
-
-    #[test]
-    fn the_best_acceptable_coding_wins_and_q0_refuses() {
-        assert_eq!(negotiate(&HeaderMap::new()), Coding::Identity);
-        assert_eq!(negotiate(&accepting("gzip, deflate, br")), Coding::Brotli);
-        assert_eq!(negotiate(&accepting("gzip")), Coding::Gzip);
-        assert_eq!(negotiate(&accepting("br;q=0, gzip;q=0.5")), Coding::Gzip);
-        assert_eq!(negotiate(&accepting("deflate")), Coding::Identity);
-        assert_eq!(negotiate(&accepting("*")), Coding::Brotli);
-    }
 
     #[test]
     fn each_coding_round_trips_and_has_its_own_validator() {

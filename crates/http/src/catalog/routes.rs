@@ -7,7 +7,7 @@ use agora_app::catalog::{
 use agora_domain::paging::Page;
 use axum::{
     extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    http::StatusCode,
     response::IntoResponse,
     Extension, Json,
 };
@@ -25,6 +25,7 @@ use super::dto::{
 use super::rendered::{RenderMemo, Rendered};
 use crate::{
     auth::{AdminUser, MaybeAuthUser},
+    encoding::Accepted,
     identity::path_id,
     openapi::{
         BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized,
@@ -45,10 +46,23 @@ pub fn api() -> OpenApiRouter<Catalog> {
         .routes(routes!(update))
         .routes(routes!(deactivate))
         .routes(routes!(categories))
-        // Its GETs are public reads: validators, 304s, and caching for anonymous callers.
-        .route_layer(axum::middleware::from_fn(crate::caching::public_read))
-        // The final bytes of cached reads, kept beside the catalog's cache entries.
-        .layer(Extension(RenderMemo::new()))
+        // One route layer (each costs a request a boxed call): the final bytes of cached reads,
+        // kept beside the catalog's cache entries, and public reads' caching headers.
+        .route_layer(axum::middleware::from_fn_with_state(
+            RenderMemo::new(),
+            public_read_with_memo,
+        ))
+}
+
+/// Its GETs are public reads (validators, 304s, caching for anonymous callers) answered from
+/// the rendering memo.
+async fn public_read_with_memo(
+    State(memo): State<RenderMemo>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    request.extensions_mut().insert(memo);
+    crate::caching::public_read(request, next).await
 }
 
 /// This module's tag in the OpenAPI document.
@@ -107,7 +121,7 @@ async fn list(
     State(catalog): State<Catalog>,
     Extension(memo): Extension<RenderMemo>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    headers: HeaderMap,
+    Accepted(accepted): Accepted,
     Query(query): Query<HashMap<String, String>>,
 ) -> ApiResult<axum::response::Response> {
     let request = PRODUCT_LIST.parse(&query)?;
@@ -131,7 +145,7 @@ async fn list(
             Rendered::json(&Paged::new(dtos, &request))
         })
         .await;
-    Ok(rendered.respond(&headers))
+    Ok(rendered.respond(accepted))
 }
 
 /// One product (an inactive one only for admins)
@@ -157,7 +171,7 @@ async fn one(
     State(catalog): State<Catalog>,
     Extension(memo): Extension<RenderMemo>,
     MaybeAuthUser(caller): MaybeAuthUser,
-    headers: HeaderMap,
+    Accepted(accepted): Accepted,
     Path(id): Path<String>,
 ) -> ApiResult<axum::response::Response> {
     let product = catalog.product(caller.as_ref(), path_id(&id)?).await?;
@@ -166,7 +180,7 @@ async fn one(
             Rendered::json(&ProductDto::from(product))
         })
         .await;
-    Ok(rendered.respond(&headers))
+    Ok(rendered.respond(accepted))
 }
 
 /// Create a product (admin); it starts at version 1
