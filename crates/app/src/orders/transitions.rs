@@ -106,6 +106,8 @@ impl Orders {
             });
         }
         if to.releases_stock() {
+            // A reservation still awaiting confirmation must not be confirmed after this.
+            self.deps.orders.confirmation_done(tx, order.id).await?;
             self.deps
                 .inventory
                 .release(Some(tx), order.reservation_id)
