@@ -52,6 +52,7 @@ mod ports;
 mod rate_limits;
 mod redis_outage;
 mod request_rules;
+mod saga;
 mod schema_round_trip;
 mod targets;
 mod targets_rotation;
