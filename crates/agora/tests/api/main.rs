@@ -54,6 +54,7 @@ mod redis_outage;
 mod request_rules;
 mod saga;
 mod schema_round_trip;
+mod services;
 mod targets;
 mod targets_rotation;
 mod transactions;

@@ -81,8 +81,12 @@ impl Split {
     }
 
     pub(crate) async fn start_orders(&self) -> Service {
+        self.start_orders_at(self.catalog.url("")).await
+    }
+
+    /// Another orders replica on the same database, reaching catalog at `catalog_url`.
+    pub(crate) async fn start_orders_at(&self, catalog_url: String) -> Service {
         let identity_url = self.identity.url("");
-        let catalog_url = self.catalog.url("");
         start("orders", &self.stores[2], |c| {
             signed(c);
             c.identity_url = Some(identity_url);
@@ -140,16 +144,7 @@ impl Split {
     }
 
     pub(crate) async fn checkout(&self, token: &str, key: &str) -> reqwest::Response {
-        let orders = self.orders();
-        orders
-            .client()
-            .post(orders.url("/api/orders"))
-            .bearer_auth(token)
-            .header("idempotency-key", key)
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap()
+        checkout_at(self.orders(), token, key).await
     }
 
     /// Rows of `sql` (a `count(*)`) in the orders or catalog database.
@@ -172,6 +167,18 @@ impl Split {
         )
         .await
     }
+}
+
+pub(crate) async fn checkout_at(orders: &Service, token: &str, key: &str) -> reqwest::Response {
+    orders
+        .client()
+        .post(orders.url("/api/orders"))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
 }
 
 macro_rules! on_both {
