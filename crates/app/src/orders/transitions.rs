@@ -105,6 +105,20 @@ impl Orders {
                 },
             });
         }
+        self.emit(
+            tx,
+            OrderEvent::StatusChanged {
+                order_id: order.id,
+                user_id: order.user_id,
+                from,
+                to,
+                actor,
+            },
+        )
+        .await?;
+        // Last before the caller's commit: a catalog across processes commits the release on its
+        // own (idempotent by reservation id), so nothing of ours may fail after it but the
+        // commit itself (ADR 0031).
         if to.releases_stock() {
             // A reservation still awaiting confirmation must not be confirmed after this.
             self.deps.orders.confirmation_done(tx, order.id).await?;
@@ -117,17 +131,6 @@ impl Orders {
                     other => AppError::Unexpected(anyhow::anyhow!("release failed: {other}")),
                 })?;
         }
-        self.emit(
-            tx,
-            OrderEvent::StatusChanged {
-                order_id: order.id,
-                user_id: order.user_id,
-                from,
-                to,
-                actor,
-            },
-        )
-        .await?;
         Ok(order)
     }
 }
