@@ -201,6 +201,7 @@ on_both!(
     a_failure_after_the_reservation_leaves_stock_as_before,
     an_orders_crash_mid_saga_is_undone_by_the_expiry_sweeper,
     a_confirm_lost_after_commit_is_recovered,
+    a_reservation_expired_before_its_confirm_cancels_the_order,
     reservation_calls_over_http_are_idempotent,
 );
 
@@ -359,6 +360,40 @@ async fn a_confirm_lost_after_commit_is_recovered(backend: Backend) {
     let pending = "SELECT count(*) FROM stock_reservations WHERE expires_at IS NOT NULL";
     assert_eq!(Split::count(&split.catalog, pending).await, 0);
     assert_eq!(split.stock(&product).await, 3);
+}
+
+async fn a_reservation_expired_before_its_confirm_cancels_the_order(backend: Backend) {
+    let split = Split::start(backend).await;
+    let admin = split.identity.account(Role::Admin).await;
+    let buyer = split.identity.account(Role::User).await;
+    let product = split.product(&admin, 5).await;
+    split.cart(&buyer, &product, 2).await;
+
+    // Confirms keep failing longer than the TTL (orders cut off from catalog's confirm): the
+    // sweeper puts the units back on sale, so the order cannot be served from them.
+    split.remote().inject(Some(Fault::FailConfirm));
+    let placed = split.checkout(&buyer, "expired-1").await;
+    assert_eq!(placed.status(), 201);
+    let id = placed.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    assert_eq!(split.stock(&product).await, 3);
+    until(Duration::from_secs(10), "the sweeper", || async {
+        split.stock(&product).await == 5
+    })
+    .await;
+    split.remote().inject(None);
+    until(Duration::from_secs(5), "the recovery", || async {
+        split.unconfirmed().await == 0
+    })
+    .await;
+    let order: Value = split
+        .orders()
+        .get(&format!("/api/orders/{id}"), Some(&buyer))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(order["status"], "cancelled", "{order}");
+    assert_eq!(split.stock(&product).await, 5, "nothing given back twice");
 }
 
 async fn reservation_calls_over_http_are_idempotent(backend: Backend) {
