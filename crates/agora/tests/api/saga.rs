@@ -195,6 +195,7 @@ macro_rules! on_both {
         }
     )+};
 }
+pub(crate) use on_both;
 
 on_both!(
     a_checkout_across_services_reserves_confirms_and_a_cancel_returns_stock_once,
@@ -374,7 +375,10 @@ async fn a_reservation_expired_before_its_confirm_cancels_the_order(backend: Bac
     split.remote().inject(Some(Fault::FailConfirm));
     let placed = split.checkout(&buyer, "expired-1").await;
     assert_eq!(placed.status(), 201);
-    let id = placed.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let id = placed.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(split.stock(&product).await, 3);
     until(Duration::from_secs(10), "the sweeper", || async {
         split.stock(&product).await == 5

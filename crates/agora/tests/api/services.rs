@@ -17,7 +17,7 @@ use uuid::Uuid;
 use agora_adapters::remote::{BreakerState, RemoteCatalog};
 
 use crate::{
-    saga::{checkout_at, signed, Split, SECRET},
+    saga::{checkout_at, on_both, signed, Split, SECRET},
     support::{Backend, TestStore},
     targets::{assert_error, start, try_start},
 };
@@ -112,9 +112,13 @@ async fn a_split_target_without_its_service_url_or_the_secret_refuses_to_start()
     assert!(message.contains("AGORA_SERVICES__SECRET"), "{message}");
 }
 
-#[tokio::test]
-async fn the_http_adapters_keep_the_published_ports_contracts() {
-    let split = Split::start(Backend::Sqlite).await;
+on_both!(
+    the_http_adapters_keep_the_published_ports_contracts,
+    content_alone_shows_author_names_from_identity_over_http,
+);
+
+async fn the_http_adapters_keep_the_published_ports_contracts(backend: Backend) {
+    let split = Split::start(backend).await;
     let admin = split.identity.account(Role::Admin).await;
     let a = split.product(&admin, 5).await.parse::<Uuid>().unwrap();
     let b = split.product(&admin, 7).await.parse::<Uuid>().unwrap();
@@ -132,7 +136,7 @@ async fn the_http_adapters_keep_the_published_ports_contracts() {
 
     // Identity's directory over HTTP, from a content target.
     let identity_url = split.identity.url("");
-    let store = TestStore::create(Backend::Sqlite).await;
+    let store = TestStore::create(backend).await;
     let content = start("content", &store, |c| {
         signed(c);
         c.identity_url = Some(identity_url);
@@ -198,10 +202,9 @@ async fn with_catalog_down_checkout_is_a_503_in_the_error_shape_and_the_breaker_
     assert_eq!(split.stock(&product).await, 4);
 }
 
-#[tokio::test]
-async fn content_alone_shows_author_names_from_identity_over_http() {
-    let a = TestStore::create(Backend::Sqlite).await;
-    let b = TestStore::create(Backend::Sqlite).await;
+async fn content_alone_shows_author_names_from_identity_over_http(backend: Backend) {
+    let a = TestStore::create(backend).await;
+    let b = TestStore::create(backend).await;
     let identity = start("identity", &a, signed).await;
     let identity_url = identity.url("");
     let content = start("content", &b, |c| {
