@@ -67,8 +67,11 @@ impl CircuitBreaker {
         let mut inner = self.lock();
         match inner.state {
             BreakerState::Closed => true,
-            BreakerState::Open if now >= inner.open_until => {
+            // A probe whose caller was cancelled never reports; after another `open_for` the
+            // next call probes instead, so such a probe cannot wedge the breaker half-open.
+            BreakerState::Open | BreakerState::HalfOpen if now >= inner.open_until => {
                 inner.state = BreakerState::HalfOpen;
+                inner.open_until = now + self.open_for;
                 true
             }
             BreakerState::Open | BreakerState::HalfOpen => false,
@@ -148,6 +151,20 @@ mod tests {
         breaker.success();
         assert_eq!(breaker.state(), BreakerState::Closed);
         assert!(breaker.allow_at(later + OPEN_FOR));
+    }
+
+    #[test]
+    fn a_probe_that_never_reports_does_not_wedge_the_breaker() {
+        let breaker = CircuitBreaker::new(1, OPEN_FOR);
+        let now = Instant::now();
+        breaker.failure_at(now);
+        assert!(
+            breaker.allow_at(now + OPEN_FOR),
+            "a probe, then its caller goes away"
+        );
+        assert!(!breaker.allow_at(now + OPEN_FOR + OPEN_FOR / 2));
+        assert!(breaker.allow_at(now + OPEN_FOR * 2), "another probe");
+        assert_eq!(breaker.state(), BreakerState::HalfOpen);
     }
 
     #[test]
