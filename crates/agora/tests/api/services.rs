@@ -72,6 +72,20 @@ async fn the_internal_api_refuses_missing_bad_and_stale_signatures() {
         let response = internal(&split.catalog, path, signature.clone(), body).await;
         assert_error(response, 401, "not_authenticated").await;
     }
+    // A signed but malformed reservation is a 400, not a store error.
+    let path = format!("/internal/catalog/reservations/{}", Uuid::now_v7());
+    let empty = br#"{"lines":[]}"#;
+    let response = split
+        .catalog
+        .client()
+        .put(split.catalog.url(&path))
+        .header("content-type", "application/json")
+        .header(HEADER, key.sign("PUT", &path, now, empty))
+        .body(empty.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 400, "validation_failed").await;
     // Unknown internal paths are JSON 404s, never the web app.
     let missing = split.catalog.get("/internal/nope", None).await;
     assert_error(missing, 404, "not_found").await;

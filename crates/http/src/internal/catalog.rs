@@ -14,7 +14,10 @@ use axum::{
 };
 use uuid::Uuid;
 
-use crate::{error::ApiError, openapi::RestApi};
+use crate::{
+    error::{ApiError, ErrorPayload},
+    openapi::RestApi,
+};
 
 /// What the endpoints call.
 #[derive(Clone)]
@@ -75,6 +78,11 @@ async fn reserve(
     Path(id): Path<Uuid>,
     Json(body): Json<ReserveRequest>,
 ) -> Result<Json<ReservationOutcome>, ApiError> {
+    if body.lines.is_empty() || body.lines.iter().any(|l| l.quantity == 0) {
+        // Callers are trusted (signed) but a bug must not reach the store's CHECK as a 500.
+        let status = axum::http::StatusCode::BAD_REQUEST;
+        return Err(ApiError::new(status, ErrorPayload::for_status(status)));
+    }
     // Without the caller's transaction: pending until confirmed (ADR 0031).
     let result = ports.inventory.reserve(None, id, &body.lines()).await;
     answer(result.map(drop), ReservationOutcome::Reserved)
