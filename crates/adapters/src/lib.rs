@@ -15,5 +15,6 @@ pub mod password;
 pub mod platform;
 pub mod ratelimit;
 pub mod redis;
+pub mod remote;
 pub mod store;
 pub mod webhooks;

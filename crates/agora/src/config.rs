@@ -192,6 +192,37 @@ pub struct MetricsConfig {
     pub token: Option<Secret<String>>,
 }
 
+/// Calls between split targets (`[services]`, `AGORA_SERVICES__*`; ADR 0030).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServicesConfig {
+    /// The secret every service of a deployment shares to sign internal calls. Unset: this
+    /// process neither calls other services nor answers their `/internal/…` calls.
+    pub secret: Option<Secret<String>>,
+    /// Longest one attempt of an internal call may take.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Attempts per internal call (they are all idempotent).
+    pub attempts: u32,
+    /// Consecutive failures after which calls to a service fail at once (503) …
+    pub breaker_threshold: u32,
+    /// … for this long, before one probe is let through.
+    #[serde(with = "humantime_serde")]
+    pub breaker_open_for: Duration,
+}
+
+impl Default for ServicesConfig {
+    fn default() -> Self {
+        Self {
+            secret: None,
+            timeout: Duration::from_secs(2),
+            attempts: 3,
+            breaker_threshold: 5,
+            breaker_open_for: Duration::from_secs(5),
+        }
+    }
+}
+
 /// Rate limits (`[rate_limit]`, `AGORA_RATE_LIMIT__*`), each `COUNT/PERIOD`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -307,6 +338,11 @@ pub struct Config {
     /// Base URL of the identity service, for targets that do not run identity: they verify
     /// tokens with the keys it publishes at `/.well-known/jwks.json`.
     pub identity_url: Option<String>,
+    /// Base URL of the catalog service, for targets that use catalog's ports without running
+    /// catalog (`--target orders`).
+    pub catalog_url: Option<String>,
+    /// Service-to-service calls: the shared signing secret, timeouts, retries, breaker.
+    pub services: ServicesConfig,
     /// How often the outbox relay looks for undelivered mail and events.
     #[serde(with = "humantime_serde")]
     pub outbox_poll_interval: Duration,
@@ -369,6 +405,8 @@ impl Default for Config {
             redis_url: None,
             redis_prefix: "agora:".to_owned(),
             identity_url: None,
+            catalog_url: None,
+            services: ServicesConfig::default(),
             dynamodb_endpoint: None,
             dynamodb_table: None,
             outbox_poll_interval: Duration::from_millis(250),
@@ -525,6 +563,34 @@ impl Config {
         }
         if self.dynamodb_table.as_deref().is_some_and(str::is_empty) {
             return Err(invalid("dynamodb_table", "a table name", &""));
+        }
+        if let Some(url) = &self.catalog_url {
+            if !url.starts_with("http://") {
+                return Err(invalid(
+                    "catalog_url",
+                    "an http:// URL inside the cluster network (https is not supported)",
+                    url,
+                ));
+            }
+        }
+        if self
+            .services
+            .secret
+            .as_ref()
+            .is_some_and(|s| s.expose().len() < 16)
+        {
+            return Err(invalid(
+                "services.secret",
+                "at least 16 characters (every service of the deployment shares it)",
+                &"a shorter value",
+            ));
+        }
+        if self.services.attempts == 0 || self.services.timeout.is_zero() {
+            return Err(invalid(
+                "services.attempts / services.timeout",
+                "at least 1 attempt and a positive timeout",
+                &"zero",
+            ));
         }
         if let Some(url) = &self.identity_url {
             // Split targets reach identity inside the cluster network in plain HTTP; the HTTP

@@ -13,6 +13,8 @@ pub mod orders;
 pub mod paging;
 pub mod ports;
 pub mod ratelimit;
+pub mod service_api;
+pub mod service_auth;
 pub mod validation;
 pub mod webhooks;
 

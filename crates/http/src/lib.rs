@@ -19,6 +19,7 @@ pub mod flags;
 pub mod graphql;
 pub mod health;
 pub mod identity;
+pub mod internal;
 pub mod metrics;
 pub mod openapi;
 mod openapi_post;

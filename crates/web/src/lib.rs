@@ -103,9 +103,10 @@ impl WebUi {
 }
 
 /// Paths machines call: a miss there is the API's JSON 404, never the app's page (a target
-/// without identity has no `/.well-known/jwks.json`, and a verifier must not get HTML for it).
+/// without identity has no `/.well-known/jwks.json`, and a verifier must not get HTML for it;
+/// `/internal` is the service-to-service API, ADR 0030).
 fn is_api(path: &str) -> bool {
-    ["/api", "/.well-known"].iter().any(|prefix| {
+    ["/api", "/.well-known", "/internal"].iter().any(|prefix| {
         path == *prefix
             || path
                 .strip_prefix(prefix)

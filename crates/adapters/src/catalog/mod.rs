@@ -19,4 +19,5 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!("catalog", 1, "0001_create_catalog"),
     migration!("catalog", 2, "0002_stock_reservations"),
     migration!("catalog", 3, "0003_list_indexes"),
+    migration!("catalog", 4, "0004_reservation_expiry"),
 ];

@@ -19,6 +19,7 @@ use crate::store::migrations::{migration, Migration};
 pub static MIGRATIONS: &[Migration] = &[
     migration!("orders", 1, "0001_create_orders"),
     migration!("orders", 2, "0002_list_indexes"),
+    migration!("orders", 3, "0003_unconfirmed_reservations"),
 ];
 
 fn corrupt(what: impl std::fmt::Display) -> agora_domain::ports::StoreError {

@@ -148,6 +148,52 @@ macro_rules! load_details {
 
 #[async_trait]
 impl OrderRepository for SqlOrderRepository {
+    async fn await_confirmation(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        reservation_id: Uuid,
+    ) -> Result<(), StoreError> {
+        let now = agora_domain::timestamp_now();
+        on_tx!(tx, |conn| {
+            sqlx::query(
+                "INSERT INTO unconfirmed_reservations (order_id, reservation_id, created_at) \
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(order_id)
+            .bind(reservation_id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_sqlx_error)?;
+            Ok(())
+        })
+    }
+
+    async fn confirmation_done(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), StoreError> {
+        on_tx!(tx, |conn| {
+            sqlx::query("DELETE FROM unconfirmed_reservations WHERE order_id = $1")
+                .bind(order_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(map_sqlx_error)?;
+            Ok(())
+        })
+    }
+
+    async fn awaiting_confirmation(&self, limit: u32) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        on_pool!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT order_id, reservation_id FROM unconfirmed_reservations \
+                 ORDER BY created_at LIMIT $1",
+            )
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(map_sqlx_error)
+        })
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order.id))]
     async fn insert(&self, tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
         on_tx!(tx, |conn| {

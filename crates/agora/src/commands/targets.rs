@@ -1,4 +1,4 @@
-use crate::modules::{resolve, targets, CONTEXTS};
+use crate::modules::{resolve, targets, Contexts, CONTEXTS};
 
 pub(super) fn print() {
     println!("Targets (agora serve --target NAME):");
@@ -8,6 +8,21 @@ pub(super) fn print() {
             .unwrap_or_default();
         println!("  {:<10} {}", target.name, target.description);
         println!("  {:<10} starts: {order}", "");
+        let remotes = Contexts::builtin()
+            .remotes(target.name)
+            .unwrap_or_default()
+            .iter()
+            .map(|(service, _)| {
+                format!("{service} over HTTP (AGORA_{}_URL)", service.to_uppercase())
+            })
+            .collect::<Vec<_>>();
+        if !remotes.is_empty() {
+            println!(
+                "  {:<10} remote: {} — signed with AGORA_SERVICES__SECRET",
+                "",
+                remotes.join(", ")
+            );
+        }
         println!("  {:<10} tokens: {}", "", tokens(target.name));
     }
     println!("\nModules:");
@@ -23,6 +38,10 @@ pub(super) fn print() {
         };
         println!("  {:<10} {}", context.name(), context.description());
         println!("  {:<10} depends on: {deps}", "");
+    }
+    for stand_in in CONTEXTS.iter().filter_map(|c| c.remote()) {
+        println!("  {:<10} {}", stand_in.name(), stand_in.description());
+        println!("  {:<10} replaces it in split targets (ADR 0030)", "");
     }
     println!(
         "  {:<10} HTTP server: module routes, /health, /ready, graceful drain",

@@ -17,7 +17,10 @@ use agora_http::{Check, CheckStatus};
 use async_trait::async_trait;
 
 use super::{Context, Module, Registry, SeedStep};
-use crate::config::{Config, ConfigError};
+use crate::{
+    config::{Config, ConfigError},
+    supervisor::Supervisor,
+};
 
 /// The catalog context: products and categories, search, the layered cache.
 pub struct CatalogContext;
@@ -36,6 +39,13 @@ pub struct CatalogSettings {
     pub l1_ttl: Duration,
     /// A reservation taking a product's stock below this emits `product.stock_low`.
     pub stock_low_threshold: u32,
+    /// How long a reservation made by another service (pending until it confirms) holds its
+    /// units; then the sweeper returns them (ADR 0031).
+    #[serde(with = "humantime_serde")]
+    pub reservation_ttl: Duration,
+    /// How often the sweeper looks for expired reservations.
+    #[serde(with = "humantime_serde")]
+    pub reservation_sweep_interval: Duration,
 }
 
 impl Default for CatalogSettings {
@@ -44,6 +54,8 @@ impl Default for CatalogSettings {
             cache: true,
             l1_ttl: agora_adapters::catalog::L1_TTL,
             stock_low_threshold: 5,
+            reservation_ttl: Duration::from_secs(300),
+            reservation_sweep_interval: Duration::from_secs(10),
         }
     }
 }
@@ -79,7 +91,19 @@ impl Context for CatalogContext {
     }
 
     fn check_config(&self, config: &Config) -> Result<(), ConfigError> {
-        config.section::<CatalogSettings>("catalog").map(drop)
+        let settings = config.section::<CatalogSettings>("catalog")?;
+        if settings.reservation_ttl.is_zero() || settings.reservation_sweep_interval.is_zero() {
+            return Err(ConfigError::Invalid(
+                "`catalog.reservation_ttl` and `catalog.reservation_sweep_interval` \
+                 (AGORA_CATALOG__RESERVATION_TTL, …_SWEEP_INTERVAL) must be positive durations"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn remote(&self) -> Option<&'static dyn Context> {
+        Some(&super::CatalogRemote)
     }
 
     fn module(&self, config: &Config) -> anyhow::Result<Arc<dyn Module>> {
@@ -92,9 +116,18 @@ pub struct CatalogModule {
     enabled: bool,
     l1_ttl: Duration,
     stock_low_threshold: u32,
+    reservation_ttl: Duration,
+    sweep_interval: Duration,
+    service_key: Option<agora_domain::service_auth::ServiceKey>,
     redis_configured: bool,
     cache: Mutex<Option<Arc<LayeredCatalogCache>>>,
+    supervisor: Mutex<Option<Supervisor>>,
 }
+
+const SWEEPER_TASK: &str = "reservation-sweeper";
+
+/// Reservations released per sweep query; the sweeper loops while it finds full batches.
+const SWEEP_BATCH: u32 = 100;
 
 impl CatalogModule {
     /// The module for this configuration.
@@ -104,8 +137,12 @@ impl CatalogModule {
             enabled: settings.cache,
             l1_ttl: settings.l1_ttl,
             stock_low_threshold: settings.stock_low_threshold,
+            reservation_ttl: settings.reservation_ttl,
+            sweep_interval: settings.reservation_sweep_interval,
+            service_key: super::service_key(config),
             redis_configured: config.redis_url.is_some(),
             cache: Mutex::new(None),
+            supervisor: Mutex::new(None),
         })
     }
 }
@@ -136,21 +173,41 @@ impl Module for CatalogModule {
         let catalog = Catalog::new(CatalogDeps {
             uow,
             products: Arc::new(SqlProductRepository::new(db.clone())),
-            categories: Arc::new(SqlCategoryRepository::new(db)),
+            categories: Arc::new(SqlCategoryRepository::new(db.clone())),
             cache,
-            stock: Arc::new(SqlStockRepository),
+            stock: Arc::new(SqlStockRepository::new(db)),
             outbox: registry.get::<Arc<dyn Outbox>>()?,
             stock_low_threshold: self.stock_low_threshold,
+            reservation_ttl: self.reservation_ttl,
         });
         registry.routes(agora_http::catalog::api().with_state(catalog.clone()));
         registry.seed(CatalogSeed(catalog.clone()));
         registry.provide(Arc::new(catalog.clone()) as Arc<dyn ProductCatalog>);
         registry.provide(Arc::new(catalog.clone()) as Arc<dyn Inventory>);
-        registry.provide(catalog);
+        // The same ports for split targets (orders) over HTTP (ADR 0030).
+        registry.routes(agora_http::internal::catalog_api(
+            Arc::new(catalog.clone()),
+            Arc::new(catalog.clone()),
+            self.service_key.clone(),
+        ));
+        registry.provide(catalog.clone());
+        if registry.get::<super::Headless>().is_err() {
+            let supervisor: Supervisor = registry.get()?;
+            spawn_sweeper(&supervisor, catalog, self.sweep_interval);
+            *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
+        }
         Ok(())
     }
 
     async fn stop(&self) -> anyhow::Result<()> {
+        let supervisor = self
+            .supervisor
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(supervisor) = supervisor {
+            supervisor.stop(SWEEPER_TASK).await;
+        }
         // The cache's subscription lives in the process's Redis manager, stopped with the store.
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).take();
         Ok(())
@@ -174,6 +231,32 @@ impl Module for CatalogModule {
             reason,
         }]
     }
+}
+
+/// Returns the stock of pending reservations whose holder never confirmed them (ADR 0031). In
+/// the monolith there are none (reservations join the order's transaction), so it idles.
+fn spawn_sweeper(supervisor: &Supervisor, catalog: Catalog, every: Duration) {
+    supervisor.spawn(SWEEPER_TASK, move |mut stop| {
+        let catalog = catalog.clone();
+        async move {
+            loop {
+                loop {
+                    match catalog.sweep_expired_reservations(SWEEP_BATCH).await {
+                        Ok(released) if released < SWEEP_BATCH as usize => break,
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, "could not sweep expired reservations");
+                            break;
+                        }
+                    }
+                }
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => return Ok(()),
+                    () = tokio::time::sleep(every) => {}
+                }
+            }
+        }
+    });
 }
 
 /// Demo categories and products.

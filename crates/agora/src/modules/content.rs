@@ -27,6 +27,10 @@ impl Context for ContentContext {
         &["identity", "platform"]
     }
 
+    fn standalone(&self) -> bool {
+        true
+    }
+
     fn migrations(&self) -> &'static [agora_adapters::store::migrations::Migration] {
         agora_adapters::content::MIGRATIONS
     }

@@ -39,6 +39,13 @@ pub trait Context: Send + Sync {
         &[]
     }
 
+    /// Its *remote stand-in*: a context that publishes this context's ports over HTTP from the
+    /// service running it (ADR 0030). A split target (anything but `all`) that depends on this
+    /// context without running it as its own root starts the stand-in instead.
+    fn remote(&self) -> Option<&'static dyn Context> {
+        None
+    }
+
     /// Whether `agora serve --target <name>` runs this context as a service of its own.
     fn standalone(&self) -> bool {
         false

@@ -53,6 +53,10 @@ impl Context for IdentityContext {
         true
     }
 
+    fn remote(&self) -> Option<&'static dyn Context> {
+        Some(&super::IdentityRemote)
+    }
+
     fn migrations(&self) -> &'static [agora_adapters::store::migrations::Migration] {
         agora_adapters::identity::MIGRATIONS
     }
@@ -284,6 +288,11 @@ impl Module for IdentityModule {
         registry.provide(Arc::new(identity.clone()) as SharedAuthenticator);
         registry.provide(identity.clone());
         registry.provide(Arc::new(identity.clone()) as Arc<dyn UserDirectory>);
+        // The directory for split targets (content) that reach identity over HTTP (ADR 0030).
+        registry.routes(agora_http::internal::identity_api(
+            Arc::new(identity.clone()),
+            super::service_key(&self.config),
+        ));
         if registry.get::<super::Headless>().is_err() {
             self.start_housekeeping(registry.get()?, identity);
         }

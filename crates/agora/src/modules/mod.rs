@@ -21,6 +21,7 @@ mod manager;
 mod orders;
 mod platform;
 mod registry;
+mod remote;
 mod store;
 mod targets;
 mod verifier;
@@ -34,6 +35,7 @@ pub use keys::{configured_key, retirement_grace};
 pub use manager::{ModuleManager, StartError};
 pub use platform::{BusOverride, MailerOverride};
 pub use registry::Registry;
+pub use remote::{service_key, CatalogRemote, IdentityRemote};
 pub use store::{db_options, StoreModule};
 pub use targets::{context, resolve, targets, Contexts, Target, UnknownTarget, HTTP, STORE};
 

@@ -8,6 +8,7 @@ use agora_adapters::{
         FakePaymentProvider, SqlCartRepository, SqlIdempotencyStore, SqlOrderRepository,
         SqlPaymentRepository,
     },
+    remote::RemoteCatalog,
     store::Database,
 };
 use agora_app::{
@@ -26,6 +27,10 @@ use crate::{
 };
 
 const HOUSEKEEPING_TASK: &str = "orders-housekeeping";
+const RECOVERY_TASK: &str = "reservation-recovery";
+
+/// Orders whose reservation the recovery task confirms per query.
+const RECOVERY_BATCH: u32 = 100;
 
 /// The orders context: cart, checkout, payment, order state machine.
 pub struct OrdersContext;
@@ -45,6 +50,10 @@ pub struct OrdersConfig {
     pub payment_provider: String,
     /// The fake provider declines every payment of exactly this many minor units (tests, demos).
     pub payment_decline_amount: Option<i64>,
+    /// With catalog as a separate service: how often the recovery task confirms reservations a
+    /// failed or crashed checkout left unconfirmed (keep it well below `catalog.reservation_ttl`).
+    #[serde(with = "humantime_serde")]
+    pub recovery_interval: Duration,
 }
 
 impl Default for OrdersConfig {
@@ -55,6 +64,7 @@ impl Default for OrdersConfig {
             idempotency_lease: defaults.idempotency_lease,
             payment_provider: "fake".into(),
             payment_decline_amount: None,
+            recovery_interval: Duration::from_secs(5),
         }
     }
 }
@@ -88,7 +98,13 @@ impl Context for OrdersContext {
     }
 
     fn dependencies(&self) -> &'static [&'static str] {
+        // As a service of its own, orders reaches catalog over HTTP and runs flags itself, on
+        // its own tables (ADR 0030).
         &["flags", "catalog", "platform"]
+    }
+
+    fn standalone(&self) -> bool {
+        true
     }
 
     fn migrations(&self) -> &'static [agora_adapters::store::migrations::Migration] {
@@ -159,8 +175,9 @@ impl Module for OrdersModule {
         registry.provide(orders.clone());
         if registry.get::<super::Headless>().is_err() {
             let supervisor: Supervisor = registry.get()?;
+            let housekeeping = orders.clone();
             supervisor.spawn(HOUSEKEEPING_TASK, move |mut stop| {
-                let orders = orders.clone();
+                let orders = housekeeping.clone();
                 async move {
                     loop {
                         match orders.purge_expired_keys().await {
@@ -177,6 +194,10 @@ impl Module for OrdersModule {
                     }
                 }
             });
+            // Only a remote catalog leaves reservations to confirm (ADR 0031).
+            if registry.get::<Arc<RemoteCatalog>>().is_ok() {
+                spawn_recovery(&supervisor, orders, self.settings.recovery_interval);
+            }
             *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
         }
         Ok(())
@@ -190,7 +211,34 @@ impl Module for OrdersModule {
             .take();
         if let Some(supervisor) = supervisor {
             supervisor.stop(HOUSEKEEPING_TASK).await;
+            supervisor.stop(RECOVERY_TASK).await;
         }
         Ok(())
     }
+}
+
+/// Confirms the reservations of committed orders that a failed confirm or a crash between
+/// commit and confirm left pending, before catalog's sweeper would return their stock.
+fn spawn_recovery(supervisor: &Supervisor, orders: Orders, every: Duration) {
+    supervisor.spawn(RECOVERY_TASK, move |mut stop| {
+        let orders = orders.clone();
+        async move {
+            loop {
+                loop {
+                    match orders.confirm_pending_reservations(RECOVERY_BATCH).await {
+                        Ok(settled) if settled < RECOVERY_BATCH as usize => break,
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, "could not confirm pending reservations");
+                            break;
+                        }
+                    }
+                }
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => return Ok(()),
+                    () = tokio::time::sleep(every) => {}
+                }
+            }
+        }
+    });
 }

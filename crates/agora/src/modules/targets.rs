@@ -53,13 +53,28 @@ impl Contexts {
         targets
     }
 
-    /// The context called `name`.
+    /// The context called `name` (a listed one, or a listed one's remote stand-in).
     pub fn get(&self, name: &str) -> &'static dyn Context {
-        *self
-            .0
+        self.0
             .iter()
+            .copied()
+            .chain(self.0.iter().filter_map(|c| c.remote()))
             .find(|c| c.name() == name)
             .unwrap_or_else(|| panic!("module `{name}` is referenced but not listed in CONTEXTS"))
+    }
+
+    /// The services a target reaches over HTTP instead of running them: `(context, stand-in)`.
+    pub fn remotes(
+        &self,
+        target: &str,
+    ) -> Result<Vec<(&'static str, &'static str)>, UnknownTarget> {
+        let order = self.resolve(target)?;
+        Ok(self
+            .0
+            .iter()
+            .filter_map(|c| c.remote().map(|r| (c.name(), r.name())))
+            .filter(|(_, stand_in)| order.contains(stand_in))
+            .collect())
     }
 
     /// The modules a target runs, in start order: the store, then contexts with dependencies
@@ -73,8 +88,17 @@ impl Contexts {
             });
         };
         let mut order = vec![STORE];
+        // A split target runs its roots; any other context that has a remote stand-in is a
+        // service of its own, reached over HTTP (ADR 0030). The monolith runs everything.
+        let split = target.name != "all";
         for root in &target.roots {
-            self.visit(self.get(root), &mut order, &mut Vec::new());
+            self.visit(
+                self.get(root),
+                &mut order,
+                &mut Vec::new(),
+                split,
+                &target.roots,
+            );
         }
         order.push(HTTP);
         Ok(order)
@@ -85,7 +109,13 @@ impl Contexts {
         module: &'static dyn Context,
         order: &mut Vec<&'static str>,
         path: &mut Vec<&'static str>,
+        split: bool,
+        roots: &[&'static str],
     ) {
+        let module = match module.remote() {
+            Some(stand_in) if split && !roots.contains(&module.name()) => stand_in,
+            _ => module,
+        };
         if order.contains(&module.name()) {
             return;
         }
@@ -97,7 +127,7 @@ impl Contexts {
         );
         path.push(module.name());
         for dependency in module.dependencies() {
-            self.visit(self.get(dependency), order, path);
+            self.visit(self.get(dependency), order, path, split, roots);
         }
         path.pop();
         order.push(module.name());
@@ -176,7 +206,12 @@ mod tests {
                     continue;
                 }
                 for dependency in context(name).dependencies() {
-                    let at = order.iter().position(|m| m == dependency).unwrap();
+                    // The dependency itself, or (in a split target) its remote stand-in.
+                    let stand_in = context(dependency).remote().map(|r| r.name());
+                    let at = order
+                        .iter()
+                        .position(|m| m == dependency || Some(*m) == stand_in)
+                        .unwrap_or_else(|| panic!("{name} needs {dependency} in {order:?}"));
                     assert!(at < position, "{dependency} must start before {name}");
                 }
             }
@@ -198,6 +233,43 @@ mod tests {
         let unique: BTreeSet<&str> = names.iter().copied().collect();
         assert_eq!(names.len(), unique.len(), "{names:?}");
         assert!(!unique.contains(STORE) && !unique.contains(HTTP));
+    }
+
+    #[test]
+    fn split_targets_reach_other_services_through_their_stand_ins_only() {
+        let orders = resolve("orders").unwrap();
+        assert!(
+            orders.contains(&"catalog-remote") && !orders.contains(&"catalog"),
+            "{orders:?}"
+        );
+        assert!(
+            orders.contains(&"flags"),
+            "flags runs in the orders service: {orders:?}"
+        );
+        assert!(!orders.contains(&"identity"), "{orders:?}");
+        let content = resolve("content").unwrap();
+        assert!(
+            content.contains(&"identity-remote") && !content.contains(&"identity"),
+            "{content:?}"
+        );
+        let catalog = resolve("catalog").unwrap();
+        assert!(catalog.contains(&"catalog") && !catalog.contains(&"catalog-remote"));
+        let all = resolve("all").unwrap();
+        assert!(!all.iter().any(|m| m.ends_with("-remote")), "{all:?}");
+        assert_eq!(
+            Contexts::builtin().remotes("orders").unwrap(),
+            vec![("catalog", "catalog-remote")]
+        );
+        // Only what the target runs migrates: no catalog table in the orders database.
+        let migrations: Vec<String> = Contexts::builtin()
+            .migrations_of(&orders)
+            .iter()
+            .map(|m| m.id())
+            .collect();
+        assert!(
+            migrations.iter().all(|m| !m.starts_with("catalog/")),
+            "{migrations:?}"
+        );
     }
 
     #[test]

@@ -157,8 +157,19 @@ async fn every_routed_operation_is_documented_and_every_documented_one_is_routed
     let routed: BTreeSet<Operation> = parsed
         .iter()
         .filter(|(_, path)| !agora_http::openapi::UNDOCUMENTED.contains(&path.as_str()))
+        // The service-to-service API is internal (ADR 0030): served, signed, never published.
+        .filter(|(_, path)| !path.starts_with("/internal/"))
         .cloned()
         .collect();
+    assert!(
+        parsed
+            .iter()
+            .any(|(_, path)| path.starts_with("/internal/"))
+            && documented
+                .iter()
+                .all(|(_, path)| !path.starts_with("/internal/")),
+        "the internal API is routed and absent from the document"
+    );
 
     let undocumented: BTreeSet<Operation> = routed.difference(&documented).cloned().collect();
     assert!(

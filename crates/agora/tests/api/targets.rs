@@ -22,6 +22,8 @@ pub(crate) struct Service {
     pub(crate) db: Database,
     pub(crate) identity: Option<Identity>,
     pub(crate) store_url: String,
+    /// What the target's modules published.
+    pub(crate) registry: agora::modules::Registry,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -58,6 +60,7 @@ pub(crate) async fn try_start(
     let addr = app.local_addr();
     let db = app.registry().get()?;
     let identity = app.registry().get().ok();
+    let registry = app.registry().clone();
     let (shutdown, rx) = oneshot::channel();
     let server = tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -68,6 +71,7 @@ pub(crate) async fn try_start(
         db,
         identity,
         store_url: store.url.clone(),
+        registry,
         shutdown: Some(shutdown),
         server: Some(server),
     })
@@ -76,6 +80,10 @@ pub(crate) async fn try_start(
 impl Service {
     pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     pub(crate) async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {

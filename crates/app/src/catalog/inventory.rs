@@ -5,9 +5,10 @@ use agora_domain::{
     catalog::CatalogEvent,
     event::EventEnvelope,
     ports::{
-        Inventory, InventoryError, OutboxMessage, PortError, ReservationLine, ReserveOutcome,
+        Hold, Inventory, InventoryError, OutboxMessage, PortError, ReservationLine, ReserveOutcome,
         StockChange, Tx,
     },
+    timestamp_now,
 };
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -22,17 +23,35 @@ impl Inventory for Catalog {
         tx: Option<&mut Tx>,
         reservation_id: Uuid,
         lines: &[ReservationLine],
-    ) -> Result<(), InventoryError> {
+    ) -> Result<Hold, InventoryError> {
         match tx {
-            Some(tx) => self.reserve_in(tx, reservation_id, lines).await,
+            // The caller's transaction makes it final with the caller's own writes.
+            Some(tx) => {
+                self.reserve_in(tx, reservation_id, lines, None).await?;
+                Ok(Hold::Joined)
+            }
             None => {
+                let ttl = chrono::Duration::from_std(self.deps.reservation_ttl)
+                    .map_err(|e| PortError::Unexpected(e.to_string()))?;
+                let expires_at = timestamp_now() + ttl;
                 let mut tx = self.deps.uow.begin().await?;
                 // On failure the transaction is dropped: nothing of a partial reservation stays.
-                self.reserve_in(&mut tx, reservation_id, lines).await?;
+                self.reserve_in(&mut tx, reservation_id, lines, Some(expires_at))
+                    .await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(Hold::Pending)
             }
         }
+    }
+
+    #[tracing::instrument(skip_all, fields(reservation_id = %reservation_id))]
+    async fn confirm(&self, reservation_id: Uuid) -> Result<(), InventoryError> {
+        let mut tx = self.deps.uow.begin().await?;
+        if !self.deps.stock.confirm(&mut tx, reservation_id).await? {
+            return Err(InventoryError::NotHeld(reservation_id));
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     #[tracing::instrument(skip_all, fields(reservation_id = %reservation_id))]
@@ -54,13 +73,44 @@ impl Inventory for Catalog {
 }
 
 impl Catalog {
+    /// Returns the units of up to `limit` pending reservations that expired (their holder never
+    /// confirmed: it failed or crashed mid-checkout), each in its own transaction. The number
+    /// released; run until it returns less than `limit`.
+    #[tracing::instrument(skip_all)]
+    pub async fn sweep_expired_reservations(&self, limit: u32) -> Result<usize, InventoryError> {
+        let now = timestamp_now();
+        let expired = self.deps.stock.expired(now, limit).await?;
+        let mut released = 0;
+        for reservation_id in expired {
+            let mut tx = self.deps.uow.begin().await?;
+            let changes = self
+                .deps
+                .stock
+                .release_expired(&mut tx, reservation_id, now)
+                .await?;
+            self.stock_changed(&mut tx, &changes).await?;
+            tx.commit().await?;
+            if !changes.is_empty() {
+                tracing::info!(%reservation_id, "expired reservation released");
+                released += 1;
+            }
+        }
+        Ok(released)
+    }
+
     async fn reserve_in(
         &self,
         tx: &mut Tx,
         reservation_id: Uuid,
         lines: &[ReservationLine],
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<(), InventoryError> {
-        match self.deps.stock.reserve(tx, reservation_id, lines).await? {
+        match self
+            .deps
+            .stock
+            .reserve(tx, reservation_id, lines, expires_at)
+            .await?
+        {
             ReserveOutcome::Reserved(changes) => self.stock_changed(tx, &changes).await,
             ReserveOutcome::AlreadyReserved => Ok(()),
             ReserveOutcome::Failed(error) => Err(error),

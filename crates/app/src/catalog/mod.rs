@@ -50,6 +50,9 @@ pub struct CatalogDeps {
     pub outbox: Arc<dyn Outbox>,
     /// A reservation taking a product's stock below this emits `product.stock_low`.
     pub stock_low_threshold: u32,
+    /// How long a pending reservation (one made outside the caller's transaction) holds its
+    /// units before the sweeper returns them (ADR 0031).
+    pub reservation_ttl: std::time::Duration,
 }
 
 /// The catalog application service.

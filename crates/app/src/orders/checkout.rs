@@ -11,7 +11,7 @@ use agora_domain::{
         line_total, order_total, IdempotencyKey, Order, OrderEvent, OrderItem, OrderStatus,
         PlacedItem, StatusChange,
     },
-    ports::{InventoryError, ReservationLine, Tx},
+    ports::{Hold, InventoryError, ReservationLine, Tx},
     timestamp_now, FieldError,
 };
 use uuid::Uuid;
@@ -226,14 +226,34 @@ impl Orders {
         reservation.sort_by_key(|l| l.product_id);
 
         let mut tx = self.deps.uow.begin().await?;
-        self.deps
+        let hold = match self
+            .deps
             .inventory
             .reserve(Some(&mut tx), order.reservation_id, &reservation)
             .await
-            .map_err(inventory_error)?;
-        let written = self
+        {
+            Ok(hold) => hold,
+            Err(InventoryError::Port(error)) => {
+                // Catalog may have committed before the answer was lost (a timeout): release
+                // the id, so stock does not wait for the reservation to expire. A no-op when
+                // nothing was reserved.
+                drop(tx);
+                self.compensate(order.reservation_id).await;
+                return Err(error.into());
+            }
+            Err(error) => return Err(inventory_error(error)),
+        };
+        let mut written = self
             .write_order(&mut tx, key, &order, &lines, complete)
             .await;
+        if written.is_ok() && hold == Hold::Pending {
+            written = self
+                .deps
+                .orders
+                .await_confirmation(&mut tx, order.id, order.reservation_id)
+                .await
+                .map_err(AppError::from);
+        }
         let committed = match written {
             Ok(()) => tx.commit().await.map_err(AppError::from),
             Err(error) => {
@@ -244,15 +264,14 @@ impl Orders {
         if let Err(error) = committed {
             // In the monolith the rollback undid the reservation and this is a no-op; an
             // Inventory across processes committed on its own and needs this compensation.
-            if let Err(release) = self
-                .deps
-                .inventory
-                .release(None, order.reservation_id)
-                .await
-            {
-                tracing::error!(%release, reservation_id = %order.reservation_id, "compensating release failed");
-            }
+            self.compensate(order.reservation_id).await;
             return Err(error);
+        }
+        if hold == Hold::Pending {
+            // The order is committed: from here a failure must not undo it. What is not
+            // confirmed now, the recovery task confirms (before the reservation expires).
+            self.confirm_reservation(order.id, order.reservation_id)
+                .await;
         }
         Ok(order)
     }
@@ -340,5 +359,8 @@ fn inventory_error(error: InventoryError) -> AppError {
                 .collect(),
         ),
         InventoryError::Port(error) => error.into(),
+        InventoryError::NotHeld(id) => {
+            AppError::Unexpected(anyhow::anyhow!("reserve answered `not held` for {id}"))
+        }
     }
 }

@@ -8,6 +8,7 @@ mod checkout;
 mod history;
 mod idempotency;
 mod payment;
+mod saga;
 mod transitions;
 
 use std::{sync::Arc, time::Duration};
@@ -27,6 +28,7 @@ use uuid::Uuid;
 pub use cart::{CartItemView, CartView};
 pub use checkout::{CheckoutRequest, CheckoutResponse, Render, NEW_CHECKOUT_FLOW};
 pub use history::AdminOrderQuery;
+pub use saga::SYSTEM_ACTOR;
 
 use crate::AppError;
 

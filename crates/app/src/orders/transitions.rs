@@ -105,16 +105,6 @@ impl Orders {
                 },
             });
         }
-        if to.releases_stock() {
-            self.deps
-                .inventory
-                .release(Some(tx), order.reservation_id)
-                .await
-                .map_err(|error| match error {
-                    InventoryError::Port(port) => AppError::from(port),
-                    other => AppError::Unexpected(anyhow::anyhow!("release failed: {other}")),
-                })?;
-        }
         self.emit(
             tx,
             OrderEvent::StatusChanged {
@@ -126,6 +116,21 @@ impl Orders {
             },
         )
         .await?;
+        // Last before the caller's commit: a catalog across processes commits the release on its
+        // own (idempotent by reservation id), so nothing of ours may fail after it but the
+        // commit itself (ADR 0031).
+        if to.releases_stock() {
+            // A reservation still awaiting confirmation must not be confirmed after this.
+            self.deps.orders.confirmation_done(tx, order.id).await?;
+            self.deps
+                .inventory
+                .release(Some(tx), order.reservation_id)
+                .await
+                .map_err(|error| match error {
+                    InventoryError::Port(port) => AppError::from(port),
+                    other => AppError::Unexpected(anyhow::anyhow!("release failed: {other}")),
+                })?;
+        }
         Ok(order)
     }
 }

@@ -194,6 +194,7 @@ impl agora_domain::ports::StockRepository for MemoryDb {
         tx: &mut Tx,
         reservation_id: Uuid,
         lines: &[agora_domain::ports::ReservationLine],
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<agora_domain::ports::ReserveOutcome, StoreError> {
         use agora_domain::ports::{InventoryError, ReserveOutcome, Shortage, StockChange};
         let tables = self.write(tx, "stock.reserve")?;
@@ -232,7 +233,54 @@ impl agora_domain::ports::StockRepository for MemoryDb {
         if !short.is_empty() {
             return Ok(ReserveOutcome::Failed(InventoryError::OutOfStock(short)));
         }
+        if let Some(at) = expires_at {
+            tables.pending.push((reservation_id, at));
+        }
         Ok(ReserveOutcome::Reserved(changes))
+    }
+
+    async fn confirm(&self, tx: &mut Tx, reservation_id: Uuid) -> Result<bool, StoreError> {
+        let tables = self.write(tx, "stock.confirm")?;
+        let held = tables
+            .reservations
+            .iter()
+            .any(|r| r.0 == reservation_id && !r.3);
+        if held {
+            tables.pending.retain(|p| p.0 != reservation_id);
+        }
+        Ok(held)
+    }
+
+    async fn expired(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let tables = self.committed();
+        Ok(tables
+            .pending
+            .iter()
+            .filter(|(id, at)| *at < now && tables.reservations.iter().any(|r| r.0 == *id && !r.3))
+            .map(|(id, _)| *id)
+            .take(limit as usize)
+            .collect())
+    }
+
+    async fn release_expired(
+        &self,
+        tx: &mut Tx,
+        reservation_id: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<agora_domain::ports::StockChange>, StoreError> {
+        let expired = self
+            .write(tx, "stock.release_expired")?
+            .pending
+            .iter()
+            .any(|(id, at)| *id == reservation_id && *at < now);
+        if !expired {
+            return Ok(Vec::new());
+        }
+        agora_domain::ports::StockRepository::release(self, tx, reservation_id).await
     }
 
     async fn release(

@@ -133,6 +133,7 @@ pub fn catalog() -> CatalogHarness {
         stock: Arc::new(db.clone()),
         outbox: Arc::new(db.clone()),
         stock_low_threshold: 2,
+        reservation_ttl: std::time::Duration::from_secs(300),
     });
     CatalogHarness { catalog, db, cache }
 }
@@ -163,6 +164,7 @@ pub fn orders_with(settings: OrdersSettings) -> OrdersHarness {
         stock: Arc::new(db.clone()),
         outbox: Arc::new(db.clone()),
         stock_low_threshold: 2,
+        reservation_ttl: std::time::Duration::from_secs(300),
     });
     let provider = Arc::new(FakeProvider::default());
     let gate = Arc::new(FakeGate::default());

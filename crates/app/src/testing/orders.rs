@@ -75,6 +75,31 @@ impl CartRepository for MemoryDb {
 
 #[async_trait]
 impl OrderRepository for MemoryDb {
+    async fn await_confirmation(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        reservation_id: Uuid,
+    ) -> Result<(), StoreError> {
+        let tables = self.write(tx, "orders.await_confirmation")?;
+        tables.unconfirmed.push((order_id, reservation_id));
+        Ok(())
+    }
+    async fn confirmation_done(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), StoreError> {
+        let tables = self.write(tx, "orders.confirmation_done")?;
+        tables.unconfirmed.retain(|(order, _)| *order != order_id);
+        Ok(())
+    }
+    async fn awaiting_confirmation(&self, limit: u32) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        self.check("orders.awaiting_confirmation")?;
+        Ok(self
+            .committed()
+            .unconfirmed
+            .iter()
+            .take(limit as usize)
+            .copied()
+            .collect())
+    }
     async fn insert(&self, tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
         self.write(tx, "orders.insert")?.orders.push(order.clone());
         Ok(())

@@ -55,6 +55,10 @@ pub struct Tables {
     pub categories: Vec<Category>,
     /// `(reservation, product, units, released)`.
     pub reservations: Vec<(Uuid, Uuid, u32, bool)>,
+    /// Orders whose reservation awaits confirmation, as `(order, reservation)`.
+    pub unconfirmed: Vec<(Uuid, Uuid)>,
+    /// Pending reservations and when they expire (confirmed ones are absent).
+    pub pending: Vec<(Uuid, chrono::DateTime<chrono::Utc>)>,
     /// Cart lines as `(user, line)`.
     pub cart_items: Vec<(Uuid, CartLine)>,
     /// Orders with their items and history.

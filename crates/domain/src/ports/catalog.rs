@@ -159,9 +159,25 @@ pub enum InventoryError {
     /// Some products are unknown or withdrawn from sale; nothing was reserved.
     #[error("products not for sale: {0:?}")]
     NotForSale(Vec<Uuid>),
+    /// The reservation to confirm is not held: it expired (its units went back to stock), was
+    /// released, or never existed. Nothing changed.
+    #[error("reservation {0} is not held (expired or released)")]
+    NotHeld(Uuid),
     /// Catalog could not answer.
     #[error(transparent)]
     Port(#[from] PortError),
+}
+
+/// How a reservation stands once [`Inventory::reserve`] succeeded (ADR 0031).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Written in the caller's transaction: final when that commits (the monolith); nothing to
+    /// confirm, and a rollback undoes it.
+    Joined,
+    /// Committed by catalog on its own as *pending*: the caller confirms it after its own commit
+    /// ([`Inventory::confirm`]) or it expires after catalog's `reservation_ttl` and its units go
+    /// back to stock.
+    Pending,
 }
 
 impl From<StoreError> for InventoryError {
@@ -177,6 +193,10 @@ impl From<StoreError> for InventoryError {
 /// - `reserve(id, lines)` takes every line or nothing ([`InventoryError::OutOfStock`] /
 ///   [`InventoryError::NotForSale`] name the lines that failed); it is idempotent by `id`: a
 ///   second call with an id that holds a reservation changes nothing and succeeds;
+/// - a reservation made without the caller's transaction is *pending* ([`Hold::Pending`]): it
+///   holds its units until `confirm(id)` (idempotent) makes it final, or until it expires and
+///   catalog's sweeper returns the units; confirming an expired or released reservation fails
+///   with [`InventoryError::NotHeld`] and changes nothing;
 /// - `release(id)` puts a reservation's units back once; releasing again, or an unknown id, is
 ///   a no-op that succeeds (so a compensation may be retried blindly);
 /// - `tx`: an implementation sharing the caller's database (the monolith) does its writes in the
@@ -195,7 +215,9 @@ pub trait Inventory: Send + Sync {
         tx: Option<&mut Tx>,
         reservation_id: Uuid,
         lines: &[ReservationLine],
-    ) -> Result<(), InventoryError>;
+    ) -> Result<Hold, InventoryError>;
+    /// Makes a pending reservation final (no-op when it is final already).
+    async fn confirm(&self, reservation_id: Uuid) -> Result<(), InventoryError>;
     /// Gives a reservation's units back (no-op when unknown or already released).
     async fn release(
         &self,
@@ -232,13 +254,30 @@ pub enum ReserveOutcome {
 #[async_trait]
 pub trait StockRepository: Send + Sync {
     /// Takes each line from stock (only from active products with enough units) and records the
-    /// reservation, in `tx`.
+    /// reservation, in `tx`: pending until `expires_at` when given, final otherwise.
     async fn reserve(
         &self,
         tx: &mut Tx,
         reservation_id: Uuid,
         lines: &[ReservationLine],
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<ReserveOutcome, StoreError>;
+    /// Makes an unreleased reservation final, in `tx`; false when none is held under the id.
+    async fn confirm(&self, tx: &mut Tx, reservation_id: Uuid) -> Result<bool, StoreError>;
+    /// Up to `limit` pending reservations whose time ran out before `now`.
+    async fn expired(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError>;
+    /// Like [`StockRepository::release`], but only while the reservation is still pending and
+    /// expired at `now` (a confirm that won the race keeps its units).
+    async fn release_expired(
+        &self,
+        tx: &mut Tx,
+        reservation_id: Uuid,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<StockChange>, StoreError>;
     /// Puts the units of an unreleased reservation back and marks it released, in `tx`; empty
     /// when there is nothing to release.
     async fn release(

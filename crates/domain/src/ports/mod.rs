@@ -31,8 +31,9 @@ pub use bus::{
 };
 pub use cache::{Load, TaggedCache};
 pub use catalog::{
-    CatalogCache, CategoryRepository, Inventory, InventoryError, ProductCatalog, ProductRepository,
-    ProductSnapshot, ReservationLine, ReserveOutcome, Shortage, StockChange, StockRepository,
+    CatalogCache, CategoryRepository, Hold, Inventory, InventoryError, ProductCatalog,
+    ProductRepository, ProductSnapshot, ReservationLine, ReserveOutcome, Shortage, StockChange,
+    StockRepository,
 };
 pub use content::{CommentRepository, PostRepository};
 pub use error::PortError;

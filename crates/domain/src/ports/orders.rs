@@ -85,6 +85,19 @@ pub trait OrderRepository: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// One page of orders matching `filter` (items and history included).
     async fn list(&self, filter: &OrderFilter) -> Result<Page<Order>, StoreError>;
+    /// Records, in the order's transaction, that its reservation is pending in catalog and must
+    /// be confirmed after the commit (ADR 0031).
+    async fn await_confirmation(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        reservation_id: Uuid,
+    ) -> Result<(), StoreError>;
+    /// Forgets the pending confirmation of `order_id` (confirmed, or the order was cancelled).
+    async fn confirmation_done(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), StoreError>;
+    /// Up to `limit` orders whose reservation still awaits confirmation, oldest first, as
+    /// `(order id, reservation id)`.
+    async fn awaiting_confirmation(&self, limit: u32) -> Result<Vec<(Uuid, Uuid)>, StoreError>;
 }
 
 /// Where a remembered checkout is.

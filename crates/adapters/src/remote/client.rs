@@ -1,0 +1,181 @@
+//! The HTTP client every remote port adapter shares: signed requests (ADR 0030), a timeout per
+//! attempt, retries with full-jitter exponential backoff, and a circuit breaker per service.
+//! Only idempotent calls go through it (snapshot and profile reads; reservation calls, which
+//! are idempotent by reservation id), so every failure that may be transient is retried.
+
+use std::time::Duration;
+
+use agora_domain::{ports::PortError, service_auth::ServiceKey};
+use rand::Rng;
+use serde::{de::DeserializeOwned, Serialize};
+
+use super::breaker::CircuitBreaker;
+
+/// Tunables of a remote service client.
+#[derive(Debug, Clone)]
+pub struct RemoteSettings {
+    /// Longest one attempt may take (connect + answer).
+    pub timeout: Duration,
+    /// Attempts per call (1 = no retry).
+    pub attempts: u32,
+    /// Base of the backoff between attempts (doubled each time, jittered).
+    pub backoff: Duration,
+    /// Consecutive failures that open the breaker.
+    pub breaker_threshold: u32,
+    /// How long the breaker stays open before a probe.
+    pub breaker_open_for: Duration,
+}
+
+impl Default for RemoteSettings {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(2),
+            attempts: 3,
+            backoff: Duration::from_millis(50),
+            breaker_threshold: 5,
+            breaker_open_for: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A client of one service (`catalog`, `identity`) at one base URL.
+pub struct ServiceClient {
+    service: &'static str,
+    base: String,
+    http: reqwest::Client,
+    key: ServiceKey,
+    settings: RemoteSettings,
+    breaker: CircuitBreaker,
+}
+
+/// One attempt's failure: whether another attempt may help.
+enum Failure {
+    Transient(String),
+    Permanent(String),
+}
+
+impl ServiceClient {
+    /// A client of `service` at `base_url` (`http://host:port`), signing with `key`.
+    pub fn new(
+        service: &'static str,
+        base_url: &str,
+        key: ServiceKey,
+        settings: RemoteSettings,
+    ) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout)
+            .build()
+            .map_err(|e| format!("HTTP client for {service}: {e}"))?;
+        Ok(Self {
+            service,
+            base: base_url.trim_end_matches('/').to_owned(),
+            http,
+            key,
+            breaker: CircuitBreaker::new(settings.breaker_threshold, settings.breaker_open_for),
+            settings,
+        })
+    }
+
+    /// The service's breaker (readiness, tests).
+    pub fn breaker(&self) -> &CircuitBreaker {
+        &self.breaker
+    }
+
+    /// Sends `body` to `path` and decodes the answer; retried while failures are transient.
+    /// A refused call (breaker open, retries exhausted) is [`PortError::Unavailable`].
+    pub async fn call<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+    ) -> Result<R, PortError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| PortError::Unexpected(e.to_string()))?;
+        let mut last = String::new();
+        for attempt in 0..self.settings.attempts.max(1) {
+            if attempt > 0 {
+                tokio::time::sleep(self.backoff(attempt)).await;
+            }
+            if !self.breaker.allow() {
+                return Err(PortError::Unavailable(format!(
+                    "{} unavailable (circuit open){}",
+                    self.service,
+                    if last.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {last}")
+                    }
+                )));
+            }
+            match self.attempt(&method, path, &bytes).await {
+                Ok(answer) => {
+                    self.breaker.success();
+                    return serde_json::from_slice(&answer).map_err(|e| {
+                        PortError::Unexpected(format!("{} answered {path} with {e}", self.service))
+                    });
+                }
+                Err(Failure::Permanent(message)) => {
+                    // The service answered: it is up, the request is wrong (a bug or a secret
+                    // mismatch), and a retry will not fix it.
+                    self.breaker.success();
+                    return Err(PortError::Unexpected(message));
+                }
+                Err(Failure::Transient(message)) => {
+                    self.breaker.failure();
+                    tracing::debug!(service = self.service, %path, attempt, %message, "remote call failed");
+                    last = message;
+                }
+            }
+        }
+        Err(PortError::Unavailable(format!("{}: {last}", self.service)))
+    }
+
+    async fn attempt(
+        &self,
+        method: &reqwest::Method,
+        path: &str,
+        body: &[u8],
+    ) -> Result<Vec<u8>, Failure> {
+        let signature = self
+            .key
+            .sign(method.as_str(), path, chrono::Utc::now().timestamp(), body);
+        let response = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(agora_domain::service_auth::HEADER, signature)
+            .body(body.to_vec())
+            .send()
+            .await
+            .map_err(|e| Failure::Transient(format!("{method} {path}: {e}")))?;
+        let status = response.status();
+        let answer = response
+            .bytes()
+            .await
+            .map_err(|e| Failure::Transient(format!("{method} {path}: {e}")))?;
+        if status.is_success() {
+            Ok(answer.to_vec())
+        } else if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            Err(Failure::Transient(format!("{method} {path}: {status}")))
+        } else {
+            Err(Failure::Permanent(format!(
+                "{} refused {method} {path}: {status} {}",
+                self.service,
+                String::from_utf8_lossy(&answer)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            )))
+        }
+    }
+
+    /// Full jitter: uniform in [0, base · 2^(attempt-1)].
+    fn backoff(&self, attempt: u32) -> Duration {
+        let cap = self
+            .settings
+            .backoff
+            .saturating_mul(1 << (attempt - 1).min(10));
+        let millis = u64::try_from(cap.as_millis()).unwrap_or(u64::MAX);
+        Duration::from_millis(rand::thread_rng().gen_range(0..=millis))
+    }
+}
