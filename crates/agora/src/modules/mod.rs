@@ -27,6 +27,7 @@ mod webhooks;
 mod worker;
 
 pub use context::{Context, DeliveryGate, SeedStep};
+pub use http::rate_limit_settings;
 pub use http::{HttpModule, HttpStopped, LocalAddr, PreBound};
 pub use identity::{argon2_params, identity_services, IdentityServices};
 pub use keys::{configured_key, retirement_grace};
@@ -34,7 +35,9 @@ pub use manager::{ModuleManager, StartError};
 pub use platform::{BusOverride, MailerOverride};
 pub use registry::Registry;
 pub use store::{db_options, StoreModule};
-pub use targets::{context, resolve, targets, Contexts, Target, UnknownTarget, HTTP, STORE};
+pub use targets::{
+    context, resolve, targets, Contexts, Target, UnknownTarget, GATEWAY, HTTP, STORE,
+};
 
 use std::time::Duration;
 
@@ -123,6 +126,22 @@ pub struct Serverless;
 /// The application's router with every middleware, as the HTTP module built it.
 #[derive(Clone)]
 pub struct AppRouter(pub axum::Router);
+
+/// A router a module provides for the HTTP module to serve instead of the application's (the
+/// gateway: its own edge, no module routes).
+#[derive(Clone)]
+pub struct EdgeRouter(pub axum::Router);
+
+/// Verifies identity's tokens in a process without identity (its JWKS at `identity_url`, or
+/// its database when shared), as split targets and the gateway do.
+pub async fn token_authenticator(
+    config: &crate::config::Config,
+    registry: &Registry,
+) -> anyhow::Result<agora_http::SharedAuthenticator> {
+    verifier::Verifier::new(config)
+        .authenticator(registry)
+        .await
+}
 
 /// A unit of the system with a lifecycle.
 #[async_trait]
