@@ -1,5 +1,6 @@
 //! What each CLI command does. Commands print for people on stdout; logs go to stderr.
 
+mod dev;
 mod events;
 mod keys;
 mod lambda;
@@ -23,6 +24,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => Overrides {
             bind: args.bind,
             auto_migrate: args.no_migrate.then_some(false),
+        },
+        Command::Dev(args) => Overrides {
+            bind: args.bind,
+            auto_migrate: None,
         },
         _ => Overrides::default(),
     };
@@ -48,7 +53,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(&config, &args).await,
         Command::Migrate(args) => migrate::run(&config, &args).await,
-        Command::Seed => seed::run(&config).await,
+        Command::Seed(args) => seed::run(&config, &args.target).await,
+        Command::Dev(args) => dev::run(&config, &args).await,
         Command::Keys(args) => keys::run(&config, &args).await,
         Command::Lambda(args) => lambda::run(&config, &args).await,
         Command::Events(args) => events::run(&config, &args).await,
