@@ -18,6 +18,7 @@ mod events_cli;
 mod events_consumers;
 mod events_worker;
 mod flags;
+mod gateway;
 mod graphql;
 mod harness;
 mod health;
