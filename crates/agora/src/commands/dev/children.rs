@@ -58,6 +58,10 @@ pub fn command(
         command.env(key, value);
     }
     command.stdin(Stdio::null());
+    // Its own process group: a terminal's Ctrl-C reaches the launcher only, which then stops
+    // the children in order instead of them all racing to exit.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     command
 }
 
@@ -116,6 +120,9 @@ async fn run(
             }
         };
         pid.store(0, Ordering::SeqCst);
+        if *stop.borrow() {
+            return;
+        }
         let status = describe(status.ok().and_then(Result::ok));
         if started.elapsed() >= STABLE_AFTER {
             backoff = FIRST_BACKOFF;
