@@ -20,6 +20,7 @@ mod events_consumers;
 mod events_worker;
 mod flags;
 mod gateway;
+mod gateway_streaming;
 mod graphql;
 mod harness;
 mod health;
