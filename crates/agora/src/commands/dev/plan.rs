@@ -94,6 +94,11 @@ pub fn build(
     infrastructure: &Infrastructure,
     mut ports: impl FnMut() -> anyhow::Result<u16>,
 ) -> anyhow::Result<Plan> {
+    anyhow::ensure!(
+        args.topology == Topology::Mono || args.replicas == 1,
+        "--replicas applies to --topology mono (N monoliths behind the gateway); micro runs one \
+         process per service"
+    );
     let public = config.bind;
     let split = args.topology == Topology::Micro || args.replicas > 1;
     let shape = match args.topology {
@@ -341,6 +346,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("AGORA_REDIS_URL"), "{error}");
+        let error = build(&config, &args(Topology::Micro, 2), &with_bus(), counter())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--topology mono"), "{error}");
     }
 
     #[test]
