@@ -164,6 +164,9 @@ impl Gateway {
     fn upstream_headers(&self, parts: &axum::http::request::Parts) -> HeaderMap {
         let mut headers = end_to_end(&parts.headers);
         headers.remove(header::HOST);
+        // The gateway's server already answered any `100-continue`; the client side does not
+        // do the dance, and waiting for it would stall the upload.
+        headers.remove(header::EXPECT);
         let peer: Option<IpAddr> = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
