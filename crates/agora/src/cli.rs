@@ -44,7 +44,7 @@ pub enum Command {
     /// Apply, revert or list database migrations.
     Migrate(MigrateArgs),
     /// Create demo accounts (idempotent; development only) and print their credentials.
-    Seed,
+    Seed(SeedArgs),
     /// List deployment targets and modules with their dependencies.
     Targets,
     /// Print the OpenAPI document (JSON) of every REST endpoint.
@@ -62,9 +62,61 @@ pub enum Command {
     Lambda(LambdaArgs),
     /// Inspect and replay events: dead letters, a live tail.
     Events(EventsArgs),
+    /// Run the whole system on this machine as child processes of this executable, without
+    /// Docker: one monolith, N monolith replicas behind the gateway, or every service behind
+    /// the gateway. Prints what runs where; Ctrl-C stops everything.
+    #[command(after_help = DEV_HELP)]
+    Dev(DevArgs),
     /// Check a running server over HTTP and exit 0 when it answers 2xx (container health checks:
     /// the runtime image has no shell or curl).
     Probe(ProbeArgs),
+}
+
+/// More on `agora dev`.
+const DEV_HELP: &str = "\
+Examples:
+  agora dev                                # one monolith on 127.0.0.1:3000
+  agora dev --topology mono --replicas 2   # two monoliths behind the gateway (needs Redis)
+  agora dev --topology micro               # gateway + every service target (`agora targets`)
+
+Each child keeps its data under AGORA_DATA_DIR (default ./data): <data_dir>/<child>/. With a
+postgres:// AGORA_DATABASE_URL the services of `micro` get databases <db>_<service>, created
+when missing; replicas share the one database. Split topologies need a bus between processes:
+AGORA_NATS_URL / AGORA_REDIS_URL, else the local NATS (4222) or Redis (6379) when reachable.
+A child that exits is reported and restarted with exponential backoff.";
+
+/// `agora dev --topology`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Topology {
+    /// One monolith (`--replicas N`: N monoliths sharing one database behind the gateway).
+    Mono,
+    /// The gateway in front of every standalone service target, a database each.
+    Micro,
+}
+
+/// `agora dev`.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// What to run.
+    #[arg(long, value_enum, default_value = "mono")]
+    pub topology: Topology,
+    /// Monolith replicas behind the gateway (mono only; 1 = no gateway).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub replicas: u16,
+    /// The public address: the gateway's, or the one monolith's.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<SocketAddr>,
+    /// Do not create the demo data (`agora seed`) before starting.
+    #[arg(long)]
+    pub no_seed: bool,
+}
+
+/// `agora seed`.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Seed the modules of one target only (a split service seeds its own data).
+    #[arg(long, default_value = "all", value_name = "TARGET")]
+    pub target: String,
 }
 
 /// `agora probe`.
@@ -184,6 +236,11 @@ pub struct ServeArgs {
     /// Create the demo accounts before serving (same as `agora seed`).
     #[arg(long)]
     pub seed: bool,
+
+    /// Stop (as on SIGTERM) when the parent process goes away: `agora dev` starts its children
+    /// with it, so none outlives a launcher that was killed.
+    #[arg(long, hide = true)]
+    pub exit_with_parent: bool,
 }
 
 /// `agora migrate`.

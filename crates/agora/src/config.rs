@@ -478,6 +478,20 @@ impl Config {
         })
     }
 
+    /// The base URL(s) of service `name` (`<name>_url`, `AGORA_<NAME>_URL`; comma-separated for
+    /// several replicas, which the gateway balances). Any context's name is accepted, so a
+    /// context that becomes a target of its own is addressable without a new field.
+    pub fn service_url(&self, name: &str) -> Option<String> {
+        if name == "identity" {
+            return self.identity_url.clone();
+        }
+        self.layers
+            .0
+            .extract_inner::<String>(&format!("{name}_url"))
+            .ok()
+            .filter(|url| !url.trim().is_empty())
+    }
+
     /// Sets a context's section as a whole (tests and embedders; the file and environment are
     /// the usual way).
     pub fn set_section<T: Serialize>(&mut self, name: &str, value: T) {
@@ -718,9 +732,15 @@ fn reject_unknown_keys(layers: &Figment) -> Result<(), ConfigError> {
     let present: std::collections::BTreeMap<String, figment::value::Value> =
         layers.extract().map_err(describe)?;
     let fields = core_keys();
+    let service_urls: Vec<String> = crate::modules::CONTEXTS
+        .iter()
+        .map(|c| format!("{}_url", c.name()))
+        .collect();
     let sections: Vec<&str> = crate::modules::CONTEXTS
         .iter()
         .filter_map(|c| c.config_section())
+        .chain(CORE_SECTIONS.iter().copied())
+        .chain(service_urls.iter().map(String::as_str))
         .collect();
     let unknown: Vec<String> = present
         .keys()
@@ -747,6 +767,11 @@ fn reject_unknown_keys(layers: &Figment) -> Result<(), ConfigError> {
         known.join(", ")
     )))
 }
+
+/// Sections of the core rather than of a context: the gateway's (`[gateway]`), and the split
+/// services' shared secret for signed internal calls (`AGORA_SERVICES__SECRET`, which
+/// `agora dev` hands every child).
+const CORE_SECTIONS: &[&str] = &["gateway", "services"];
 
 /// The names of [`Config`]'s fields, as serde sees them.
 fn core_keys() -> &'static [&'static str] {

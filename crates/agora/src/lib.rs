@@ -5,6 +5,7 @@ pub mod bus;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod gateway;
 pub mod modules;
 pub mod supervisor;
 pub mod telemetry;
@@ -20,7 +21,7 @@ use crate::{
     config::Config,
     modules::{
         Context, Contexts, DeliveryGate, HttpModule, HttpStopped, LocalAddr, MailerOverride,
-        Module, ModuleManager, PreBound, Registry, StoreModule, HTTP, STORE,
+        Module, ModuleManager, PreBound, Registry, StoreModule, GATEWAY, HTTP, STORE,
     },
     supervisor::Supervisor,
 };
@@ -62,6 +63,7 @@ fn instantiate(
                     contexts.migrations_of(target_modules),
                 )),
                 HTTP => Arc::new(HttpModule::new(config)),
+                GATEWAY => Arc::new(gateway::GatewayModule::new(config)?),
                 other => contexts.get(other).module(config)?,
             })
         })

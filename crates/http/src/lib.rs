@@ -152,6 +152,15 @@ impl EdgeLayers {
     };
 }
 
+/// The outermost edge layers alone, for a router that is not the application's (the gateway):
+/// a request id on every request and response, the error envelope on every error the router
+/// itself produces, and one tracing span per request.
+pub fn with_edge_layers(router: Router) -> Router {
+    router
+        .layer(trace::layer())
+        .layer(middleware::from_fn(request_id::assign_and_render))
+}
+
 /// Builds the whole application router from the modules' contributions.
 pub fn app_router(parts: AppParts, settings: &HttpSettings) -> Router {
     app_router_with(parts, settings, EdgeLayers::ALL)

@@ -63,8 +63,9 @@ fn exempt(path: &str) -> bool {
 /// Endpoints that issue or recover credentials (login, sign-up, refresh, password reset,
 /// email verification). They are limited per client IP like anonymous requests whatever token
 /// the request carries: a bearer token (anyone's, even an enterprise one) must not move a login
-/// or sign-up burst onto a roomier user quota, nor past an IP already at its limit.
-fn per_ip_always(method: &axum::http::Method, path: &str) -> bool {
+/// or sign-up burst onto a roomier user quota, nor past an IP already at its limit. The gateway
+/// does not verify bearer tokens on them either: they ignore the header.
+pub fn per_ip_always(method: &axum::http::Method, path: &str) -> bool {
     matches!(
         path,
         "/api/auth/login"

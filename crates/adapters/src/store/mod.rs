@@ -9,6 +9,7 @@ mod args;
 mod database;
 mod errors;
 pub mod migrations;
+mod provision;
 mod search;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -22,6 +23,7 @@ pub use database::{
 /// Classifies driver errors (constraint names normalised across backends); public so every
 /// context's adapters — in this crate or beside it — report violations the same way.
 pub use errors::map_sqlx_error;
+pub use provision::{database_name, ensure_postgres_database, with_database_name};
 pub(crate) use search::search_terms;
 
 /// Runs the same block against the read pool of whichever backend `$db` is (`&Database`): the

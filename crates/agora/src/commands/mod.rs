@@ -1,5 +1,6 @@
 //! What each CLI command does. Commands print for people on stdout; logs go to stderr.
 
+mod dev;
 mod events;
 mod keys;
 #[cfg(feature = "lambda")]
@@ -26,6 +27,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             bind: args.bind,
             auto_migrate: args.no_migrate.then_some(false),
         },
+        Command::Dev(args) => Overrides {
+            bind: args.bind,
+            auto_migrate: None,
+        },
         _ => Overrides::default(),
     };
     // A health check must not depend on configuration or the database: it only asks the server.
@@ -51,7 +56,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::run(&config, &args).await,
         Command::Migrate(args) => migrate::run(&config, &args).await,
-        Command::Seed => seed::run(&config).await,
+        Command::Seed(args) => seed::run(&config, &args.target).await,
+        Command::Dev(args) => dev::run(&config, &args).await,
         Command::Keys(args) => keys::run(&config, &args).await,
         #[cfg(feature = "lambda")]
         Command::Lambda(args) => lambda::run(&config, &args).await,

@@ -7,11 +7,11 @@ use crate::{
 };
 
 /// Runs every context's seed steps (in start order) and prints what each created or found.
-pub(super) async fn run(config: &Config) -> anyhow::Result<()> {
+pub(super) async fn run(config: &Config, target: &str) -> anyhow::Result<()> {
     if config.environment == Environment::Production {
         anyhow::bail!("refusing to seed demo accounts with environment = production; they have published passwords");
     }
-    let modules = Application::start_headless(config, "all").await?;
+    let modules = Application::start_headless(config, target).await?;
     let steps: Vec<Arc<dyn SeedStep>> = modules.registry().get().unwrap_or_default();
     let mut reports = Vec::new();
     for step in &steps {

@@ -52,6 +52,10 @@ pub(super) fn print() {
 
 /// How a target checks access tokens: identity's own keys, or identity's published ones.
 fn tokens(target: &str) -> &'static str {
+    if target == crate::modules::GATEWAY {
+        return "verified before forwarding, with identity's JWKS (AGORA_IDENTITY_URL, else the \
+                first upstream serving identity)";
+    }
     if resolve(target).is_ok_and(|order| order.contains(&"identity")) {
         "issued and verified here (identity runs in this target)"
     } else {

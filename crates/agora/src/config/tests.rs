@@ -242,3 +242,28 @@ fn links_default_to_the_served_address_unless_public_url_is_set() {
         Ok(())
     });
 }
+
+#[test]
+fn service_urls_and_the_gateway_section_are_known_keys() {
+    Jail::expect_with(|jail| {
+        jail.set_env(
+            "AGORA_ORDERS_URL",
+            "http://orders:3000,http://orders-2:3000",
+        );
+        jail.set_env("AGORA_GATEWAY__TIMEOUT", "2s");
+        jail.set_env("AGORA_SERVICES__SECRET", "shared");
+        let config = load().unwrap();
+        assert_eq!(
+            config.service_url("orders").as_deref(),
+            Some("http://orders:3000,http://orders-2:3000")
+        );
+        assert_eq!(config.service_url("catalog"), None);
+        let gateway: crate::gateway::GatewayConfig = config.section("gateway").unwrap();
+        assert_eq!(gateway.timeout, Duration::from_secs(2));
+        // Only contexts have service URLs: a typo is still refused.
+        jail.set_env("AGORA_CATALOUG_URL", "http://catalog:3000");
+        let message = load().unwrap_err().to_string();
+        assert!(message.contains("`cataloug_url`: unknown key"), "{message}");
+        Ok(())
+    });
+}

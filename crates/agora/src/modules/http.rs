@@ -65,7 +65,6 @@ struct Running {
 impl HttpModule {
     /// The server for this configuration (validated: trusted proxies parse).
     pub fn new(config: &Config) -> Self {
-        let limits = &config.rate_limit;
         Self {
             bind: config.bind,
             drain_deadline: config.shutdown_timeout,
@@ -76,14 +75,7 @@ impl HttpModule {
                     cors_origins: config.cors_origins.clone(),
                     hsts: config.hsts,
                 },
-                rate_limit: RateLimitSettings {
-                    enabled: limits.enabled,
-                    anonymous: limits.anonymous,
-                    free: limits.free,
-                    pro: limits.pro,
-                    enterprise: limits.enterprise,
-                    trusted_proxies: limits.trusted_networks().unwrap_or_default(),
-                },
+                rate_limit: rate_limit_settings(config),
                 metrics_token: config.metrics.token.as_ref().map(|t| t.expose().clone()),
                 web: match &config.web_dir {
                     Some(dir) => agora_web::WebUi::from_dir(dir),
@@ -94,15 +86,9 @@ impl HttpModule {
             running: Mutex::new(None),
         }
     }
-}
 
-#[async_trait]
-impl Module for HttpModule {
-    fn name(&self) -> &'static str {
-        "http"
-    }
-
-    async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
+    /// The application's router over the routes the target's modules contributed.
+    async fn app(&self, registry: &Registry) -> anyhow::Result<axum::Router> {
         let routes: Vec<RestApi> = registry.get().unwrap_or_default();
         let readiness: Arc<dyn ReadinessProbe> = registry.get()?;
         // Identity's own, or (identity not in this target) one verifying its tokens here.
@@ -119,6 +105,34 @@ impl Module for HttpModule {
             metrics: registry.get().unwrap_or_default(),
         };
         let app = app_router(parts, &self.settings);
+        Ok(app)
+    }
+}
+
+/// The quotas of `[rate_limit]` (trusted proxies validated at load).
+pub fn rate_limit_settings(config: &Config) -> RateLimitSettings {
+    let limits = &config.rate_limit;
+    RateLimitSettings {
+        enabled: limits.enabled,
+        anonymous: limits.anonymous,
+        free: limits.free,
+        pro: limits.pro,
+        enterprise: limits.enterprise,
+        trusted_proxies: limits.trusted_networks().unwrap_or_default(),
+    }
+}
+
+#[async_trait]
+impl Module for HttpModule {
+    fn name(&self) -> &'static str {
+        "http"
+    }
+
+    async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
+        let app = match registry.get::<super::EdgeRouter>() {
+            Ok(super::EdgeRouter(edge)) => edge,
+            Err(_) => self.app(registry).await?,
+        };
         if registry.get::<super::Serverless>().is_ok() {
             registry.provide(super::AppRouter(app));
             return Ok(());

@@ -29,6 +29,7 @@ mod webhooks;
 mod worker;
 
 pub use context::{Context, DeliveryGate, SeedStep};
+pub use http::rate_limit_settings;
 pub use http::{HttpModule, HttpStopped, LocalAddr, PreBound};
 pub use identity::{argon2_params, identity_services, IdentityServices};
 pub use keys::{configured_key, retirement_grace};
@@ -37,7 +38,9 @@ pub use platform::{BusOverride, MailerOverride};
 pub use registry::Registry;
 pub use remote::{service_key, CatalogRemote, IdentityRemote};
 pub use store::{db_options, StoreModule};
-pub use targets::{context, resolve, targets, Contexts, Target, UnknownTarget, HTTP, STORE};
+pub use targets::{
+    context, resolve, targets, Contexts, Target, UnknownTarget, GATEWAY, HTTP, STORE,
+};
 
 use std::time::Duration;
 
@@ -127,6 +130,22 @@ pub struct Serverless;
 /// The application's router with every middleware, as the HTTP module built it.
 #[derive(Clone)]
 pub struct AppRouter(pub axum::Router);
+
+/// A router a module provides for the HTTP module to serve instead of the application's (the
+/// gateway: its own edge, no module routes).
+#[derive(Clone)]
+pub struct EdgeRouter(pub axum::Router);
+
+/// Verifies identity's tokens in a process without identity (its JWKS at `identity_url`, or
+/// its database when shared), as split targets and the gateway do.
+pub async fn token_authenticator(
+    config: &crate::config::Config,
+    registry: &Registry,
+) -> anyhow::Result<agora_http::SharedAuthenticator> {
+    verifier::Verifier::new(config)
+        .authenticator(registry)
+        .await
+}
 
 /// A unit of the system with a lifecycle.
 #[async_trait]

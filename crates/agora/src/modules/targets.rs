@@ -11,6 +11,10 @@ pub const STORE: &str = "store";
 /// The core module every target starts last: it serves what the others contributed.
 pub const HTTP: &str = "http";
 
+/// The core module of the `gateway` target: the public port in front of the services. It runs
+/// alone (with the HTTP server): no store, no bounded context (ADR 0032).
+pub const GATEWAY: &str = "gateway";
+
 /// What `--target` selects.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -50,6 +54,13 @@ impl Contexts {
             roots: vec![c.name()],
             description: format!("the {} service alone", c.name()),
         }));
+        targets.push(Target {
+            name: GATEWAY,
+            roots: Vec::new(),
+            description: "the public port: routes to the services, verifies tokens, rate-limits \
+                          (no database)"
+                .to_owned(),
+        });
         targets
     }
 
@@ -87,6 +98,9 @@ impl Contexts {
                 known: targets.iter().map(|t| t.name).collect(),
             });
         };
+        if target.name == GATEWAY {
+            return Ok(vec![GATEWAY, HTTP]);
+        }
         let mut order = vec![STORE];
         // A split target runs its roots; any other context that has a remote stand-in is a
         // service of its own, reached over HTTP (ADR 0030). The monolith runs everything.
@@ -137,7 +151,7 @@ impl Contexts {
     pub fn migrations_of(&self, modules: &[&str]) -> Vec<&'static Migration> {
         modules
             .iter()
-            .filter(|name| ![STORE, HTTP].contains(name))
+            .filter(|name| ![STORE, HTTP, GATEWAY].contains(name))
             .flat_map(|name| self.get(name).migrations())
             .collect()
     }
@@ -148,7 +162,7 @@ impl Contexts {
         Ok(agora_http::openapi::document(
             modules
                 .iter()
-                .filter(|name| ![STORE, HTTP].contains(name))
+                .filter(|name| ![STORE, HTTP, GATEWAY].contains(name))
                 .map(|name| self.get(name).openapi()),
         ))
     }
@@ -199,6 +213,10 @@ mod tests {
     fn every_target_resolves_with_dependencies_before_dependents() {
         for target in targets() {
             let order = resolve(target.name).unwrap();
+            if target.name == GATEWAY {
+                assert_eq!(order, [GATEWAY, HTTP], "the gateway opens no database");
+                continue;
+            }
             assert_eq!(order.first(), Some(&STORE));
             assert_eq!(order.last(), Some(&HTTP));
             for (position, name) in order.iter().enumerate() {
@@ -232,7 +250,7 @@ mod tests {
         let names: Vec<&str> = CONTEXTS.iter().map(|c| c.name()).collect();
         let unique: BTreeSet<&str> = names.iter().copied().collect();
         assert_eq!(names.len(), unique.len(), "{names:?}");
-        assert!(!unique.contains(STORE) && !unique.contains(HTTP));
+        assert!(!unique.contains(STORE) && !unique.contains(HTTP) && !unique.contains(GATEWAY));
     }
 
     #[test]

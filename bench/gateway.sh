@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds the release binary and runs bench/gateway.py: p50/p99 of the gateway hop against the
+# monolith directly, on /health, the product list and a product by id. The report goes to stdout
+# and to bench/results/gateway.md. Needs wrk (installed from Debian's packages when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk (Debian package)…" >&2
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+cargo build --release --locked -p agora
+python3 bench/gateway.py "$@" | tee bench/results/gateway.md
