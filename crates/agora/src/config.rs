@@ -768,10 +768,10 @@ fn reject_unknown_keys(layers: &Figment) -> Result<(), ConfigError> {
     )))
 }
 
-/// Sections of the core rather than of a context: the gateway's (`[gateway]`), and the split
-/// services' shared secret for signed internal calls (`AGORA_SERVICES__SECRET`, which
-/// `agora dev` hands every child).
-const CORE_SECTIONS: &[&str] = &["gateway", "services"];
+/// Sections of the core rather than of a context that are not fields of [`Config`]: the
+/// gateway's (`[gateway]`), read by the gateway target only. (`[services]`, the signed internal
+/// calls' secret, is a field.)
+const CORE_SECTIONS: &[&str] = &["gateway"];
 
 /// The names of [`Config`]'s fields, as serde sees them.
 fn core_keys() -> &'static [&'static str] {

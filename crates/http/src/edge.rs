@@ -51,7 +51,9 @@ pub(crate) struct Edge {
     pub(crate) statics: StaticHeaders,
     pub(crate) metrics: RequestMetrics,
     pub(crate) timeout: Duration,
-    pub(crate) limits: RateLimitState,
+    /// The quotas; `None` for an edge without the rate-limit step (the gateway's, which limits
+    /// inside its own router).
+    pub(crate) limits: Option<RateLimitState>,
     /// Installed as a request extension for the auth extractors.
     pub(crate) authenticator: Option<SharedAuthenticator>,
     /// CORS answers OPTIONS itself (inside the edge); preflights are not counted as API calls.
@@ -191,14 +193,14 @@ impl Edge {
     where
         S: Service<Request, Response = Response, Error = Infallible>,
     {
-        if !self.layers.rate_limit {
+        let Some(limits) = self.limits.as_ref().filter(|_| self.layers.rate_limit) else {
             return call(&mut inner, request).await;
-        }
+        };
         let preflight = self.cors && request.method() == Method::OPTIONS;
         let admitted = if preflight {
             None
         } else {
-            match rate_limit::admit(&self.limits, &mut request).await {
+            match rate_limit::admit(limits, &mut request).await {
                 Ok(admitted) => Some(admitted),
                 Err(refused) => return refused,
             }

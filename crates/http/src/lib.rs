@@ -34,7 +34,7 @@ mod trace;
 mod web;
 pub mod webhooks;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use agora_domain::ports::RateLimiter;
 use axum::{extract::DefaultBodyLimit, Router};
@@ -156,9 +156,20 @@ impl EdgeLayers {
 /// a request id on every request and response, the error envelope on every error the router
 /// itself produces, and one tracing span per request.
 pub fn with_edge_layers(router: Router) -> Router {
-    router
-        .layer(trace::layer())
-        .layer(middleware::from_fn(request_id::assign_and_render))
+    let edge = edge::Edge {
+        layers: EdgeLayers {
+            request_id: true,
+            trace: true,
+            ..EdgeLayers::NONE
+        },
+        statics: security::static_headers(&security::SecuritySettings::default()),
+        metrics: metrics::RequestMetrics::new(),
+        timeout: Duration::MAX,
+        limits: None,
+        authenticator: None,
+        cors: false,
+    };
+    router.layer(edge::EdgeLayer(Arc::new(edge)))
 }
 
 /// Builds the whole application router from the modules' contributions.
@@ -193,7 +204,7 @@ pub fn app_router_with(parts: AppParts, settings: &HttpSettings, layers: EdgeLay
         statics: security::static_headers(&settings.security),
         metrics: metrics::RequestMetrics::new(),
         timeout: settings.security.request_timeout,
-        limits,
+        limits: Some(limits),
         authenticator,
         cors: has_cors,
     };

@@ -129,6 +129,23 @@ impl Admitted {
     }
 }
 
+/// The admission step as a middleware of its own, for a router without the application's edge
+/// (the gateway, whose edge has only the request id and the span).
+pub async fn enforce(
+    axum::extract::State(state): axum::extract::State<RateLimitState>,
+    mut request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match admit(&state, &mut request).await {
+        Ok(admitted) => {
+            let mut response = next.run(request).await;
+            admitted.stamp(&mut response);
+            response
+        }
+        Err(refused) => refused,
+    }
+}
+
 /// The edge's admission step: resolves the client IP (for every request), then counts the
 /// request against the caller's quota; `Err` is the answer (429, or 503 when a custom limiter
 /// failed) and the request goes no further.

@@ -251,7 +251,7 @@ fn service_urls_and_the_gateway_section_are_known_keys() {
             "http://orders:3000,http://orders-2:3000",
         );
         jail.set_env("AGORA_GATEWAY__TIMEOUT", "2s");
-        jail.set_env("AGORA_SERVICES__SECRET", "shared");
+        jail.set_env("AGORA_SERVICES__SECRET", "shared-by-every-service");
         let config = load().unwrap();
         assert_eq!(
             config.service_url("orders").as_deref(),

@@ -195,8 +195,8 @@ impl Gateway {
                 headers.insert(X_FORWARDED_HOST, host.clone());
             }
         }
-        if let Some(RequestId(id)) = parts.extensions.get::<RequestId>() {
-            if let Ok(value) = HeaderValue::from_str(id) {
+        if let Some(id) = parts.extensions.get::<RequestId>() {
+            if let Ok(value) = HeaderValue::from_str(id.as_str()) {
                 headers.insert(X_REQUEST_ID, value);
             }
         }

@@ -48,10 +48,12 @@ async fn micro_with_redis_routes_through_the_gateway_and_survives_a_catalog_cras
         .map(|r| r.name.as_str())
         .filter(|n| *n != "gateway")
         .collect();
-    assert!(
-        services.contains(&"identity") && services.contains(&"catalog"),
-        "{services:?}"
-    );
+    for service in ["identity", "catalog", "orders", "content", "worker"] {
+        assert!(
+            services.contains(&service),
+            "{service} missing: {services:?}"
+        );
+    }
     matrix::run_split(&dev.public, &services).await;
 
     let client = reqwest::Client::new();
