@@ -96,6 +96,44 @@ impl Supervisor {
             .push(supervised);
     }
 
+    /// Starts a periodic batch job under `name`: every `every`, `batch(limit)` runs again and
+    /// again while it handles a full batch (a backlog drains at once, not one batch per
+    /// period); a failure is logged with `what` and waits for the next period.
+    pub fn spawn_batches<F, Fut, E>(
+        &self,
+        name: &'static str,
+        every: Duration,
+        limit: u32,
+        what: &'static str,
+        batch: F,
+    ) where
+        F: Fn(u32) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<usize, E>> + Send + 'static,
+        E: std::fmt::Display + Send + 'static,
+    {
+        self.spawn(name, move |mut stop| {
+            let batch = batch.clone();
+            async move {
+                loop {
+                    loop {
+                        match batch(limit).await {
+                            Ok(done) if done < limit as usize => break,
+                            Ok(_) => {}
+                            Err(error) => {
+                                tracing::warn!(%error, "{what}");
+                                break;
+                            }
+                        }
+                    }
+                    tokio::select! {
+                        _ = stop.wait_for(|s| *s) => return Ok(()),
+                        () = tokio::time::sleep(every) => {}
+                    }
+                }
+            }
+        });
+    }
+
     /// The state of task `name`, if it was spawned.
     pub fn state(&self, name: &str) -> Option<TaskState> {
         let tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());

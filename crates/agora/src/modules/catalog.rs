@@ -236,27 +236,16 @@ impl Module for CatalogModule {
 /// Returns the stock of pending reservations whose holder never confirmed them (ADR 0031). In
 /// the monolith there are none (reservations join the order's transaction), so it idles.
 fn spawn_sweeper(supervisor: &Supervisor, catalog: Catalog, every: Duration) {
-    supervisor.spawn(SWEEPER_TASK, move |mut stop| {
-        let catalog = catalog.clone();
-        async move {
-            loop {
-                loop {
-                    match catalog.sweep_expired_reservations(SWEEP_BATCH).await {
-                        Ok(released) if released < SWEEP_BATCH as usize => break,
-                        Ok(_) => {}
-                        Err(error) => {
-                            tracing::warn!(%error, "could not sweep expired reservations");
-                            break;
-                        }
-                    }
-                }
-                tokio::select! {
-                    _ = stop.wait_for(|s| *s) => return Ok(()),
-                    () = tokio::time::sleep(every) => {}
-                }
-            }
-        }
-    });
+    supervisor.spawn_batches(
+        SWEEPER_TASK,
+        every,
+        SWEEP_BATCH,
+        "could not sweep expired reservations",
+        move |limit| {
+            let catalog = catalog.clone();
+            async move { catalog.sweep_expired_reservations(limit).await }
+        },
+    );
 }
 
 /// Demo categories and products.

@@ -220,25 +220,14 @@ impl Module for OrdersModule {
 /// Confirms the reservations of committed orders that a failed confirm or a crash between
 /// commit and confirm left pending, before catalog's sweeper would return their stock.
 fn spawn_recovery(supervisor: &Supervisor, orders: Orders, every: Duration) {
-    supervisor.spawn(RECOVERY_TASK, move |mut stop| {
-        let orders = orders.clone();
-        async move {
-            loop {
-                loop {
-                    match orders.confirm_pending_reservations(RECOVERY_BATCH).await {
-                        Ok(settled) if settled < RECOVERY_BATCH as usize => break,
-                        Ok(_) => {}
-                        Err(error) => {
-                            tracing::warn!(%error, "could not confirm pending reservations");
-                            break;
-                        }
-                    }
-                }
-                tokio::select! {
-                    _ = stop.wait_for(|s| *s) => return Ok(()),
-                    () = tokio::time::sleep(every) => {}
-                }
-            }
-        }
-    });
+    supervisor.spawn_batches(
+        RECOVERY_TASK,
+        every,
+        RECOVERY_BATCH,
+        "could not confirm pending reservations",
+        move |limit| {
+            let orders = orders.clone();
+            async move { orders.confirm_pending_reservations(limit).await }
+        },
+    );
 }
