@@ -79,7 +79,8 @@ impl ServiceKey {
     ) -> Result<(), SignatureError> {
         let header = header.ok_or(SignatureError::Missing)?;
         let (timestamp, signature) = parse(header).ok_or(SignatureError::Malformed)?;
-        if (now - timestamp).abs() > MAX_SKEW_SECS {
+        // `abs_diff`: a forged extreme timestamp must not overflow the subtraction.
+        if now.abs_diff(timestamp) > MAX_SKEW_SECS.unsigned_abs() {
             return Err(SignatureError::Stale);
         }
         self.mac(method, path, timestamp, body)
@@ -114,6 +115,17 @@ mod tests {
 
     fn key() -> ServiceKey {
         ServiceKey::new("s3cret-shared-by-services")
+    }
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_an_overflow() {
+        for t in [i64::MIN, i64::MAX] {
+            let header = format!("t={t},sig={}", "0".repeat(64));
+            assert_eq!(
+                key().verify(Some(&header), "GET", "/internal/x", b"", NOW),
+                Err(SignatureError::Stale)
+            );
+        }
     }
 
     #[test]
