@@ -284,5 +284,28 @@ fn panic_message(join: tokio::task::JoinError) -> String {
         .unwrap_or_else(|| "non-string panic".to_owned())
 }
 
+/// The tasks one module runs on the process's supervisor, stopped when the module stops: what
+/// every module with background work keeps, instead of its own `Mutex<Option<Supervisor>>`.
+#[derive(Default)]
+pub struct ModuleTasks(Mutex<Option<(Supervisor, &'static [&'static str])>>);
+
+impl ModuleTasks {
+    /// Remembers that the module's `tasks` (spawned, or not spawned in this configuration: a
+    /// name that never ran is skipped) run on `supervisor`.
+    pub fn started(&self, supervisor: Supervisor, tasks: &'static [&'static str]) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((supervisor, tasks));
+    }
+
+    /// Stops them, in the order given; a second call (or one before `started`) does nothing.
+    pub async fn stop(&self) {
+        let held = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((supervisor, tasks)) = held {
+            for task in tasks {
+                supervisor.stop(task).await;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use super::{Context, Module, Registry, SeedStep};
 use crate::{
     config::{Config, ConfigError},
-    supervisor::Supervisor,
+    supervisor::{ModuleTasks, Supervisor},
 };
 
 /// The catalog context: products and categories, search, the layered cache.
@@ -121,7 +121,7 @@ pub struct CatalogModule {
     service_key: Option<agora_domain::service_auth::ServiceKey>,
     redis_configured: bool,
     cache: Mutex<Option<Arc<LayeredCatalogCache>>>,
-    supervisor: Mutex<Option<Supervisor>>,
+    tasks: ModuleTasks,
 }
 
 const SWEEPER_TASK: &str = "reservation-sweeper";
@@ -142,7 +142,7 @@ impl CatalogModule {
             service_key: super::service_key(config),
             redis_configured: config.redis_url.is_some(),
             cache: Mutex::new(None),
-            supervisor: Mutex::new(None),
+            tasks: ModuleTasks::default(),
         })
     }
 }
@@ -194,20 +194,13 @@ impl Module for CatalogModule {
         if registry.get::<super::Headless>().is_err() {
             let supervisor: Supervisor = registry.get()?;
             spawn_sweeper(&supervisor, catalog, self.sweep_interval);
-            *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
+            self.tasks.started(supervisor, &[SWEEPER_TASK]);
         }
         Ok(())
     }
 
     async fn stop(&self) -> anyhow::Result<()> {
-        let supervisor = self
-            .supervisor
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(supervisor) = supervisor {
-            supervisor.stop(SWEEPER_TASK).await;
-        }
+        self.tasks.stop().await;
         // The cache's subscription lives in the process's Redis manager, stopped with the store.
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).take();
         Ok(())

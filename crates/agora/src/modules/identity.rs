@@ -6,7 +6,7 @@ use std::{
 use super::{identity_store::identity_store, Context, Module, Registry, SeedStep};
 use crate::{
     config::{Config, ConfigError},
-    supervisor::Supervisor,
+    supervisor::{ModuleTasks, Supervisor},
 };
 use agora_adapters::{
     cache::{CacheSettings, TwoLevelCache, Uncached},
@@ -169,7 +169,7 @@ pub fn identity_services(
 pub struct IdentityModule {
     config: Config,
     settings: IdentityConfig,
-    supervisor: Mutex<Option<Supervisor>>,
+    tasks: ModuleTasks,
     /// Set once started on DynamoDB: readiness asks the table.
     dynamodb: Mutex<Option<DynamoClient>>,
 }
@@ -180,7 +180,7 @@ impl IdentityModule {
         Ok(Self {
             config: config.clone(),
             settings: config.section("identity")?,
-            supervisor: Mutex::new(None),
+            tasks: ModuleTasks::default(),
             dynamodb: Mutex::new(None),
         })
     }
@@ -206,7 +206,7 @@ impl IdentityModule {
                 }
             }
         });
-        *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
+        self.tasks.started(supervisor, &[HOUSEKEEPING_TASK]);
     }
 }
 
@@ -301,14 +301,7 @@ impl Module for IdentityModule {
     }
 
     async fn stop(&self) -> anyhow::Result<()> {
-        let supervisor = self
-            .supervisor
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(supervisor) = supervisor {
-            supervisor.stop(HOUSEKEEPING_TASK).await;
-        }
+        self.tasks.stop().await;
         Ok(())
     }
 

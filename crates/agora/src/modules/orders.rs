@@ -1,7 +1,4 @@
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use agora_adapters::{
     orders::{
@@ -23,7 +20,7 @@ use async_trait::async_trait;
 use super::{Context, Module, Registry};
 use crate::{
     config::{Config, ConfigError},
-    supervisor::Supervisor,
+    supervisor::{ModuleTasks, Supervisor},
 };
 
 const HOUSEKEEPING_TASK: &str = "orders-housekeeping";
@@ -129,7 +126,7 @@ impl Context for OrdersContext {
     fn module(&self, config: &Config) -> anyhow::Result<Arc<dyn Module>> {
         Ok(Arc::new(OrdersModule {
             settings: config.section("orders")?,
-            supervisor: Mutex::new(None),
+            tasks: ModuleTasks::default(),
         }))
     }
 }
@@ -138,7 +135,7 @@ impl Context for OrdersContext {
 /// `payments`; reaches catalog only through its published ports.
 pub struct OrdersModule {
     settings: OrdersConfig,
-    supervisor: Mutex<Option<Supervisor>>,
+    tasks: ModuleTasks,
 }
 
 #[async_trait]
@@ -198,21 +195,14 @@ impl Module for OrdersModule {
             if registry.get::<Arc<RemoteCatalog>>().is_ok() {
                 spawn_recovery(&supervisor, orders, self.settings.recovery_interval);
             }
-            *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
+            self.tasks
+                .started(supervisor, &[HOUSEKEEPING_TASK, RECOVERY_TASK]);
         }
         Ok(())
     }
 
     async fn stop(&self) -> anyhow::Result<()> {
-        let supervisor = self
-            .supervisor
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(supervisor) = supervisor {
-            supervisor.stop(HOUSEKEEPING_TASK).await;
-            supervisor.stop(RECOVERY_TASK).await;
-        }
+        self.tasks.stop().await;
         Ok(())
     }
 }

@@ -6,7 +6,7 @@ use std::{
 use super::{Context, DeliveryGate, Module, Registry};
 use crate::{
     config::{Config, Secret},
-    supervisor::{StopSignal, Supervisor},
+    supervisor::{ModuleTasks, StopSignal, Supervisor},
 };
 use agora_adapters::{
     platform::{SmtpMailer, SqlConsumerLedger, SqlMailbox, SqlOutbox},
@@ -58,7 +58,7 @@ pub struct PlatformModule {
     config: Config,
     smtp: Mutex<Option<SmtpMailer>>,
     bus: Mutex<Option<crate::bus::Bus>>,
-    supervisor: Mutex<Option<Supervisor>>,
+    tasks: ModuleTasks,
 }
 
 /// The bus the composition root chose for this process (tests inject a recording one).
@@ -79,7 +79,7 @@ impl PlatformModule {
             config: config.clone(),
             smtp: Mutex::new(None),
             bus: Mutex::new(None),
-            supervisor: Mutex::new(None),
+            tasks: ModuleTasks::default(),
         }
     }
 }
@@ -216,20 +216,13 @@ impl Module for PlatformModule {
                 stop,
             )
         });
-        *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
+        self.tasks.started(supervisor, &[RELAY_TASK]);
         Ok(())
     }
 
     async fn stop(&self) -> anyhow::Result<()> {
-        let supervisor = self
-            .supervisor
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(supervisor) = supervisor {
-            // The relay finishes the batch in hand; undelivered messages stay in the outbox.
-            supervisor.stop(RELAY_TASK).await;
-        }
+        // The relay finishes the batch in hand; undelivered messages stay in the outbox.
+        self.tasks.stop().await;
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{Context, Module, Registry};
 use crate::{
     config::{Config, ConfigError},
-    supervisor::{StopSignal, Supervisor},
+    supervisor::{ModuleTasks, StopSignal, Supervisor},
 };
 
 /// The supervised task that sends webhook messages.
@@ -145,7 +145,7 @@ impl Context for WebhooksContext {
         Ok(Arc::new(WebhooksModule {
             settings: config.section::<WebhooksConfig>("webhooks")?.settings()?,
             poll: config.outbox_poll_interval,
-            supervisor: std::sync::Mutex::new(None),
+            tasks: ModuleTasks::default(),
         }))
     }
 }
@@ -153,7 +153,7 @@ impl Context for WebhooksContext {
 struct WebhooksModule {
     settings: WebhookSettings,
     poll: Duration,
-    supervisor: std::sync::Mutex<Option<Supervisor>>,
+    tasks: ModuleTasks,
 }
 
 /// Sends due messages until told to stop; an idle round waits one poll interval.
@@ -210,19 +210,12 @@ impl Module for WebhooksModule {
         supervisor.spawn(DISPATCH_TASK, move |stop| {
             dispatch_loop(dispatcher.clone(), poll, stop)
         });
-        *self.supervisor.lock().unwrap_or_else(|p| p.into_inner()) = Some(supervisor);
+        self.tasks.started(supervisor, &[DISPATCH_TASK]);
         Ok(())
     }
 
     async fn stop(&self) -> anyhow::Result<()> {
-        let supervisor = self
-            .supervisor
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        if let Some(supervisor) = supervisor {
-            supervisor.stop(DISPATCH_TASK).await;
-        }
+        self.tasks.stop().await;
         Ok(())
     }
 }

@@ -89,3 +89,27 @@ async fn tasks_stop_in_reverse_order_and_one_ignoring_the_signal_is_aborted() {
     assert_eq!(*order.lock().unwrap(), ["second", "first"]);
     assert_eq!(supervisor.state("stubborn"), Some(TaskState::Stopped));
 }
+
+#[tokio::test]
+async fn module_tasks_stop_what_their_module_started_once_and_skip_names_never_spawned() {
+    let supervisor = Supervisor::new(Duration::from_secs(1));
+    supervisor.spawn("mine", |mut stop| async move {
+        let _ = stop.wait_for(|s| *s).await;
+        Ok(())
+    });
+    supervisor.spawn("another module's", |mut stop| async move {
+        let _ = stop.wait_for(|s| *s).await;
+        Ok(())
+    });
+    let tasks = ModuleTasks::default();
+    tasks.stop().await; // before `started`: nothing to stop
+    tasks.started(supervisor.clone(), &["mine", "not spawned here"]);
+    tasks.stop().await;
+    assert_eq!(supervisor.state("mine"), Some(TaskState::Stopped));
+    assert_eq!(
+        supervisor.state("another module's"),
+        Some(TaskState::Running)
+    );
+    tasks.stop().await; // a second stop is a no-op
+    supervisor.stop_all().await;
+}
