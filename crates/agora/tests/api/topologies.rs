@@ -14,6 +14,20 @@ use crate::{
 };
 
 /// Stops the launcher and checks that every child it had is gone too.
+/// Logs a seeded account in at `base` and returns its access token.
+async fn access_token(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
+    let login: Value = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["accessToken"].as_str().unwrap().to_owned()
+}
+
 async fn stop_without_orphans(dev: &mut Dev) {
     let children = dev.children();
     assert!(!children.is_empty(), "the launcher has children");
@@ -144,16 +158,7 @@ async fn two_replicas_on_postgres_and_redis_share_limits_revocations_and_cache()
     assert_eq!(allowed, 40, "the replicas counted against one shared quota");
 
     // Revocation: logout on one replica, the token is refused on the other.
-    let login: Value = client
-        .post(format!("{one}/api/auth/login"))
-        .json(&json!({"email": "pro@agora.local", "password": "AgoraDemo1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["accessToken"].as_str().unwrap().to_owned();
+    let token = access_token(&client, &one, "pro@agora.local", "AgoraDemo1").await;
     let me = |base: String| {
         let (client, token) = (client.clone(), token.clone());
         async move {
@@ -183,16 +188,7 @@ async fn two_replicas_on_postgres_and_redis_share_limits_revocations_and_cache()
     .await;
 
     // Cache: replica-2 holds the product in its cache; an update through replica-1 reaches it.
-    let admin: Value = client
-        .post(format!("{one}/api/auth/login"))
-        .json(&json!({"email": "admin@agora.local", "password": "AgoraAdmin1"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let admin = admin["accessToken"].as_str().unwrap().to_owned();
+    let admin = access_token(&client, &one, "admin@agora.local", "AgoraAdmin1").await;
     let list: Value = client
         .get(format!("{two}/api/products?limit=1"))
         .send()
