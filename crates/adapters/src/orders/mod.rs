@@ -20,6 +20,7 @@ pub static MIGRATIONS: &[Migration] = &[
     migration!("orders", 1, "0001_create_orders"),
     migration!("orders", 2, "0002_list_indexes"),
     migration!("orders", 3, "0003_unconfirmed_reservations"),
+    migration!("orders", 4, "0004_unreleased_reservations"),
 ];
 
 fn corrupt(what: impl std::fmt::Display) -> agora_domain::ports::StoreError {

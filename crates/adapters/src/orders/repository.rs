@@ -154,44 +154,32 @@ impl OrderRepository for SqlOrderRepository {
         order_id: Uuid,
         reservation_id: Uuid,
     ) -> Result<(), StoreError> {
-        let now = agora_domain::timestamp_now();
-        on_tx!(tx, |conn| {
-            sqlx::query(
-                "INSERT INTO unconfirmed_reservations (order_id, reservation_id, created_at) \
-                 VALUES ($1, $2, $3)",
-            )
-            .bind(order_id)
-            .bind(reservation_id)
-            .bind(now)
-            .execute(&mut *conn)
-            .await
-            .map_err(map_sqlx_error)?;
-            Ok(())
-        })
+        settle_later(tx, UNCONFIRMED, order_id, reservation_id).await
     }
 
     async fn confirmation_done(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), StoreError> {
-        on_tx!(tx, |conn| {
-            sqlx::query("DELETE FROM unconfirmed_reservations WHERE order_id = $1")
-                .bind(order_id)
-                .execute(&mut *conn)
-                .await
-                .map_err(map_sqlx_error)?;
-            Ok(())
-        })
+        settled(tx, UNCONFIRMED, order_id).await
     }
 
     async fn awaiting_confirmation(&self, limit: u32) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
-        on_pool!(&self.db, |pool| {
-            sqlx::query_as(
-                "SELECT order_id, reservation_id FROM unconfirmed_reservations \
-                 ORDER BY created_at LIMIT $1",
-            )
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await
-            .map_err(map_sqlx_error)
-        })
+        awaiting(&self.db, UNCONFIRMED, limit).await
+    }
+
+    async fn await_release(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        reservation_id: Uuid,
+    ) -> Result<(), StoreError> {
+        settle_later(tx, UNRELEASED, order_id, reservation_id).await
+    }
+
+    async fn release_done(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), StoreError> {
+        settled(tx, UNRELEASED, order_id).await
+    }
+
+    async fn awaiting_release(&self, limit: u32) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        awaiting(&self.db, UNRELEASED, limit).await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order.id))]
@@ -388,4 +376,57 @@ impl OrderRepository for SqlOrderRepository {
             })
         })
     }
+}
+
+/// The saga's two to-do lists of reservation steps left for after a commit (ADR 0031): the same
+/// shape, `(order_id, reservation_id, created_at)`, one table each.
+const UNCONFIRMED: &str = "unconfirmed_reservations";
+const UNRELEASED: &str = "unreleased_reservations";
+
+async fn settle_later(
+    tx: &mut Tx,
+    table: &'static str,
+    order_id: Uuid,
+    reservation_id: Uuid,
+) -> Result<(), StoreError> {
+    let now = agora_domain::timestamp_now();
+    let sql =
+        format!("INSERT INTO {table} (order_id, reservation_id, created_at) VALUES ($1, $2, $3)");
+    on_tx!(tx, |conn| {
+        sqlx::query(&sql)
+            .bind(order_id)
+            .bind(reservation_id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_sqlx_error)?;
+        Ok(())
+    })
+}
+
+async fn settled(tx: &mut Tx, table: &'static str, order_id: Uuid) -> Result<(), StoreError> {
+    let sql = format!("DELETE FROM {table} WHERE order_id = $1");
+    on_tx!(tx, |conn| {
+        sqlx::query(&sql)
+            .bind(order_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_sqlx_error)?;
+        Ok(())
+    })
+}
+
+async fn awaiting(
+    db: &Database,
+    table: &'static str,
+    limit: u32,
+) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+    let sql = format!("SELECT order_id, reservation_id FROM {table} ORDER BY created_at LIMIT $1");
+    on_pool!(db, |pool| {
+        sqlx::query_as(&sql)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await
+            .map_err(map_sqlx_error)
+    })
 }

@@ -25,6 +25,8 @@ pub enum Fault {
     HangAfterReserve,
     /// `confirm` fails without reaching catalog.
     FailConfirm,
+    /// `release` fails without reaching catalog.
+    FailRelease,
 }
 
 /// Catalog's published ports, answered by the catalog service.
@@ -138,7 +140,15 @@ impl Inventory for RemoteCatalog {
         _tx: Option<&mut Tx>,
         reservation_id: Uuid,
     ) -> Result<(), InventoryError> {
+        #[cfg(feature = "test-hooks")]
+        if self.fault() == Some(Fault::FailRelease) {
+            return Err(PortError::Unavailable("injected: release lost".into()).into());
+        }
         self.reservation(reservation_id, "release", &serde_json::json!({}))
             .await
+    }
+
+    fn joins_transactions(&self) -> bool {
+        false
     }
 }

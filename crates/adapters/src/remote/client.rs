@@ -52,6 +52,9 @@ pub struct ServiceClient {
 enum Failure {
     Transient(String),
     Permanent(String),
+    /// 401: the service refused our signature — the shared secret differs (or is missing) on
+    /// one side. A deployment fault, not a bug of the request: the dependency is unusable.
+    Refused(String),
 }
 
 impl ServiceClient {
@@ -115,10 +118,20 @@ impl ServiceClient {
                     });
                 }
                 Err(Failure::Permanent(message)) => {
-                    // The service answered: it is up, the request is wrong (a bug or a secret
-                    // mismatch), and a retry will not fix it.
+                    // The service answered: it is up, the request is wrong (a bug), and a retry
+                    // will not fix it.
                     self.breaker.success();
                     return Err(PortError::Unexpected(message));
+                }
+                Err(Failure::Refused(message)) => {
+                    // No retry can fix a secret mismatch; to the user it is an outage of the
+                    // dependency (503), to the operator a configuration error (logged loudly).
+                    self.breaker.failure();
+                    tracing::error!(service = self.service, %path, %message, "the service refused this process's signature: set the same AGORA_SERVICES__SECRET on every service");
+                    return Err(PortError::Unavailable(format!(
+                        "{} refused this service's credentials",
+                        self.service
+                    )));
                 }
                 Err(Failure::Transient(message)) => {
                     self.breaker.failure();
@@ -155,6 +168,8 @@ impl ServiceClient {
             .map_err(|e| Failure::Transient(format!("{method} {path}: {e}")))?;
         if status.is_success() {
             Ok(answer.to_vec())
+        } else if status == reqwest::StatusCode::UNAUTHORIZED {
+            Err(Failure::Refused(format!("{method} {path}: {status}")))
         } else if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             Err(Failure::Transient(format!("{method} {path}: {status}")))
         } else {

@@ -208,16 +208,21 @@ impl Module for OrdersModule {
 }
 
 /// Confirms the reservations of committed orders that a failed confirm or a crash between
-/// commit and confirm left pending, before catalog's sweeper would return their stock.
+/// commit and confirm left pending, before catalog's sweeper would return their stock; and
+/// releases those of cancelled orders that a failed release or a crash left held.
 fn spawn_recovery(supervisor: &Supervisor, orders: Orders, every: Duration) {
     supervisor.spawn_batches(
         RECOVERY_TASK,
         every,
         RECOVERY_BATCH,
-        "could not confirm pending reservations",
+        "could not settle pending reservations",
         move |limit| {
             let orders = orders.clone();
-            async move { orders.confirm_pending_reservations(limit).await }
+            async move {
+                let confirmed = orders.confirm_pending_reservations(limit).await?;
+                let released = orders.release_pending_reservations(limit).await?;
+                Ok::<_, agora_app::AppError>(confirmed + released)
+            }
         },
     );
 }

@@ -86,12 +86,22 @@ impl Split {
 
     /// Another orders replica on the same database, reaching catalog at `catalog_url`.
     pub(crate) async fn start_orders_at(&self, catalog_url: String) -> Service {
+        self.start_orders_with(catalog_url, |_| {}).await
+    }
+
+    /// Another orders replica as [`Split::start_orders_at`], its configuration then adjusted.
+    pub(crate) async fn start_orders_with(
+        &self,
+        catalog_url: String,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Service {
         let identity_url = self.identity.url("");
         start("orders", &self.stores[2], |c| {
             signed(c);
             c.identity_url = Some(identity_url);
             c.catalog_url = Some(catalog_url);
             c.set_section("orders", json!({"recovery_interval": "100ms"}));
+            adjust(c);
         })
         .await
     }
@@ -167,6 +177,14 @@ impl Split {
         )
         .await
     }
+
+    pub(crate) async fn unreleased(&self) -> i64 {
+        Self::count(
+            self.orders(),
+            "SELECT count(*) FROM unreleased_reservations",
+        )
+        .await
+    }
 }
 
 pub(crate) async fn checkout_at(orders: &Service, token: &str, key: &str) -> reqwest::Response {
@@ -203,6 +221,7 @@ on_both!(
     an_orders_crash_mid_saga_is_undone_by_the_expiry_sweeper,
     a_confirm_lost_after_commit_is_recovered,
     a_reservation_expired_before_its_confirm_cancels_the_order,
+    a_cancel_whose_release_fails_stands_and_the_recovery_returns_the_stock_once,
     reservation_calls_over_http_are_idempotent,
 );
 
@@ -398,6 +417,51 @@ async fn a_reservation_expired_before_its_confirm_cancels_the_order(backend: Bac
         .unwrap();
     assert_eq!(order["status"], "cancelled", "{order}");
     assert_eq!(split.stock(&product).await, 5, "nothing given back twice");
+}
+
+async fn a_cancel_whose_release_fails_stands_and_the_recovery_returns_the_stock_once(
+    backend: Backend,
+) {
+    let split = Split::start(backend).await;
+    let admin = split.identity.account(Role::Admin).await;
+    let buyer = split.identity.account(Role::User).await;
+    let product = split.product(&admin, 5).await;
+    split.cart(&buyer, &product, 2).await;
+    let placed = split.checkout(&buyer, "unreleased-1").await;
+    assert_eq!(placed.status(), 201);
+    let id = placed.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(split.stock(&product).await, 3);
+
+    // The cancel commits first; the release after it fails: the order is cancelled, the units
+    // are still held, and the pending release is on record — never the other way round.
+    split.remote().inject(Some(Fault::FailRelease));
+    let cancel = format!("/api/orders/{id}/cancel");
+    let cancelled = split.orders().post(&cancel, Some(&buyer), &json!({})).await;
+    assert_eq!(cancelled.status(), 200);
+    assert_eq!(
+        cancelled.json::<Value>().await.unwrap()["status"],
+        "cancelled"
+    );
+    assert_eq!(split.stock(&product).await, 3, "not released yet");
+    assert_eq!(split.unreleased().await, 1);
+
+    // Catalog reachable again: the recovery task releases, exactly once.
+    split.remote().inject(None);
+    until(Duration::from_secs(5), "the recovery", || async {
+        split.unreleased().await == 0
+    })
+    .await;
+    assert_eq!(split.stock(&product).await, 5);
+    assert_error(
+        split.orders().post(&cancel, Some(&buyer), &json!({})).await,
+        409,
+        "conflict",
+    )
+    .await;
+    assert_eq!(split.stock(&product).await, 5, "stock comes back once");
 }
 
 async fn reservation_calls_over_http_are_idempotent(backend: Backend) {

@@ -1,11 +1,13 @@
 //! Split targets calling each other (ADR 0030): the internal API refuses unsigned, badly signed
 //! and stale calls (and everything when no secret is configured); the HTTP port adapters keep
 //! the ports' contracts against a real catalog and identity; a target missing a service URL or
-//! the secret refuses to start; catalog down is a 503 in the error shape; content shows author
+//! the secret refuses to start; catalog down, or refusing a mismatched secret, is a 503 in the
+//! error shape; content shows author
 //! names read from identity over HTTP.
 
 use std::{sync::Arc, time::Duration};
 
+use agora::config::Secret;
 use agora_domain::{
     identity::Role,
     ports::{catalog::ProductCatalog, identity::UserDirectory},
@@ -170,6 +172,30 @@ async fn the_http_adapters_keep_the_published_ports_contracts(backend: Backend) 
     assert_eq!(profiles.len(), 1);
     assert_eq!(profiles[0].name.as_str(), "Split Tester");
     assert!(directory.profiles(&[]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_secret_mismatch_is_a_503_that_shows_no_secret_not_a_500() {
+    let split = Split::start(Backend::Sqlite).await;
+    let admin = split.identity.account(Role::Admin).await;
+    let buyer = split.identity.account(Role::User).await;
+    let product = split.product(&admin, 5).await;
+    split.cart(&buyer, &product, 1).await;
+    // A replica deployed with another secret: catalog refuses every call it signs.
+    let orders = split
+        .start_orders_with(split.catalog.url(""), |c| {
+            c.services.secret = Some(Secret::new("a-secret-nobody-else-has".to_owned()));
+        })
+        .await;
+    let refused = checkout_at(&orders, &buyer, "mismatch-1").await;
+    assert_eq!(refused.status(), 503);
+    let body = refused.text().await.unwrap();
+    assert!(body.contains(r#""code":"unavailable""#), "{body}");
+    assert!(
+        !body.contains(SECRET) && !body.contains("nobody-else"),
+        "a secret never reaches a client: {body}"
+    );
+    assert_eq!(split.stock(&product).await, 5, "nothing reserved");
 }
 
 #[tokio::test]

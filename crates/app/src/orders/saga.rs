@@ -12,6 +12,10 @@
 //! ([`Orders::confirm_pending_reservations`]) confirms it. If the reservation expired first (orders
 //! was down longer than the TTL), its stock is back on sale, so the order cannot be served from
 //! it: a pending order is cancelled by the system; anything else is reported for an operator.
+//!
+//! Cancelling gives stock back the same way round: the cancel commits with an
+//! `unreleased_reservations` row, then releases (idempotent) and deletes the row; the recovery
+//! task ([`Orders::release_pending_reservations`]) retries what a failure or crash left.
 
 use agora_domain::{orders::OrderStatus, ports::InventoryError};
 use uuid::Uuid;
@@ -60,6 +64,25 @@ impl Orders {
         Ok(settled)
     }
 
+    /// Releases what cancels across processes left unreleased (a release that failed, or a
+    /// crash between the cancel's commit and its release; up to `limit`); returns how many were
+    /// released. Run periodically by the orders module, with the confirmations.
+    #[tracing::instrument(skip_all)]
+    pub async fn release_pending_reservations(&self, limit: u32) -> Result<usize, AppError> {
+        let pending = self.deps.orders.awaiting_release(limit).await?;
+        let mut released = 0;
+        for (order_id, reservation_id) in pending {
+            match self.release_one(order_id, reservation_id).await {
+                Ok(()) => released += 1,
+                Err(error @ AppError::Unavailable(_)) => return Err(error),
+                Err(error) => {
+                    tracing::error!(%error, %order_id, %reservation_id, "could not release a cancelled order's reservation");
+                }
+            }
+        }
+        Ok(released)
+    }
+
     async fn confirm_one(&self, order_id: Uuid, reservation_id: Uuid) -> Result<(), AppError> {
         match self.deps.inventory.confirm(reservation_id).await {
             Ok(()) => {
@@ -87,8 +110,12 @@ impl Orders {
             Some(order) if order.status == OrderStatus::Pending => {
                 tracing::warn!(%order_id, "reservation expired before confirmation; cancelling the order");
                 // `apply` releases (a no-op: nothing is held) and forgets the confirmation.
-                self.apply(&mut tx, order, OrderStatus::Cancelled, SYSTEM_ACTOR)
+                let cancelled = self
+                    .apply(&mut tx, order, OrderStatus::Cancelled, SYSTEM_ACTOR)
                     .await?;
+                tx.commit().await?;
+                self.release_after_commit(&cancelled).await;
+                return Ok(());
             }
             Some(order) => {
                 tracing::error!(%order_id, status = %order.status, "reservation expired before confirmation but the order moved on; its stock is no longer held — check it by hand");

@@ -1,6 +1,7 @@
 //! The order state machine applied: buyers cancel their own `pending`/`paid` orders, admins move
 //! any order along the allowed transitions. Cancelling releases the stock through catalog's
-//! `Inventory` in the same transaction; refunds (and cancelling a paid order) go through the
+//! `Inventory`: in the same transaction in the monolith, right after the commit across
+//! processes (ADR 0031); refunds (and cancelling a paid order) go through the
 //! payment provider first. Every move records `order.status_changed` with its actor.
 
 use agora_domain::{
@@ -67,6 +68,7 @@ impl Orders {
         }
         let moved = self.apply(&mut tx, order, to, actor).await?;
         tx.commit().await?;
+        self.release_after_commit(&moved).await;
         Ok(moved)
     }
 
@@ -116,21 +118,61 @@ impl Orders {
             },
         )
         .await?;
-        // Last before the caller's commit: a catalog across processes commits the release on its
-        // own (idempotent by reservation id), so nothing of ours may fail after it but the
-        // commit itself (ADR 0031).
         if to.releases_stock() {
             // A reservation still awaiting confirmation must not be confirmed after this.
             self.deps.orders.confirmation_done(tx, order.id).await?;
-            self.deps
-                .inventory
-                .release(Some(tx), order.reservation_id)
-                .await
-                .map_err(|error| match error {
-                    InventoryError::Port(port) => AppError::from(port),
-                    other => AppError::Unexpected(anyhow::anyhow!("release failed: {other}")),
-                })?;
+            if self.deps.inventory.joins_transactions() {
+                self.deps
+                    .inventory
+                    .release(Some(tx), order.reservation_id)
+                    .await
+                    .map_err(release_error)?;
+            } else {
+                // A catalog across processes commits a release on its own, and it could not be
+                // undone if this transaction then failed: it runs after the commit
+                // ([`Orders::release_after_commit`]), and this row makes sure it does (ADR 0031).
+                self.deps
+                    .orders
+                    .await_release(tx, order.id, order.reservation_id)
+                    .await?;
+            }
         }
         Ok(order)
+    }
+
+    /// After a commit that moved `order` to a status giving stock back: releases it in a catalog
+    /// across processes (a no-op in the monolith, where the commit did). A failure is logged and
+    /// left to the recovery task: the order's move stands either way.
+    pub(super) async fn release_after_commit(&self, order: &Order) {
+        if self.deps.inventory.joins_transactions() || !order.status.releases_stock() {
+            return;
+        }
+        if let Err(error) = self.release_one(order.id, order.reservation_id).await {
+            tracing::warn!(%error, order_id = %order.id, "stock not released yet; the recovery task retries");
+        }
+    }
+
+    /// Releases a cancelled order's reservation and forgets the pending release.
+    pub(super) async fn release_one(
+        &self,
+        order_id: Uuid,
+        reservation_id: Uuid,
+    ) -> Result<(), AppError> {
+        self.deps
+            .inventory
+            .release(None, reservation_id)
+            .await
+            .map_err(release_error)?;
+        let mut tx = self.deps.uow.begin().await?;
+        self.deps.orders.release_done(&mut tx, order_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn release_error(error: InventoryError) -> AppError {
+    match error {
+        InventoryError::Port(port) => AppError::from(port),
+        other => AppError::Unexpected(anyhow::anyhow!("release failed: {other}")),
     }
 }

@@ -100,6 +100,31 @@ impl OrderRepository for MemoryDb {
             .copied()
             .collect())
     }
+    async fn await_release(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        reservation_id: Uuid,
+    ) -> Result<(), StoreError> {
+        let tables = self.write(tx, "orders.await_release")?;
+        tables.unreleased.push((order_id, reservation_id));
+        Ok(())
+    }
+    async fn release_done(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), StoreError> {
+        let tables = self.write(tx, "orders.release_done")?;
+        tables.unreleased.retain(|(order, _)| *order != order_id);
+        Ok(())
+    }
+    async fn awaiting_release(&self, limit: u32) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+        self.check("orders.awaiting_release")?;
+        Ok(self
+            .committed()
+            .unreleased
+            .iter()
+            .take(limit as usize)
+            .copied()
+            .collect())
+    }
     async fn insert(&self, tx: &mut Tx, order: &Order) -> Result<(), StoreError> {
         self.write(tx, "orders.insert")?.orders.push(order.clone());
         Ok(())

@@ -57,6 +57,8 @@ pub struct Tables {
     pub reservations: Vec<(Uuid, Uuid, u32, bool)>,
     /// Orders whose reservation awaits confirmation, as `(order, reservation)`.
     pub unconfirmed: Vec<(Uuid, Uuid)>,
+    /// Cancelled orders whose reservation awaits its release, as `(order, reservation)`.
+    pub unreleased: Vec<(Uuid, Uuid)>,
     /// Pending reservations and when they expire (confirmed ones are absent).
     pub pending: Vec<(Uuid, chrono::DateTime<chrono::Utc>)>,
     /// Cart lines as `(user, line)`.

@@ -224,6 +224,12 @@ pub trait Inventory: Send + Sync {
         tx: Option<&mut Tx>,
         reservation_id: Uuid,
     ) -> Result<(), InventoryError>;
+    /// Whether writes given the caller's `tx` join it (the monolith). An implementation across
+    /// processes answers `false`: the caller then gives stock back only after its own commit
+    /// (ADR 0031), since a release it cannot roll back must not precede a commit that may fail.
+    fn joins_transactions(&self) -> bool {
+        true
+    }
 }
 
 /// A product's stock before and after a reservation or release.

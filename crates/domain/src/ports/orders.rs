@@ -98,6 +98,19 @@ pub trait OrderRepository: Send + Sync {
     /// Up to `limit` orders whose reservation still awaits confirmation, oldest first, as
     /// `(order id, reservation id)`.
     async fn awaiting_confirmation(&self, limit: u32) -> Result<Vec<(Uuid, Uuid)>, StoreError>;
+    /// Records, in the cancelling transaction, that the order's reservation is to be released
+    /// by a catalog across processes after the commit (ADR 0031).
+    async fn await_release(
+        &self,
+        tx: &mut Tx,
+        order_id: Uuid,
+        reservation_id: Uuid,
+    ) -> Result<(), StoreError>;
+    /// Forgets the pending release of `order_id` (catalog released it).
+    async fn release_done(&self, tx: &mut Tx, order_id: Uuid) -> Result<(), StoreError>;
+    /// Up to `limit` cancelled orders whose reservation still awaits its release, oldest first,
+    /// as `(order id, reservation id)`.
+    async fn awaiting_release(&self, limit: u32) -> Result<Vec<(Uuid, Uuid)>, StoreError>;
 }
 
 /// Where a remembered checkout is.
