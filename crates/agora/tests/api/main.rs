@@ -62,6 +62,7 @@ mod services;
 mod targets;
 mod targets_rotation;
 mod topologies;
+mod topology;
 mod transactions;
 mod web;
 mod webhooks;

@@ -14,7 +14,7 @@
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
-use agora::{config::Config, modules::Registry, Application, Wiring};
+use agora::{config::Config, Wiring};
 use agora_adapters::platform::SqlMailbox;
 use agora_adapters::{
     memory::MemoryBus,
@@ -29,7 +29,8 @@ use agora_domain::{
 };
 use axum::Router;
 use serde_json::{json, Value};
-use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::topology::Node;
 
 /// Which relational backend a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,39 +39,85 @@ pub enum Backend {
     Postgres,
 }
 
-/// A running application and the handles a test needs.
+/// A running application and the handles a test needs: the monolith, or the split behind its
+/// gateway ([`crate::topology`]); either way `addr` is the one public address.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    /// The recording bus every process of the topology publishes on and consumes from.
     pub bus: MemoryBus,
+    /// The database of the process that runs identity and its mailbox: the monolith's only one,
+    /// identity's on the split. Tables of another context: [`TestApp::db_of`].
     pub db: Database,
-    /// What the running app's modules published (their use cases, ports, the database); read
-    /// with [`TestApp::service`].
-    registry: Registry,
-    /// The app's data directory.
+    /// The data directory of that process.
     pub data_dir: PathBuf,
-    shutdown: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<anyhow::Result<()>>>,
-    _store: TestStore,
+    /// Every process, in start order (the gateway, if any, last).
+    nodes: Vec<Node>,
 }
 
 impl TestApp {
+    /// The handles of a started topology; `nodes` ends with the process serving the public port.
+    pub fn from_nodes(nodes: Vec<Node>, bus: MemoryBus) -> Self {
+        let owner = nodes
+            .iter()
+            .find(|n| n.target == "all" || n.target == "identity")
+            .expect("a topology runs identity");
+        Self {
+            addr: nodes.last().expect("a process").addr,
+            client: reqwest::Client::new(),
+            bus,
+            db: owner.db.clone().expect("identity has a database"),
+            data_dir: owner
+                .store
+                .as_ref()
+                .expect("owns its store")
+                .data_dir
+                .clone(),
+            nodes,
+        }
+    }
+
     /// A service a module of the running app published, e.g. `app.service::<Identity>()` to
-    /// create fixtures through a use case instead of HTTP.
+    /// create fixtures through a use case instead of HTTP. On the split: the first service (in
+    /// start order, identity first) that published one.
     pub fn service<T: std::any::Any + Send + Sync + Clone>(&self) -> T {
-        self.registry
-            .get()
-            .unwrap_or_else(|error| panic!("{error:#}"))
+        let mut first_error = None;
+        for node in &self.nodes {
+            match node.registry.get() {
+                Ok(found) => return found,
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        panic!("{:#}", first_error.expect("a process"))
+    }
+
+    /// The database holding `service`'s tables (`identity`, `catalog`, `orders`, `content`,
+    /// `worker`): on the monolith, its one database.
+    pub fn db_of(&self, service: &str) -> Database {
+        self.nodes
+            .iter()
+            .find(|n| n.target == "all" || n.target == service)
+            .and_then(|n| n.db.clone())
+            .unwrap_or_else(|| panic!("no process runs {service} with a database"))
+    }
+
+    /// Every database of the topology (one on the monolith, one per service on the split).
+    pub fn databases(&self) -> Vec<Database> {
+        self.nodes.iter().filter_map(|n| n.db.clone()).collect()
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// This app's deployment, for `Spawn { join: Some(…) }`.
+    /// This app's deployment, for `Spawn { join: Some(…) }` (a monolith's).
     pub fn deployment(&self) -> Deployment {
+        let node = self.nodes.first().expect("a process");
+        assert_eq!(node.target, "all", "only a monolith is joined by a replica");
         Deployment {
-            database_url: self._store.url.clone(),
+            database_url: node.store.as_ref().expect("owns its store").url.clone(),
             data_dir: self.data_dir.clone(),
         }
     }
@@ -83,19 +130,17 @@ impl TestApp {
             .expect("request failed")
     }
 
-    /// Asks the app to shut down as SIGTERM would and returns how `run_until` ended.
+    /// Asks every process to shut down as SIGTERM would (the public one first) and returns the
+    /// first error of a `run_until`.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
-        self.stop().await
-    }
-
-    async fn stop(&mut self) -> anyhow::Result<()> {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+        let mut outcome = Ok(());
+        for node in self.nodes.iter_mut().rev() {
+            let stopped = node.stop().await;
+            if outcome.is_ok() {
+                outcome = stopped;
+            }
         }
-        match self.server.take() {
-            Some(server) => server.await.expect("server task panicked"),
-            None => Ok(()),
-        }
+        outcome
     }
 }
 
@@ -146,31 +191,13 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> TestApp {
         bus: (!spawn.configured_bus).then(|| bus.clone()),
         extra_routes: spawn.extra_routes,
         contexts: spawn.contexts,
+        listener: None,
     };
-    let app = Application::start(&config, "all", wiring)
+    let node = Node::start("all", &config, wiring)
         .await
-        .expect("application failed to start");
-    let addr = app.local_addr();
-    let db: Database = app
-        .registry()
-        .get()
-        .expect("store module publishes the database");
-    let registry = app.registry().clone();
-    let (shutdown, rx) = oneshot::channel();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
-    TestApp {
-        addr,
-        client: reqwest::Client::new(),
-        bus,
-        db,
-        registry,
-        data_dir: store.data_dir.clone(),
-        shutdown: Some(shutdown),
-        server: Some(server),
-        _store: store,
-    }
+        .expect("application failed to start")
+        .owning(store);
+    TestApp::from_nodes(vec![node], bus)
 }
 
 /// A configuration for tests: port 0, the test's own database, cheap password hashing.
@@ -206,10 +233,23 @@ where
     body(spawn_app(backend).await).await;
 }
 
-/// Generates `mod name { sqlite, postgres }` tests from one `async fn name(app: TestApp)`.
+/// Runs a contract test body against the split topology behind its gateway, every service on a
+/// SQLite file of its own (ADR 0036: the backends are covered by the monolith's two arms).
+pub async fn run_micro<F, Fut>(body: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    body(crate::topology::spawn_micro(Backend::Sqlite).await).await;
+}
+
+/// Generates `mod name { sqlite, postgres, micro }` from one `async fn name(app: TestApp)`: the
+/// monolith on both backends, and the split services behind the gateway (ADR 0036). A test whose
+/// subject exists only in the monolith says why instead of running on the split:
+/// `both_backends!(name; mono_only = "why")` (the exclusions are listed in ADR 0036).
 #[macro_export]
 macro_rules! both_backends {
-    ($($name:ident),+ $(,)?) => {$(
+    ($($name:ident $(; mono_only = $why:literal)?),+ $(,)?) => {$(
         mod $name {
             #[tokio::test]
             async fn sqlite() {
@@ -219,8 +259,20 @@ macro_rules! both_backends {
             async fn postgres() {
                 $crate::support::run($crate::support::Backend::Postgres, super::$name).await;
             }
+            $crate::both_backends!(@micro $name $(; $why)?);
         }
     )+};
+    (@micro $name:ident) => {
+        #[tokio::test]
+        async fn micro() {
+            $crate::support::run_micro(super::$name).await;
+        }
+    };
+    (@micro $name:ident; $why:literal) => {
+        /// Why this test runs on the monolith only.
+        #[allow(dead_code)]
+        const MONO_ONLY: &str = $why;
+    };
 }
 
 /// A database that exists for one test only.
@@ -527,49 +579,55 @@ impl TestApp {
     }
 
     /// Runs one statement whose `$1` is a point in time — how tests move the clock of stored
-    /// rows (expiry, leases, grace periods) instead of waiting.
+    /// rows (expiry, leases, grace periods) instead of waiting. On the split it runs in every
+    /// database holding the table (the union of theirs is the monolith's one).
     pub async fn execute_at(&self, sql: &str, at: chrono::DateTime<chrono::Utc>) {
-        agora_adapters::on_writer!(&self.db, |pool| sqlx::query(sql)
-            .bind(at)
-            .execute(pool)
-            .await
-            .map(drop))
-        .unwrap_or_else(|error| panic!("{sql}: {error}"));
-    }
-
-    /// Rows in a table (for "nothing half-written" checks).
-    pub async fn count(&self, table: &str) -> i64 {
-        let sql = format!("SELECT count(*) FROM {table}");
-        match &self.db {
-            Database::Sqlite(db) => sqlx::query_scalar(&sql)
-                .fetch_one(db.reader())
+        let mut ran = false;
+        for db in self.databases() {
+            let outcome = agora_adapters::on_writer!(&db, |pool| sqlx::query(sql)
+                .bind(at)
+                .execute(pool)
                 .await
-                .expect("count"),
-            Database::Postgres(pool) => sqlx::query_scalar(&sql)
-                .fetch_one(pool)
-                .await
-                .expect("count"),
+                .map(drop));
+            match outcome {
+                Ok(()) => ran = true,
+                Err(error) if missing_table(&error) => {}
+                Err(error) => panic!("{sql}: {error}"),
+            }
         }
+        assert!(ran, "{sql}: no database of the topology has its table");
     }
 
-    /// Waits until the outbox has delivered everything.
+    /// Rows in a table (for "nothing half-written" checks); on the split, summed over the
+    /// databases that have the table.
+    pub async fn count(&self, table: &str) -> i64 {
+        self.scalar_everywhere(&format!("SELECT count(*) FROM {table}"))
+            .await
+    }
+
+    /// The sum of a `count(*)` over every database whose schema has its table (at least one).
+    async fn scalar_everywhere(&self, sql: &str) -> i64 {
+        let mut total = None;
+        for db in self.databases() {
+            let found: Result<i64, sqlx::Error> = match &db {
+                Database::Sqlite(db) => sqlx::query_scalar(sql).fetch_one(db.reader()).await,
+                Database::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            };
+            match found {
+                Ok(n) => *total.get_or_insert(0) += n,
+                Err(error) if missing_table(&error) => {}
+                Err(error) => panic!("{sql}: {error}"),
+            }
+        }
+        total.unwrap_or_else(|| panic!("{sql}: no database of the topology has its table"))
+    }
+
+    /// Waits until the outbox (every service's, on the split) has delivered everything.
     pub async fn drain_outbox(&self) {
         let until = std::time::Instant::now() + Duration::from_secs(10);
         loop {
-            let pending: i64 = {
-                let sql = "SELECT count(*) FROM outbox WHERE sent_at IS NULL";
-                match &self.db {
-                    Database::Sqlite(db) => sqlx::query_scalar(sql)
-                        .fetch_one(db.reader())
-                        .await
-                        .expect("count"),
-                    Database::Postgres(pool) => sqlx::query_scalar(sql)
-                        .fetch_one(pool)
-                        .await
-                        .expect("count"),
-                }
-            };
-            if pending == 0 {
+            let sql = "SELECT count(*) FROM outbox WHERE sent_at IS NULL";
+            if self.scalar_everywhere(sql).await == 0 {
                 return;
             }
             assert!(
@@ -578,6 +636,17 @@ impl TestApp {
             );
             tokio::time::sleep(Duration::from_millis(20)).await; // poll: until the outbox drains
         }
+    }
+}
+
+/// Whether a statement failed only because its table is not in this database's schema (a
+/// split service has only its own context's tables).
+fn missing_table(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            db.code().as_deref() == Some("42P01") || db.message().contains("no such table")
+        }
+        _ => false,
     }
 }
 
