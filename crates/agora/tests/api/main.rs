@@ -3,6 +3,7 @@
 
 mod support;
 
+mod app_helpers;
 mod catalog;
 mod cli;
 mod content;
