@@ -172,3 +172,35 @@ pub async fn spawn_micro(backend: Backend) -> TestApp {
     nodes.push(gateway);
     TestApp::from_nodes(nodes, bus)
 }
+
+/// Every test excluded from the split (`mono_only = "…"`) is listed in ADR 0036 with its file
+/// (`file::test`, or `file::*` for a whole file), so the exclusions stay a reviewed list.
+#[test]
+fn every_mono_only_exclusion_is_listed_in_the_adr() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let adr =
+        std::fs::read_to_string(root.join("../../docs/adr/0036-contract-suite-on-the-split.md"))
+            .expect("ADR 0036");
+    let declaration = regex::Regex::new(r#"(\w+);\s*mono_only\s*=\s*"([^"]+)""#).unwrap();
+    let mut excluded = 0;
+    for entry in std::fs::read_dir(root.join("tests/api")).expect("tests/api") {
+        let path = entry.expect("entry").path();
+        let file = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let source = std::fs::read_to_string(&path).expect("test source");
+        for found in declaration.captures_iter(&source) {
+            let (name, why) = (&found[1], &found[2]);
+            if name == "name" {
+                continue; // the macro's own documentation
+            }
+            excluded += 1;
+            assert!(!why.trim().is_empty(), "{file}::{name}: give a reason");
+            let listed =
+                adr.contains(&format!("`{file}::{name}`")) || adr.contains(&format!("`{file}::*`"));
+            assert!(
+                listed,
+                "{file}::{name} is mono_only but not listed in ADR 0036"
+            );
+        }
+    }
+    assert!(excluded > 0, "the declarations were found");
+}
