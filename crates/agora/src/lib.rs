@@ -38,6 +38,9 @@ pub struct Wiring {
     /// Bounded contexts beyond the binary's own (embedders and the contract test of the module
     /// contract itself); they join `all` after the built-in ones.
     pub contexts: Vec<&'static dyn Context>,
+    /// A listener bound already, served instead of binding `config.bind`: callers that start
+    /// several targets in one process bind them all first, so each knows the others' URLs.
+    pub listener: Option<std::net::TcpListener>,
 }
 
 /// A started Agora process: the modules of one target, serving HTTP.
@@ -77,7 +80,10 @@ impl Application {
         let order = contexts.resolve(target)?;
         // Listen first: without an explicit `public_url`, mailed links name the address this
         // server really serves (port 0 and all).
-        let (listener, bound) = PreBound::bind(config.bind)?;
+        let (listener, bound) = match wiring.listener {
+            Some(listener) => PreBound::adopt(listener)?,
+            None => PreBound::bind(config.bind)?,
+        };
         let served;
         let config = if config.public_url.is_some() {
             config

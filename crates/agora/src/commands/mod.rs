@@ -12,6 +12,7 @@ mod serve;
 mod targets;
 mod user;
 
+pub use dev::service_targets;
 #[cfg(feature = "lambda")]
 pub use lambda::{function_router, LambdaFunction};
 

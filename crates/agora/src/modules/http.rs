@@ -28,6 +28,12 @@ impl PreBound {
     /// Binds `addr` now; the address actually bound is returned with it.
     pub fn bind(addr: SocketAddr) -> anyhow::Result<(Self, SocketAddr)> {
         let listener = std::net::TcpListener::bind(addr).map_err(|e| bind_error(addr, &e))?;
+        Self::adopt(listener)
+    }
+
+    /// Serves on a listener the caller bound already: several in-process services can know each
+    /// other's addresses before any of them starts (the contract suite's split topology).
+    pub fn adopt(listener: std::net::TcpListener) -> anyhow::Result<(Self, SocketAddr)> {
         listener.set_nonblocking(true)?;
         let local = listener.local_addr()?;
         Ok((Self(Arc::new(Mutex::new(Some(listener)))), local))

@@ -38,6 +38,8 @@ async fn ready_is_503_when_the_database_is_gone(app: TestApp) {
 
 both_backends!(
     health_answers_ok_with_a_request_id,
-    ready_reports_every_module_and_the_store,
-    ready_is_503_when_the_database_is_gone,
+    ready_reports_every_module_and_the_store;
+        mono_only = "one process's module checks; the gateway's /ready aggregates services (gateway.rs)",
+    ready_is_503_when_the_database_is_gone;
+        mono_only = "one process's module checks; the gateway's /ready aggregates services (gateway.rs)",
 );

@@ -130,7 +130,8 @@ async fn replicas_on_one_database_accept_each_others_tokens(a: TestApp) {
     b.shutdown().await.unwrap();
 }
 
-both_backends!(replicas_on_one_database_accept_each_others_tokens);
+both_backends!(replicas_on_one_database_accept_each_others_tokens;
+    mono_only = "joins a second monolith replica to the app's database (topologies.rs: replicas)");
 
 #[test]
 fn keys_rotate_with_a_configured_key_explains_rotation_by_file() {

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod app_helpers;
 mod catalog;
 mod cli;
 mod content;
@@ -62,6 +63,7 @@ mod services;
 mod targets;
 mod targets_rotation;
 mod topologies;
+mod topology;
 mod transactions;
 mod web;
 mod webhooks;

@@ -42,7 +42,7 @@ async fn a_crash_after_capture_is_recovered_by_paying_again_without_a_second_cha
     let provider: FakePaymentProvider = app.service();
     // Fault injection in the store: the write that records the capture fails, as if the
     // process died after the provider took the money and before the database heard of it.
-    match app.db {
+    match app.db_of("orders") {
         Database::Sqlite(_) => {
             execute(&app, &["CREATE TRIGGER payments_crash BEFORE UPDATE ON payments \
                 WHEN NEW.status = 'captured' BEGIN SELECT RAISE(ABORT, 'injected crash'); END"])
@@ -67,7 +67,7 @@ async fn a_crash_after_capture_is_recovered_by_paying_again_without_a_second_cha
         "the attempt was recorded first"
     );
 
-    let drop = match app.db {
+    let drop = match app.db_of("orders") {
         Database::Sqlite(_) => "DROP TRIGGER payments_crash",
         Database::Postgres(_) => "DROP TRIGGER payments_crash ON payments",
     };

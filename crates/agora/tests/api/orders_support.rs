@@ -85,10 +85,10 @@ pub async fn error_code(response: reqwest::Response, status: u16) -> Value {
     body
 }
 
-/// Runs raw SQL on the app's store (fault injection: triggers that fail a write).
+/// Runs raw SQL on the store of orders (fault injection: triggers that fail a write).
 pub async fn execute(app: &TestApp, statements: &[&str]) {
     for sql in statements {
-        agora_adapters::on_writer!(&app.db, |pool| sqlx::query(sql)
+        agora_adapters::on_writer!(&app.db_of("orders"), |pool| sqlx::query(sql)
             .execute(pool)
             .await
             .map(drop))

@@ -2,8 +2,8 @@
 //! temporary SQLite file, or a PostgreSQL database created for the test and dropped after — and
 //! recording fakes for mail and the bus that tests can read.
 //!
-//! Write a contract test once as `async fn name(app: TestApp)` and run it on both backends with
-//! `both_backends!(name);`. PostgreSQL comes from `TEST_POSTGRES_URL` (default
+//! Write a contract test once as `async fn name(app: TestApp)` and run it on both backends and on
+//! the split behind the gateway ([`crate::topology`]) with `both_backends!(name);`. PostgreSQL comes from `TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`).
 //!
 //! A test never passes without the service it needs: a missing PostgreSQL, Redis or SMTP sink is
@@ -14,22 +14,15 @@
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
-use agora::{config::Config, modules::Registry, Application, Wiring};
-use agora_adapters::platform::SqlMailbox;
+use agora::{config::Config, Wiring};
 use agora_adapters::{
     memory::MemoryBus,
     store::{Database, DbOptions},
 };
-use agora_app::identity::{CreateUserInput, Identity};
-use agora_domain::{
-    identity::{Role, Tier},
-    mail::OutgoingMail,
-    paging::PageRequest,
-    ports::{MailboxReader, Mailer},
-};
+use agora_domain::{mail::OutgoingMail, ports::Mailer};
 use axum::Router;
-use serde_json::{json, Value};
-use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::topology::Node;
 
 /// Which relational backend a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,39 +31,85 @@ pub enum Backend {
     Postgres,
 }
 
-/// A running application and the handles a test needs.
+/// A running application and the handles a test needs: the monolith, or the split behind its
+/// gateway ([`crate::topology`]); either way `addr` is the one public address.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    /// The recording bus every process of the topology publishes on and consumes from.
     pub bus: MemoryBus,
+    /// The database of the process that runs identity and its mailbox: the monolith's only one,
+    /// identity's on the split. Tables of another context: [`TestApp::db_of`].
     pub db: Database,
-    /// What the running app's modules published (their use cases, ports, the database); read
-    /// with [`TestApp::service`].
-    registry: Registry,
-    /// The app's data directory.
+    /// The data directory of that process.
     pub data_dir: PathBuf,
-    shutdown: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<anyhow::Result<()>>>,
-    _store: TestStore,
+    /// Every process, in start order (the gateway, if any, last).
+    nodes: Vec<Node>,
 }
 
 impl TestApp {
+    /// The handles of a started topology; `nodes` ends with the process serving the public port.
+    pub fn from_nodes(nodes: Vec<Node>, bus: MemoryBus) -> Self {
+        let owner = nodes
+            .iter()
+            .find(|n| n.target == "all" || n.target == "identity")
+            .expect("a topology runs identity");
+        Self {
+            addr: nodes.last().expect("a process").addr,
+            client: reqwest::Client::new(),
+            bus,
+            db: owner.db.clone().expect("identity has a database"),
+            data_dir: owner
+                .store
+                .as_ref()
+                .expect("owns its store")
+                .data_dir
+                .clone(),
+            nodes,
+        }
+    }
+
     /// A service a module of the running app published, e.g. `app.service::<Identity>()` to
-    /// create fixtures through a use case instead of HTTP.
+    /// create fixtures through a use case instead of HTTP. On the split: the first service (in
+    /// start order, identity first) that published one.
     pub fn service<T: std::any::Any + Send + Sync + Clone>(&self) -> T {
-        self.registry
-            .get()
-            .unwrap_or_else(|error| panic!("{error:#}"))
+        let mut first_error = None;
+        for node in &self.nodes {
+            match node.registry.get() {
+                Ok(found) => return found,
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        panic!("{:#}", first_error.expect("a process"))
+    }
+
+    /// The database holding `service`'s tables (`identity`, `catalog`, `orders`, `content`,
+    /// `worker`): on the monolith, its one database.
+    pub fn db_of(&self, service: &str) -> Database {
+        self.nodes
+            .iter()
+            .find(|n| n.target == "all" || n.target == service)
+            .and_then(|n| n.db.clone())
+            .unwrap_or_else(|| panic!("no process runs {service} with a database"))
+    }
+
+    /// Every database of the topology (one on the monolith, one per service on the split).
+    pub fn databases(&self) -> Vec<Database> {
+        self.nodes.iter().filter_map(|n| n.db.clone()).collect()
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// This app's deployment, for `Spawn { join: Some(…) }`.
+    /// This app's deployment, for `Spawn { join: Some(…) }` (a monolith's).
     pub fn deployment(&self) -> Deployment {
+        let node = self.nodes.first().expect("a process");
+        assert_eq!(node.target, "all", "only a monolith is joined by a replica");
         Deployment {
-            database_url: self._store.url.clone(),
+            database_url: node.store.as_ref().expect("owns its store").url.clone(),
             data_dir: self.data_dir.clone(),
         }
     }
@@ -83,19 +122,17 @@ impl TestApp {
             .expect("request failed")
     }
 
-    /// Asks the app to shut down as SIGTERM would and returns how `run_until` ended.
+    /// Asks every process to shut down as SIGTERM would (the public one first) and returns the
+    /// first error of a `run_until`.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
-        self.stop().await
-    }
-
-    async fn stop(&mut self) -> anyhow::Result<()> {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+        let mut outcome = Ok(());
+        for node in self.nodes.iter_mut().rev() {
+            let stopped = node.stop().await;
+            if outcome.is_ok() {
+                outcome = stopped;
+            }
         }
-        match self.server.take() {
-            Some(server) => server.await.expect("server task panicked"),
-            None => Ok(()),
-        }
+        outcome
     }
 }
 
@@ -146,31 +183,13 @@ pub async fn spawn_app_with(backend: Backend, spawn: Spawn) -> TestApp {
         bus: (!spawn.configured_bus).then(|| bus.clone()),
         extra_routes: spawn.extra_routes,
         contexts: spawn.contexts,
+        listener: None,
     };
-    let app = Application::start(&config, "all", wiring)
+    let node = Node::start("all", &config, wiring)
         .await
-        .expect("application failed to start");
-    let addr = app.local_addr();
-    let db: Database = app
-        .registry()
-        .get()
-        .expect("store module publishes the database");
-    let registry = app.registry().clone();
-    let (shutdown, rx) = oneshot::channel();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
-    TestApp {
-        addr,
-        client: reqwest::Client::new(),
-        bus,
-        db,
-        registry,
-        data_dir: store.data_dir.clone(),
-        shutdown: Some(shutdown),
-        server: Some(server),
-        _store: store,
-    }
+        .expect("application failed to start")
+        .owning(store);
+    TestApp::from_nodes(vec![node], bus)
 }
 
 /// A configuration for tests: port 0, the test's own database, cheap password hashing.
@@ -206,10 +225,23 @@ where
     body(spawn_app(backend).await).await;
 }
 
-/// Generates `mod name { sqlite, postgres }` tests from one `async fn name(app: TestApp)`.
+/// Runs a contract test body against the split topology behind its gateway, every service on a
+/// SQLite file of its own (ADR 0036: the backends are covered by the monolith's two arms).
+pub async fn run_micro<F, Fut>(body: F)
+where
+    F: FnOnce(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    body(crate::topology::spawn_micro(Backend::Sqlite).await).await;
+}
+
+/// Generates `mod name { sqlite, postgres, micro }` from one `async fn name(app: TestApp)`: the
+/// monolith on both backends, and the split services behind the gateway (ADR 0036). A test whose
+/// subject exists only in the monolith says why instead of running on the split:
+/// `both_backends!(name; mono_only = "why")` (the exclusions are listed in ADR 0036).
 #[macro_export]
 macro_rules! both_backends {
-    ($($name:ident),+ $(,)?) => {$(
+    ($($name:ident $(; mono_only = $why:literal)?),+ $(,)?) => {$(
         mod $name {
             #[tokio::test]
             async fn sqlite() {
@@ -219,8 +251,20 @@ macro_rules! both_backends {
             async fn postgres() {
                 $crate::support::run($crate::support::Backend::Postgres, super::$name).await;
             }
+            $crate::both_backends!(@micro $name $(; $why)?);
         }
     )+};
+    (@micro $name:ident) => {
+        #[tokio::test]
+        async fn micro() {
+            $crate::support::run_micro(super::$name).await;
+        }
+    };
+    (@micro $name:ident; $why:literal) => {
+        /// Why this test runs on the monolith only.
+        #[allow(dead_code)]
+        const MONO_ONLY: &str = $why;
+    };
 }
 
 /// A database that exists for one test only.
@@ -399,186 +443,6 @@ pub fn token_from(mail: &OutgoingMail) -> String {
         .next()
         .expect("token")
         .to_owned()
-}
-
-/// Request and fixture helpers for identity journeys.
-impl TestApp {
-    /// GET with a bearer token.
-    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("request failed")
-    }
-
-    /// POST a JSON body, optionally with a bearer token.
-    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
-        let mut request = self.client.post(self.url(path)).json(body);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        request.send().await.expect("request failed")
-    }
-
-    /// PATCH a JSON body with a bearer token.
-    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .patch(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("request failed")
-    }
-
-    /// Creates a verified account directly through the use case (a fixture, not under test).
-    pub async fn create_user(&self, email: &str, password: &str, role: Role, tier: Tier) {
-        let input = CreateUserInput {
-            email: email.to_owned(),
-            name: "Fixture User".to_owned(),
-            password: password.to_owned(),
-            role,
-            tier,
-        };
-        self.service::<Identity>()
-            .create_user(input)
-            .await
-            .expect("fixture user");
-    }
-
-    /// Logs in over HTTP and returns the session body (`accessToken`, `refreshToken`, …).
-    pub async fn login(&self, email: &str, password: &str) -> Value {
-        let response = self
-            .post(
-                "/api/auth/login",
-                None,
-                &json!({"email": email, "password": password}),
-            )
-            .await;
-        assert_eq!(response.status(), 200, "login of {email} failed");
-        response.json().await.expect("session JSON")
-    }
-
-    /// An access token of a fresh administrator.
-    pub async fn admin_token(&self) -> String {
-        let email = format!("admin-{}@example.org", uuid::Uuid::new_v4().simple());
-        self.create_user(&email, "AdminPass1", Role::Admin, Tier::Enterprise)
-            .await;
-        self.login(&email, "AdminPass1").await["accessToken"]
-            .as_str()
-            .expect("token")
-            .to_owned()
-    }
-
-    /// Registers `email` over HTTP (201 asserted) and returns the verification mail it was sent.
-    pub async fn register_for_mail(&self, email: &str) -> OutgoingMail {
-        let body = json!({"email": email, "password": "Secret123", "name": "Pat Person"});
-        assert_eq!(self.post("/api/users", None, &body).await.status(), 201);
-        self.wait_for_mail(email, "Verify your email").await
-    }
-
-    /// Waits for a mail to `to` whose subject is `subject` in the embedded mailbox.
-    pub async fn wait_for_mail(&self, to: &str, subject: &str) -> OutgoingMail {
-        let reader = SqlMailbox::new(self.db.clone());
-        let until = std::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let page = reader
-                .list(
-                    Some(to),
-                    PageRequest {
-                        page: 1,
-                        limit: 100,
-                    },
-                    true,
-                )
-                .await
-                .expect("mailbox");
-            if let Some(found) = page.items.into_iter().find(|m| m.mail.subject == subject) {
-                return found.mail;
-            }
-            assert!(
-                std::time::Instant::now() < until,
-                "no mail '{subject}' to {to} within 10 s"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await; // poll: until the mail is in the mailbox
-        }
-    }
-
-    /// Number of mails delivered to `to` so far.
-    pub async fn mail_count(&self, to: &str) -> u64 {
-        let reader = SqlMailbox::new(self.db.clone());
-        reader
-            .list(Some(to), PageRequest { page: 1, limit: 1 }, true)
-            .await
-            .expect("mailbox")
-            .total
-    }
-
-    /// Moves the exchange of every spent refresh token an hour into the past: the clock moving
-    /// on beyond the refresh grace period (ADR 0015), without waiting for it.
-    pub async fn age_spent_refresh_tokens(&self) {
-        self.execute_at(
-            "UPDATE refresh_tokens SET used_at = $1 WHERE used_at IS NOT NULL",
-            chrono::Utc::now() - chrono::Duration::hours(1),
-        )
-        .await;
-    }
-
-    /// Runs one statement whose `$1` is a point in time — how tests move the clock of stored
-    /// rows (expiry, leases, grace periods) instead of waiting.
-    pub async fn execute_at(&self, sql: &str, at: chrono::DateTime<chrono::Utc>) {
-        agora_adapters::on_writer!(&self.db, |pool| sqlx::query(sql)
-            .bind(at)
-            .execute(pool)
-            .await
-            .map(drop))
-        .unwrap_or_else(|error| panic!("{sql}: {error}"));
-    }
-
-    /// Rows in a table (for "nothing half-written" checks).
-    pub async fn count(&self, table: &str) -> i64 {
-        let sql = format!("SELECT count(*) FROM {table}");
-        match &self.db {
-            Database::Sqlite(db) => sqlx::query_scalar(&sql)
-                .fetch_one(db.reader())
-                .await
-                .expect("count"),
-            Database::Postgres(pool) => sqlx::query_scalar(&sql)
-                .fetch_one(pool)
-                .await
-                .expect("count"),
-        }
-    }
-
-    /// Waits until the outbox has delivered everything.
-    pub async fn drain_outbox(&self) {
-        let until = std::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let pending: i64 = {
-                let sql = "SELECT count(*) FROM outbox WHERE sent_at IS NULL";
-                match &self.db {
-                    Database::Sqlite(db) => sqlx::query_scalar(sql)
-                        .fetch_one(db.reader())
-                        .await
-                        .expect("count"),
-                    Database::Postgres(pool) => sqlx::query_scalar(sql)
-                        .fetch_one(pool)
-                        .await
-                        .expect("count"),
-                }
-            };
-            if pending == 0 {
-                return;
-            }
-            assert!(
-                std::time::Instant::now() < until,
-                "outbox not drained within 10 s"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await; // poll: until the outbox drains
-        }
-    }
 }
 
 /// The Redis used by tests (`TEST_REDIS_URL`, default `redis://127.0.0.1:6379`); a failure when

@@ -2,45 +2,34 @@
 //! identity's tokens itself — with the JWKS at `AGORA_IDENTITY_URL`, or with identity's database
 //! when it shares it — through rotations, and never answers a bad token with a 500.
 
-use std::{net::SocketAddr, time::Duration};
+use std::time::Duration;
 
-use agora::{config::Config, Application, Wiring};
+use agora::{config::Config, Wiring};
 use agora_adapters::store::Database;
 use agora_app::identity::{CreateUserInput, Identity};
 use agora_domain::identity::{Role, Tier};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use ed25519_dalek::Signer;
 use serde_json::{json, Value};
-use tokio::{sync::oneshot, task::JoinHandle};
 
-use crate::support::{test_config, Backend, TestStore};
+use crate::{
+    support::{test_config, Backend, TestStore},
+    topology::Node,
+};
 
-/// One target running on port 0.
+/// One target running on port 0, on a store the caller keeps.
 pub(crate) struct Service {
-    addr: SocketAddr,
+    node: Node,
     client: reqwest::Client,
     pub(crate) db: Database,
     pub(crate) identity: Option<Identity>,
     pub(crate) store_url: String,
     /// What the target's modules published.
     pub(crate) registry: agora::modules::Registry,
-    shutdown: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<anyhow::Result<()>>>,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.abort();
-        }
-    }
 }
 
 pub(crate) async fn start(
-    target: &str,
+    target: &'static str,
     store: &TestStore,
     configure: impl FnOnce(&mut Config),
 ) -> Service {
@@ -50,36 +39,26 @@ pub(crate) async fn start(
 }
 
 pub(crate) async fn try_start(
-    target: &str,
+    target: &'static str,
     store: &TestStore,
     configure: impl FnOnce(&mut Config),
 ) -> anyhow::Result<Service> {
     let mut config = test_config(store);
     configure(&mut config);
-    let app = Application::start(&config, target, Wiring::default()).await?;
-    let addr = app.local_addr();
-    let db = app.registry().get()?;
-    let identity = app.registry().get().ok();
-    let registry = app.registry().clone();
-    let (shutdown, rx) = oneshot::channel();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = rx.await;
-    }));
+    let node = Node::start(target, &config, Wiring::default()).await?;
     Ok(Service {
-        addr,
         client: reqwest::Client::new(),
-        db,
-        identity,
+        db: node.registry.get()?,
+        identity: node.registry.get().ok(),
         store_url: store.url.clone(),
-        registry,
-        shutdown: Some(shutdown),
-        server: Some(server),
+        registry: node.registry.clone(),
+        node,
     })
 }
 
 impl Service {
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("http://{}{path}", self.node.addr)
     }
 
     pub(crate) fn client(&self) -> &reqwest::Client {

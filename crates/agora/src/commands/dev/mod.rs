@@ -5,6 +5,8 @@
 mod children;
 mod plan;
 
+pub use plan::service_targets;
+
 use std::time::{Duration, Instant};
 
 use agora_adapters::store::redact_url;
