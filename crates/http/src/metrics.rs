@@ -47,6 +47,7 @@ pub fn handle() -> PrometheusHandle {
                 Ok(handle) => {
                     metrics_process::Collector::default().describe();
                     describe();
+                    spawn_upkeep(handle.clone());
                     handle
                 }
                 // Another recorder is installed (not ours): render an empty registry rather than fail.
@@ -54,6 +55,27 @@ pub fn handle() -> PrometheusHandle {
             }
         })
         .clone()
+}
+
+/// How often recorded latencies are folded into the histograms' buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Folds the recorded latencies into their buckets every [`UPKEEP_EVERY`]. The recorder keeps
+/// each histogram sample (8 bytes) until upkeep drains it, and without upkeep only a scrape did:
+/// an unscraped server grew by ~8 bytes per request, about 35 MB over one `bench/compare` run
+/// (ADR 0037). A thread rather than a task: the recorder is process-wide and may be installed
+/// outside a runtime (tests, the CLI); it sleeps between drains and never touches a request.
+fn spawn_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || loop {
+            std::thread::sleep(UPKEEP_EVERY);
+            handle.run_upkeep();
+        });
+    if let Err(error) = spawned {
+        // Still correct without it (a scrape drains too), only not bounded between scrapes.
+        tracing::warn!(%error, "cannot start the metrics upkeep thread");
+    }
 }
 
 fn describe() {
