@@ -337,8 +337,11 @@ def main():
                     results[(label, who)].append(wrk(url, args.duration, **options))
         med = {key: statistics.median(values) for key, values in results.items()}
 
+        # The peak so far is that of the rounds at full speed (32 connections, 8 for checkout);
+        # the paced phase below opens up to ~1,100 (one per 20 ms of requests at half the rate).
+        rounds_peak = rss.peak
         # Latency at half the measured maximum, at a constant rate (Agora's rows only).
-        paced = []
+        paced, max_connections = [], 32
         for label, targets in rows:
             _, url, options = targets[0]
             half = med[(label, "agora")] / 2
@@ -346,6 +349,7 @@ def main():
                 pause_ms = max(1, round(options["connections"] / half * 1000))
             else:  # about 20 ms between a connection's requests: as many connections as needed
                 connections = max(2, round(half * 0.02))
+                max_connections = max(max_connections, connections)
                 pause_ms = max(1, round(connections / half * 1000))
                 options = dict(options, connections=connections)
             os.environ["BENCH_PAUSE_MS"] = str(pause_ms)
@@ -390,8 +394,10 @@ def main():
     if FAILED:
         print(f"\nCheckout answers other than 2xx (counted, not fatal): {sum(FAILED.values())} "
               "(run with BENCH_DEBUG=1 to print them).")
-    print(f"\nAgora's resident memory (VmRSS): {idle_rss} MB before the load, peak {rss.peak} MB "
-          f"under it (sampled every 100 ms), {after_rss} MB after.")
+    print(f"\nAgora's resident memory (VmRSS, sampled every 100 ms): {idle_rss} MB before the "
+          f"load, peak {rounds_peak} MB during the rounds at full speed (32 connections), peak "
+          f"{rss.peak} MB over the whole run (the paced phase holds up to "
+          f"{max_connections:,} connections), {after_rss} MB after.")
 
 
 if __name__ == "__main__":
