@@ -11,7 +11,9 @@ Serves, on this machine at once:
     (../shared/peers/express-seed) on its own Postgres database and Redis prefix.
 Each endpoint is driven with wrk (-t1 -c32) for --duration seconds per round; rounds alternate
 the servers, and the table gives medians. Login (both; Agora's argon2id at its default cost, the
-peer's bcrypt cost 10) and checkout (Agora alone: the peer has no orders) are rows too; a
+peer's bcrypt cost 10), an uncached product list (both: pages no request asked before, so both
+caches miss; compare_scripts.uncached_script) and checkout (Agora alone: the peer has no
+orders) are rows too; a
 checkout is a cart line put and `POST /api/orders` on one keep-alive connection per buyer
 (wrk -tN -cN, one buyer per thread, so a thread's two requests never race).
 
@@ -36,6 +38,8 @@ import tempfile
 import threading
 import time
 import urllib.request
+
+from compare_scripts import checkout_script, get_script, login_script, uncached_script
 
 
 def free_port():
@@ -70,9 +74,27 @@ def wait_for(url, proc, deadline_s=60):
 FAILED = {}
 
 
-def wrk(url, duration, script=None, connections=32, threads=1, latency=False, tolerate=False):
+class PageSlots:
+    """Hands each wrk run of the uncached row its own range of page numbers (the script's
+    BENCH_PAGE_FIRST..BENCH_PAGE_LAST), so no run asks for a page an earlier one cached."""
+    SLOT = 150_000
+
+    def __init__(self):
+        self.next_first = 11  # the first page past the 200 products, 20 a page
+
+    def take(self):
+        first = self.next_first
+        self.next_first += self.SLOT
+        if self.next_first > 1_000_000:  # Agora's largest page
+            raise SystemExit("uncached row: out of fresh page numbers (fewer rounds?)")
+        return {"BENCH_PAGE_FIRST": str(first), "BENCH_PAGE_LAST": str(first + self.SLOT)}
+
+
+def wrk(url, duration, script=None, connections=32, threads=1, latency=False, tolerate=False,
+        pages=None):
     """Requests/s (and, with `latency`, p50 and p99 in ms) of one wrk run. Any failed answer
-    stops the comparison, unless `tolerate`: then failures are counted in FAILED[url]."""
+    stops the comparison, unless `tolerate`: then failures are counted in FAILED[url]. `pages`
+    (a PageSlots) gives the run fresh page numbers."""
     args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s"]
     if script:
         args += ["-s", script]
@@ -80,6 +102,8 @@ def wrk(url, duration, script=None, connections=32, threads=1, latency=False, to
         args.append("--latency")
     # A fresh nonce per run for scripts that mint Idempotency-Keys (checkout).
     env = dict(os.environ, BENCH_RUN=f"{os.getpid()}-{time.monotonic_ns()}")
+    if pages:
+        env.update(pages.take())
     run = subprocess.run(args + [url], capture_output=True, text=True, check=True, env=env)
     out = run.stdout
     failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -97,84 +121,6 @@ def wrk(url, duration, script=None, connections=32, threads=1, latency=False, to
         value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
         return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
     return rate, percentile("50"), percentile("99")
-
-
-# wrk itself reports non-2xx answers (counted per thread, where a script's own counter would not
-# reach `done`), and compare stops on any.
-SCRIPT_HEAD = """
--- A pause before each request on a connection, for a constant rate (0: as fast as possible).
-local pause = tonumber(os.getenv("BENCH_PAUSE_MS") or "0")
-if pause > 0 then
-  function delay() return pause end
-end
--- BENCH_DEBUG=1 prints every failed answer (slower: wrk then parses each response).
-if os.getenv("BENCH_DEBUG") then
-  function response(status, headers, body)
-    if status >= 300 then io.stderr:write(status .. " " .. body .. "\\n") end
-  end
-end
-"""
-
-
-def login_script(directory, email, password):
-    path = os.path.join(directory, f"login-{email}.lua")
-    with open(path, "w") as f:
-        f.write(SCRIPT_HEAD + f"""
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{json.dumps({"email": email, "password": password})}'
-""")
-    return path
-
-
-def get_script(directory):
-    """A plain GET, through a script so that it can be paced."""
-    path = os.path.join(directory, "get.lua")
-    with open(path, "w") as f:
-        f.write(SCRIPT_HEAD)
-    return path
-
-
-def checkout_script(directory, tokens, product):
-    """One buyer per wrk thread: put one unit in the cart, then check out with a fresh key.
-
-    The next request is chosen by the last ANSWER, not by counting `request()` calls: wrk calls
-    `request()` once on its first thread's state before any connection to check the script
-    (`script_verify_request`), so a call-count parity made that buyer's first checkout run on an
-    empty cart (409 "The cart is empty", once per wrk run: the bench's bug, not the app's). Keys
-    carry a per-run nonce (BENCH_RUN): LuaJIT's unseeded `math.random` repeats across runs, and
-    a repeated key is a replay (cheaper than a checkout, inflating later rounds) or, when the
-    earlier run was cut off mid-checkout, a 409 "still being processed"."""
-    path = os.path.join(directory, "checkout.lua")
-    token_list = ", ".join(f'"{t}"' for t in tokens)
-    with open(path, "w") as f:
-        f.write(SCRIPT_HEAD + f"""
-local tokens = {{{token_list}}}
-local run = os.getenv("BENCH_RUN") or tostring(os.time())
-local debug = os.getenv("BENCH_DEBUG")
-local next_thread = 1
-function setup(thread)
-  thread:set("buyer", next_thread)
-  next_thread = next_thread + 1
-end
-local put_next, sent = true, 0
-function request()
-  sent = sent + 1
-  local headers = {{["Content-Type"] = "application/json",
-                   ["Authorization"] = "Bearer " .. tokens[buyer]}}
-  if put_next then
-    return wrk.format("PUT", "/api/cart/items/{product}", headers, '{{"quantity":1}}')
-  end
-  headers["Idempotency-Key"] = string.format("bench-%s-%d-%d", run, buyer, sent)
-  return wrk.format("POST", "/api/orders", headers, "{{}}")
-end
--- A put that failed is put again; a checkout, whatever its answer, is followed by a put.
-function response(status, headers, body)
-  if debug and status >= 300 then io.stderr:write(status .. " " .. body .. "\\n") end
-  if put_next then put_next = status >= 300 else put_next = true end
-end
-""")
-    return path
 
 
 def psql(base, sql):
@@ -349,6 +295,8 @@ def main():
         agora_login = {"script": login_script(scripts, "bench@example.org", "ComparePass1")}
         checkout = {"script": checkout_script(scripts, buyers, stocked), "connections": BUYERS,
                     "threads": BUYERS, "tolerate": True}
+        # Each server's uncached runs draw from their own page numbers (their own caches).
+        agora_uncached = {"script": uncached_script(scripts), "pages": PageSlots()}
         list_path, one_path = "/api/products?limit=20", f"/api/products/{product}"
         for path in (list_path, one_path):  # warm the caches
             request(f"{agora}{path}")
@@ -358,12 +306,13 @@ def main():
         bare_proc = servers.spawn([os.path.abspath(args.bare), f"127.0.0.1:{bare_port}"])
         bare = f"http://127.0.0.1:{bare_port}"
         wait_for(f"{bare}/health", bare_proc)
-        peer = peer_product = peer_login = None  # no peer: its rows are left out
+        peer = peer_product = peer_login = peer_uncached = None  # no peer: its rows are left out
         if shutil.which("node") and os.path.isdir(args.peer):
             peer, peer_product = start_peer(servers, args.peer, args.postgres, args.redis)
             for path in ("/api/products?limit=20", f"/api/products/{peer_product}"):
                 request(f"{peer}{path}")
             peer_login = {"script": login_script(scripts, "peer@example.com", "PeerUser123")}
+            peer_uncached = dict(agora_uncached, pages=PageSlots())
 
         def with_peer(target):
             return [target] if peer else []
@@ -376,6 +325,8 @@ def main():
                 ("product by id, cached", [("agora", f"{agora}{one_path}", plain),
                                            ("nginx", f"{nginx}/one.json", plain)]
                  + with_peer(("peer", f"{peer}/api/products/{peer_product}", plain))),
+                ("product list, uncached (a page never asked)", [("agora", agora, agora_uncached)]
+                 + with_peer(("peer", peer, peer_uncached))),
                 ("login", [("agora", f"{agora}/api/auth/login", agora_login)]
                  + with_peer(("peer", f"{peer}/api/auth/login", peer_login))),
                 ("checkout (cart put + order)", [("agora", agora, checkout)])]
@@ -386,8 +337,11 @@ def main():
                     results[(label, who)].append(wrk(url, args.duration, **options))
         med = {key: statistics.median(values) for key, values in results.items()}
 
+        # The peak so far is that of the rounds at full speed (32 connections, 8 for checkout);
+        # the paced phase below opens up to ~1,100 (one per 20 ms of requests at half the rate).
+        rounds_peak = rss.peak
         # Latency at half the measured maximum, at a constant rate (Agora's rows only).
-        paced = []
+        paced, max_connections = [], 32
         for label, targets in rows:
             _, url, options = targets[0]
             half = med[(label, "agora")] / 2
@@ -395,6 +349,7 @@ def main():
                 pause_ms = max(1, round(options["connections"] / half * 1000))
             else:  # about 20 ms between a connection's requests: as many connections as needed
                 connections = max(2, round(half * 0.02))
+                max_connections = max(max_connections, connections)
                 pause_ms = max(1, round(connections / half * 1000))
                 options = dict(options, connections=connections)
             os.environ["BENCH_PAUSE_MS"] = str(pause_ms)
@@ -414,7 +369,10 @@ def main():
           f"connection), median of {args.rounds} alternating rounds; Agora on Postgres + Redis "
           "with rate limits off and the peer's 200 products; nginx serves the very bytes Agora "
           "answered; bare axum is a lone `/health` handler. Login: Agora's argon2id at its "
-          "default cost, the peer's bcrypt at cost 10. Checkout: the peer has none.\n")
+          "default cost, the peer's bcrypt at cost 10. Uncached list: each request a page "
+          "number no earlier request used, past the last product (an empty page), so both "
+          "stacks miss their in-process cache and Redis and run their count and page queries. "
+          "Checkout: the peer has no orders, so no counterpart.\n")
     print("| endpoint | Agora req/s | ceiling | ceiling req/s | Agora / ceiling | peer req/s | Agora / peer |")
     print("|---|---|---|---|---|---|---|")
     for label, targets in rows:
@@ -436,8 +394,10 @@ def main():
     if FAILED:
         print(f"\nCheckout answers other than 2xx (counted, not fatal): {sum(FAILED.values())} "
               "(run with BENCH_DEBUG=1 to print them).")
-    print(f"\nAgora's resident memory (VmRSS): {idle_rss} MB before the load, peak {rss.peak} MB "
-          f"under it (sampled every 100 ms), {after_rss} MB after.")
+    print(f"\nAgora's resident memory (VmRSS, sampled every 100 ms): {idle_rss} MB before the "
+          f"load, peak {rounds_peak} MB during the rounds at full speed (32 connections), peak "
+          f"{rss.peak} MB over the whole run (the paced phase holds up to "
+          f"{max_connections:,} connections), {after_rss} MB after.")
 
 
 if __name__ == "__main__":
