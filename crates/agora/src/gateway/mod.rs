@@ -4,6 +4,8 @@
 //! several gateways share them), propagates `X-Request-Id` and `traceparent`, aggregates `/ready`
 //! and streams bodies. It opens no database: the target is the gateway and the HTTP server only.
 
+#[cfg(feature = "graphql")]
+mod graphql;
 mod proxy;
 mod ready;
 pub mod routes;
@@ -169,11 +171,23 @@ impl Module for GatewayModule {
         let limits = RateLimitState {
             limiter: Some(limiter),
             settings: Arc::new(settings),
-            authenticator: Some(authenticator),
+            authenticator: Some(authenticator.clone()),
         };
-        let router = Router::new()
+        #[allow(unused_mut)] // without the graphql feature nothing is added
+        let mut router = Router::new()
             .route("/health", get(ready::health))
-            .route("/ready", get(ready::ready))
+            .route("/ready", get(ready::ready));
+        #[cfg(feature = "graphql")]
+        if let Some(graphql) =
+            graphql::router(&self.config, &gateway.upstreams, authenticator.clone())?
+        {
+            // POST is the schema; other methods (GraphiQL's GET) go where they always went.
+            router = router.route(
+                "/graphql",
+                axum::routing::post_service(graphql).fallback(proxy::forward),
+            );
+        }
+        let router = router
             .fallback(proxy::forward)
             .with_state(gateway)
             .layer(middleware::from_fn_with_state(limits, enforce));
