@@ -18,6 +18,8 @@ mod local;
 mod orders;
 pub mod ports;
 pub mod wire;
+#[cfg(test)]
+mod wire_tests;
 
 use std::sync::Arc;
 
