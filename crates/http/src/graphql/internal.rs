@@ -34,15 +34,22 @@ impl From<&ApiError> for Failure {
     }
 }
 
-/// The caller of an internal request: a token this service refuses is the same refusal as on
-/// the monolith (`authentication_failed`, `token_revoked`), answered as a refusal.
-fn scope(caller: Result<MaybeAuthUser, ApiError>) -> Result<Scope, Answer> {
+/// Runs `call` for the caller of an internal request. A token this service refuses is the same
+/// refusal as on the monolith (`authentication_failed`, `token_revoked`), answered as one.
+async fn answer<C, F, Fut>(caller: Result<MaybeAuthUser, ApiError>, call: C, run: F) -> Json<Answer>
+where
+    F: FnOnce(Scope, C) -> Fut,
+    Fut: std::future::Future<Output = Answer>,
+{
     match caller {
-        Ok(MaybeAuthUser(caller)) => Ok(Scope {
-            caller,
-            ..Scope::default()
-        }),
-        Err(error) => Err(Answer::Err(Failure::from(&error))),
+        Ok(MaybeAuthUser(caller)) => {
+            let scope = Scope {
+                caller,
+                ..Scope::default()
+            };
+            Json(run(scope, call).await)
+        }
+        Err(error) => Json(Answer::Err(Failure::from(&error))),
     }
 }
 
@@ -79,24 +86,25 @@ async fn identity(
     caller: Result<MaybeAuthUser, ApiError>,
     Json(call): Json<IdentityCall>,
 ) -> Json<Answer> {
-    let mut scope = match scope(caller) {
-        Ok(scope) => scope,
-        Err(refused) => return Json(refused),
-    };
-    Json(match call {
-        IdentityCall::Me => Answer::of(port.me(&scope).await),
-        IdentityCall::User { id } => Answer::of(port.user(&scope, id).await),
-        IdentityCall::Users { page, limit } => Answer::of(port.users(&scope, page, limit).await),
-        IdentityCall::Register { input } => Answer::of(port.register(&scope, input).await),
-        IdentityCall::Login {
-            email,
-            password,
-            ip,
-        } => {
-            scope.client_ip = ip;
-            Answer::of(port.login(&scope, email, password).await)
+    answer(caller, call, |mut scope, call| async move {
+        match call {
+            IdentityCall::Me => Answer::of(port.me(&scope).await),
+            IdentityCall::User { id } => Answer::of(port.user(&scope, id).await),
+            IdentityCall::Users { page, limit } => {
+                Answer::of(port.users(&scope, page, limit).await)
+            }
+            IdentityCall::Register { input } => Answer::of(port.register(&scope, input).await),
+            IdentityCall::Login {
+                email,
+                password,
+                ip,
+            } => {
+                scope.client_ip = ip;
+                Answer::of(port.login(&scope, email, password).await)
+            }
         }
     })
+    .await
 }
 
 async fn catalog(
@@ -104,16 +112,15 @@ async fn catalog(
     caller: Result<MaybeAuthUser, ApiError>,
     Json(call): Json<CatalogCall>,
 ) -> Json<Answer> {
-    let scope = match scope(caller) {
-        Ok(scope) => scope,
-        Err(refused) => return Json(refused),
-    };
-    Json(match call {
-        CatalogCall::Product { id } => Answer::of(port.product(&scope, id).await),
-        CatalogCall::Products { query } => Answer::of(port.products(&scope, query).await),
-        CatalogCall::Categories => Answer::of(port.categories(&scope).await),
-        CatalogCall::Snapshots { ids } => Answer::of(port.snapshots(&scope, ids).await),
+    answer(caller, call, |scope, call| async move {
+        match call {
+            CatalogCall::Product { id } => Answer::of(port.product(&scope, id).await),
+            CatalogCall::Products { query } => Answer::of(port.products(&scope, query).await),
+            CatalogCall::Categories => Answer::of(port.categories(&scope).await),
+            CatalogCall::Snapshots { ids } => Answer::of(port.snapshots(&scope, ids).await),
+        }
     })
+    .await
 }
 
 async fn orders(
@@ -121,21 +128,22 @@ async fn orders(
     caller: Result<MaybeAuthUser, ApiError>,
     Json(call): Json<OrdersCall>,
 ) -> Json<Answer> {
-    let scope = match scope(caller) {
-        Ok(scope) => scope,
-        Err(refused) => return Json(refused),
-    };
-    Json(match call {
-        OrdersCall::Cart => Answer::of(port.cart(&scope).await),
-        OrdersCall::Order { id } => Answer::of(port.order(&scope, id).await),
-        OrdersCall::Orders { page, limit } => Answer::of(port.orders(&scope, page, limit).await),
-        OrdersCall::SetCartItem { product, quantity } => {
-            Answer::of(port.set_cart_item(&scope, product, quantity).await)
-        }
-        OrdersCall::PlaceOrder { key, note } => {
-            Answer::of(port.place_order(&scope, key, note).await)
+    answer(caller, call, |scope, call| async move {
+        match call {
+            OrdersCall::Cart => Answer::of(port.cart(&scope).await),
+            OrdersCall::Order { id } => Answer::of(port.order(&scope, id).await),
+            OrdersCall::Orders { page, limit } => {
+                Answer::of(port.orders(&scope, page, limit).await)
+            }
+            OrdersCall::SetCartItem { product, quantity } => {
+                Answer::of(port.set_cart_item(&scope, product, quantity).await)
+            }
+            OrdersCall::PlaceOrder { key, note } => {
+                Answer::of(port.place_order(&scope, key, note).await)
+            }
         }
     })
+    .await
 }
 
 async fn content(
@@ -143,25 +151,26 @@ async fn content(
     caller: Result<MaybeAuthUser, ApiError>,
     Json(call): Json<ContentCall>,
 ) -> Json<Answer> {
-    let scope = match scope(caller) {
-        Ok(scope) => scope,
-        Err(refused) => return Json(refused),
-    };
-    Json(match call {
-        ContentCall::Post { id } => Answer::of(port.post(&scope, id).await),
-        ContentCall::Posts { query } => Answer::of(port.posts(&scope, query).await),
-        ContentCall::CreatePost { fields } => Answer::of(port.create_post(&scope, fields).await),
-        ContentCall::UpdatePost { id, fields } => {
-            Answer::of(port.update_post(&scope, id, fields).await)
+    answer(caller, call, |scope, call| async move {
+        match call {
+            ContentCall::Post { id } => Answer::of(port.post(&scope, id).await),
+            ContentCall::Posts { query } => Answer::of(port.posts(&scope, query).await),
+            ContentCall::CreatePost { fields } => {
+                Answer::of(port.create_post(&scope, fields).await)
+            }
+            ContentCall::UpdatePost { id, fields } => {
+                Answer::of(port.update_post(&scope, id, fields).await)
+            }
+            ContentCall::AddComment { post, body } => {
+                Answer::of(port.add_comment(&scope, post, body).await)
+            }
+            ContentCall::Authors { ids } => Answer::of(port.authors(&scope, ids).await),
+            ContentCall::CommentsOf { posts } => Answer::of(port.comments_of(&scope, posts).await),
+            ContentCall::PostsOfAuthors { users, page, limit } => {
+                Answer::of(port.posts_of_authors(&scope, users, page, limit).await)
+            }
+            ContentCall::PostCounts { users } => Answer::of(port.post_counts(&scope, users).await),
         }
-        ContentCall::AddComment { post, body } => {
-            Answer::of(port.add_comment(&scope, post, body).await)
-        }
-        ContentCall::Authors { ids } => Answer::of(port.authors(&scope, ids).await),
-        ContentCall::CommentsOf { posts } => Answer::of(port.comments_of(&scope, posts).await),
-        ContentCall::PostsOfAuthors { users, page, limit } => {
-            Answer::of(port.posts_of_authors(&scope, users, page, limit).await)
-        }
-        ContentCall::PostCounts { users } => Answer::of(port.post_counts(&scope, users).await),
     })
+    .await
 }
