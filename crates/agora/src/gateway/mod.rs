@@ -161,12 +161,18 @@ impl Module for GatewayModule {
             .build()?;
         let members = upstreams.distinct_members();
         let settings = crate::modules::rate_limit_settings(&self.config);
+        #[cfg(feature = "graphql")]
+        let graphql = graphql::router(&self.config, &upstreams, authenticator.clone())?;
         let gateway = Arc::new(Gateway {
             client: client.clone(),
             upstreams,
             timeout: self.settings.timeout,
             authenticator: authenticator.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
+            #[cfg(feature = "graphql")]
+            hosts_graphql: graphql.is_some(),
+            #[cfg(not(feature = "graphql"))]
+            hosts_graphql: false,
         });
         let limits = RateLimitState {
             limiter: Some(limiter),
@@ -178,9 +184,7 @@ impl Module for GatewayModule {
             .route("/health", get(ready::health))
             .route("/ready", get(ready::ready));
         #[cfg(feature = "graphql")]
-        if let Some(graphql) =
-            graphql::router(&self.config, &gateway.upstreams, authenticator.clone())?
-        {
+        if let Some(graphql) = graphql {
             // POST is the schema; other methods (GraphiQL's GET) go where they always went.
             router = router.route(
                 "/graphql",
