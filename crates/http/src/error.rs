@@ -144,6 +144,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         self.status
     }
+
+    /// The body: code, message, details.
+    pub fn payload(&self) -> &ErrorPayload {
+        &self.payload
+    }
 }
 
 /// The status of each kind of application failure: the only HTTP knowledge about errors. Codes

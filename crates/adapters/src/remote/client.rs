@@ -1,7 +1,8 @@
 //! The HTTP client every remote port adapter shares: signed requests (ADR 0030), a timeout per
 //! attempt, retries with full-jitter exponential backoff, and a circuit breaker per service.
-//! Only idempotent calls go through it (snapshot and profile reads; reservation calls, which
-//! are idempotent by reservation id), so every failure that may be transient is retried.
+//! Idempotent calls (snapshot and profile reads; reservation calls, which are idempotent by
+//! reservation id; GraphQL reads) are retried on every failure that may be transient; the others
+//! (GraphQL mutations, ADR 0035) are sent once.
 
 use std::time::Duration;
 
@@ -93,9 +94,27 @@ impl ServiceClient {
         path: &str,
         body: &B,
     ) -> Result<R, PortError> {
+        self.call_with(method, path, body, &[], true).await
+    }
+
+    /// [`Self::call`] with `headers` added (a forwarded `Authorization`, `X-Request-Id`); a call
+    /// that is not `idempotent` gets one attempt only, since a lost answer may hide a done deed.
+    pub async fn call_with<B: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+        headers: &[(&'static str, String)],
+        idempotent: bool,
+    ) -> Result<R, PortError> {
         let bytes = serde_json::to_vec(body).map_err(|e| PortError::Unexpected(e.to_string()))?;
+        let attempts = if idempotent {
+            self.settings.attempts.max(1)
+        } else {
+            1
+        };
         let mut last = String::new();
-        for attempt in 0..self.settings.attempts.max(1) {
+        for attempt in 0..attempts {
             if attempt > 0 {
                 tokio::time::sleep(self.backoff(attempt)).await;
             }
@@ -110,7 +129,7 @@ impl ServiceClient {
                     }
                 )));
             }
-            match self.attempt(&method, path, &bytes).await {
+            match self.attempt(&method, path, &bytes, headers).await {
                 Ok(answer) => {
                     self.breaker.success();
                     return serde_json::from_slice(&answer).map_err(|e| {
@@ -148,15 +167,20 @@ impl ServiceClient {
         method: &reqwest::Method,
         path: &str,
         body: &[u8],
+        headers: &[(&'static str, String)],
     ) -> Result<Vec<u8>, Failure> {
         let signature = self
             .key
             .sign(method.as_str(), path, chrono::Utc::now().timestamp(), body);
-        let response = self
+        let mut request = self
             .http
             .request(method.clone(), format!("{}{path}", self.base))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(agora_domain::service_auth::HEADER, signature)
+            .header(agora_domain::service_auth::HEADER, signature);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let response = request
             .body(body.to_vec())
             .send()
             .await

@@ -4,6 +4,8 @@
 //! several gateways share them), propagates `X-Request-Id` and `traceparent`, aggregates `/ready`
 //! and streams bodies. It opens no database: the target is the gateway and the HTTP server only.
 
+#[cfg(feature = "graphql")]
+mod graphql;
 mod proxy;
 mod ready;
 pub mod routes;
@@ -159,21 +161,37 @@ impl Module for GatewayModule {
             .build()?;
         let members = upstreams.distinct_members();
         let settings = crate::modules::rate_limit_settings(&self.config);
+        #[cfg(feature = "graphql")]
+        let graphql = graphql::router(&self.config, &upstreams, authenticator.clone())?;
         let gateway = Arc::new(Gateway {
             client: client.clone(),
             upstreams,
             timeout: self.settings.timeout,
             authenticator: authenticator.clone(),
             trusted_proxies: settings.trusted_proxies.clone(),
+            #[cfg(feature = "graphql")]
+            hosts_graphql: graphql.is_some(),
+            #[cfg(not(feature = "graphql"))]
+            hosts_graphql: false,
         });
         let limits = RateLimitState {
             limiter: Some(limiter),
             settings: Arc::new(settings),
-            authenticator: Some(authenticator),
+            authenticator: Some(authenticator.clone()),
         };
-        let router = Router::new()
+        #[allow(unused_mut)] // without the graphql feature nothing is added
+        let mut router = Router::new()
             .route("/health", get(ready::health))
-            .route("/ready", get(ready::ready))
+            .route("/ready", get(ready::ready));
+        #[cfg(feature = "graphql")]
+        if let Some(graphql) = graphql {
+            // POST is the schema; other methods (GraphiQL's GET) go where they always went.
+            router = router.route(
+                "/graphql",
+                axum::routing::post_service(graphql).fallback(proxy::forward),
+            );
+        }
+        let router = router
             .fallback(proxy::forward)
             .with_state(gateway)
             .layer(middleware::from_fn_with_state(limits, enforce));

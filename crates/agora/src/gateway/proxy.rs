@@ -43,6 +43,8 @@ pub struct Gateway {
     pub authenticator: SharedAuthenticator,
     /// Peers whose `X-Forwarded-*` headers are kept (a load balancer in front).
     pub trusted_proxies: Vec<IpNet>,
+    /// Whether the gateway answers `POST /graphql` itself (ADR 0035).
+    pub hosts_graphql: bool,
 }
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1): never forwarded.

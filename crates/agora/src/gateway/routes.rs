@@ -33,8 +33,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/api/admin/stats", "worker"),
     ("/api/admin/webhooks", "worker"),
     ("/api/admin/events", "worker"),
-    // GraphQL resolves across every context in one process (DataLoaders over the use cases):
-    // only a process running them all answers it (ADR 0032).
+    // GraphQL resolves across every context: a monolith answers it (`AGORA_GRAPHQL_URL`, or the
+    // replicas of `gateway.upstreams`); without one, the gateway hosts the schema itself over
+    // the services' internal GraphQL ports (ADR 0035), and only other methods come here.
     ("/graphql", "graphql"),
     // The document and its viewer: every target serves its own; identity's is the entry point.
     ("/api/openapi.json", "identity"),
@@ -133,8 +134,8 @@ mod tests {
                         "{path} routed to {service}, which lacks it"
                     );
                 }
-                // GraphQL alone has no target of its own: it needs every context in one
-                // process (a monolith's URL as `AGORA_GRAPHQL_URL`, or 503; ADR 0032).
+                // GraphQL alone has no target of its own: a monolith answers it, or the
+                // gateway hosts it over the services' internal ports (ADR 0035).
                 Destination::Service(service) => {
                     assert_eq!(
                         service, "graphql",

@@ -8,7 +8,8 @@ use super::{Context, Module, Registry};
 use crate::config::{Config, ConfigError, Environment};
 
 /// GraphQL at `POST /graphql`: one schema over the use cases of every context this process runs
-/// (a context of another process answers `unavailable`).
+/// (a context of another process answers `unavailable`; a gateway in front of split services
+/// hosts the schema over their internal endpoints instead, ADR 0035).
 pub struct GraphqlContext;
 
 /// `[graphql]` (`AGORA_GRAPHQL__*`).
@@ -61,17 +62,23 @@ impl Context for GraphqlContext {
     }
 
     fn module(&self, config: &Config) -> anyhow::Result<Arc<dyn Module>> {
-        let settings: GraphqlSettings = config.section("graphql")?;
-        let limits = GraphqlLimits {
-            depth: GraphqlLimits::default().depth,
-            complexity: settings.complexity_limit,
-            max_query_bytes: settings.max_query_bytes,
-            introspection: settings
-                .introspection
-                .unwrap_or(config.environment != Environment::Production),
-        };
-        Ok(Arc::new(GraphqlModule { limits }))
+        Ok(Arc::new(GraphqlModule {
+            limits: limits(config)?,
+        }))
     }
+}
+
+/// The limits of `[graphql]`, wherever the schema runs (a monolith, or a gateway, ADR 0035).
+pub fn limits(config: &Config) -> anyhow::Result<GraphqlLimits> {
+    let settings: GraphqlSettings = config.section("graphql")?;
+    Ok(GraphqlLimits {
+        depth: GraphqlLimits::default().depth,
+        complexity: settings.complexity_limit,
+        max_query_bytes: settings.max_query_bytes,
+        introspection: settings
+            .introspection
+            .unwrap_or(config.environment != Environment::Production),
+    })
 }
 
 /// The GraphQL endpoint.
@@ -86,14 +93,19 @@ impl Module for GraphqlModule {
     }
 
     async fn start(&self, registry: &mut Registry) -> anyhow::Result<()> {
-        let services = GraphqlServices {
-            identity: registry.get::<Identity>().ok(),
-            catalog: registry.get::<Catalog>().ok(),
-            orders: registry.get::<Orders>().ok(),
-            content: registry.get::<Content>().ok(),
-        };
+        let services = in_process(registry);
         let router = agora_http::graphql::router(services, self.limits.clone());
         registry.routes(router.into());
         Ok(())
     }
+}
+
+/// The GraphQL ports of the contexts this process runs, answered by their use cases.
+pub fn in_process(registry: &Registry) -> GraphqlServices {
+    GraphqlServices::in_process(
+        registry.get::<Identity>().ok(),
+        registry.get::<Catalog>().ok(),
+        registry.get::<Orders>().ok(),
+        registry.get::<Content>().ok(),
+    )
 }

@@ -60,6 +60,9 @@ pub struct HttpModule {
     drain_deadline: Duration,
     settings: HttpSettings,
     verifier: super::verifier::Verifier,
+    /// Signs internal calls; the GraphQL ports' internal endpoints check it (ADR 0035).
+    #[cfg(feature = "graphql")]
+    service_key: Option<agora_domain::service_auth::ServiceKey>,
     running: Mutex<Option<Running>>,
 }
 
@@ -89,13 +92,23 @@ impl HttpModule {
                 },
             },
             verifier: super::verifier::Verifier::new(config),
+            #[cfg(feature = "graphql")]
+            service_key: super::service_key(config),
             running: Mutex::new(None),
         }
     }
 
     /// The application's router over the routes the target's modules contributed.
     async fn app(&self, registry: &Registry) -> anyhow::Result<axum::Router> {
-        let routes: Vec<RestApi> = registry.get().unwrap_or_default();
+        #[allow(unused_mut)] // without the graphql feature nothing is added
+        let mut routes: Vec<RestApi> = registry.get().unwrap_or_default();
+        // The contexts this process runs answer the GraphQL ports of a gateway hosting
+        // `/graphql` in front of the split (ADR 0035).
+        #[cfg(feature = "graphql")]
+        routes.extend(agora_http::graphql::internal_api(
+            &super::graphql::in_process(registry),
+            self.service_key.clone(),
+        ));
         let readiness: Arc<dyn ReadinessProbe> = registry.get()?;
         // Identity's own, or (identity not in this target) one verifying its tokens here.
         let authenticator: SharedAuthenticator = match registry.get() {

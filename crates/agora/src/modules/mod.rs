@@ -12,7 +12,7 @@ mod content;
 mod context;
 mod flags;
 #[cfg(feature = "graphql")]
-mod graphql;
+pub(crate) mod graphql;
 mod http;
 mod identity;
 mod identity_store;
@@ -36,7 +36,7 @@ pub use keys::{configured_key, retirement_grace};
 pub use manager::{ModuleManager, StartError};
 pub use platform::{BusOverride, MailerOverride};
 pub use registry::Registry;
-pub use remote::{service_key, CatalogRemote, IdentityRemote};
+pub use remote::{service_client, service_key, CatalogRemote, IdentityRemote};
 pub use store::{db_options, StoreModule};
 pub use targets::{
     context, resolve, targets, Contexts, Target, UnknownTarget, GATEWAY, HTTP, STORE,

@@ -35,7 +35,7 @@ impl Context for CatalogRemote {
     }
 
     fn module(&self, config: &Config) -> anyhow::Result<Arc<dyn Module>> {
-        let client = client(
+        let client = service_client(
             config,
             "catalog",
             config.catalog_url.as_deref(),
@@ -57,7 +57,7 @@ impl Context for IdentityRemote {
     }
 
     fn module(&self, config: &Config) -> anyhow::Result<Arc<dyn Module>> {
-        let client = client(
+        let client = service_client(
             config,
             "identity",
             config.identity_url.as_deref(),
@@ -78,7 +78,9 @@ pub fn service_key(config: &Config) -> Option<ServiceKey> {
         .map(|secret| ServiceKey::new(secret.expose()))
 }
 
-fn client(
+/// A signed client of `service` at `url` with the deployment's timeouts, retries and breaker;
+/// a missing URL or secret is an error naming what to set.
+pub fn service_client(
     config: &Config,
     service: &'static str,
     url: Option<&str>,

@@ -57,8 +57,8 @@ impl Contexts {
         targets.push(Target {
             name: GATEWAY,
             roots: Vec::new(),
-            description: "the public port: routes to the services, verifies tokens, rate-limits \
-                          (no database)"
+            description: "the public port: routes to the services, verifies tokens, rate-limits, \
+                          hosts /graphql over the services (no database)"
                 .to_owned(),
         });
         targets

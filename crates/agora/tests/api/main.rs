@@ -23,6 +23,7 @@ mod flags;
 mod gateway;
 mod gateway_streaming;
 mod graphql;
+mod graphql_split;
 mod harness;
 mod health;
 mod housekeeping;

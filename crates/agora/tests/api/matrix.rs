@@ -3,8 +3,9 @@
 //! gateway — so a topology passes the same contract, not a copy of it.
 //!
 //! Each journey names the services it needs; a split topology must run every one of them, so
-//! every journey runs everywhere and nothing is skipped. (`/graphql` is not in the matrix: it
-//! needs every context in one process and answers 503 in `micro`, ADR 0032.)
+//! every journey runs everywhere and nothing is skipped. `/graphql` included: in `micro` the
+//! gateway hosts the schema over the services' internal ports (ADR 0035), and must answer as
+//! the monolith does.
 
 use std::{future::Future, pin::Pin};
 
@@ -184,6 +185,142 @@ async fn posts(api: &Api) -> Outcome {
     })
 }
 
+impl Api {
+    /// A GraphQL operation: `200` with `data`/`errors`, as on the monolith.
+    async fn graphql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Result<Value, String> {
+        let body = json!({"query": query, "variables": variables});
+        self.call(reqwest::Method::POST, "/graphql", token, Some(body), 200)
+            .await
+    }
+}
+
+/// The answer's data, or the journey's failure naming its errors.
+fn data(answer: Value, what: &str) -> Result<Value, String> {
+    match answer.get("errors") {
+        Some(errors) => Err(format!("{what}: {errors}")),
+        None => Ok(answer["data"].clone()),
+    }
+}
+
+fn error_code(answer: &Value) -> &str {
+    answer["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { accessToken tokenType \
+                     user { id name email } } }";
+const CREATE_POST: &str = "mutation($input: CreatePostInput!) { createPost(input: $input) { id \
+                           title published author { id name } } }";
+const ADD_COMMENT: &str = "mutation($input: AddCommentInput!) { addComment(input: $input) { id \
+                           postId body author { id name } } }";
+const POST: &str = "query($id: ID!) { post(id: $id) { title bodyHtml commentCount \
+                    author { id name } comments { body author { id name } } } }";
+const POSTS: &str =
+    "{ posts(limit: 10) { items { id author { id name } comments { author { name } } } \
+                     meta { total } } }";
+const PRODUCTS: &str = "{ products(limit: 3) { items { id name price { amount currency } \
+                        category { name } } meta { total } } }";
+
+/// GraphQL across contexts: products (catalog), login (identity), a post and a comment written
+/// by the caller (content), read back with their authors' names (identity, batched) — and the
+/// error codes of REST, whatever process answers.
+async fn graphql(api: &Api) -> Outcome {
+    let rest = api.get("/api/products?limit=3", None).await?;
+    let products = data(api.graphql(None, PRODUCTS, json!({})).await?, "products")?;
+    let page = &products["products"];
+    check(page["meta"]["total"] == rest["meta"]["total"], || {
+        format!("products total: {page} vs REST {rest}")
+    })?;
+    check(page["items"][0]["id"] == rest["data"][0]["id"], || {
+        format!("first product: {page} vs REST {rest}")
+    })?;
+
+    let login = json!({"input": {"email": USER.0, "password": USER.1}});
+    let session = data(api.graphql(None, LOGIN, login).await?, "login")?;
+    let token = session["login"]["accessToken"]
+        .as_str()
+        .ok_or_else(|| format!("login: {session}"))?
+        .to_owned();
+    let me = &session["login"]["user"];
+    check(me["email"] == USER.0, || format!("login user: {me}"))?;
+
+    let post = json!({"input": {"title": "GraphQL matrix", "body": "Across *services*.", "published": true}});
+    let created = data(
+        api.graphql(Some(&token), CREATE_POST, post).await?,
+        "createPost",
+    )?;
+    let post = &created["createPost"];
+    check(
+        post["author"] == json!({"id": me["id"], "name": me["name"]}),
+        || format!("createPost author: {post} (me {me})"),
+    )?;
+    let id = post["id"]
+        .as_str()
+        .ok_or_else(|| format!("createPost: {post}"))?;
+    let comment = json!({"input": {"postId": id, "body": "Batched, not N+1."}});
+    let added = data(
+        api.graphql(Some(&token), ADD_COMMENT, comment).await?,
+        "addComment",
+    )?;
+    check(added["addComment"]["postId"] == id, || {
+        format!("addComment: {added}")
+    })?;
+
+    let read = data(api.graphql(None, POST, json!({"id": id})).await?, "post")?;
+    let read = &read["post"];
+    check(
+        read["bodyHtml"]
+            .as_str()
+            .is_some_and(|h| h.contains("<em>services</em>"))
+            && read["commentCount"] == 1
+            && read["comments"][0]["body"] == "Batched, not N+1."
+            && read["comments"][0]["author"]["name"] == me["name"]
+            && read["author"]["name"] == me["name"],
+        || format!("post with author and comments: {read}"),
+    )?;
+    let list = data(api.graphql(None, POSTS, json!({})).await?, "posts")?;
+    let items = list["posts"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    check(
+        items
+            .iter()
+            .any(|p| p["id"] == id && p["author"]["name"] == me["name"]),
+        || format!("posts with authors: {list}"),
+    )?;
+
+    // The same refusals as REST and as the monolith, by code.
+    let missing = json!({"id": uuid::Uuid::new_v4().to_string()});
+    let answer = api.graphql(None, POST, missing).await?;
+    check(error_code(&answer) == "not_found", || {
+        format!("unknown post: {answer}")
+    })?;
+    let anonymous = json!({"input": {"title": "No", "body": "No"}});
+    let answer = api.graphql(None, CREATE_POST, anonymous).await?;
+    check(error_code(&answer) == "not_authenticated", || {
+        format!("anonymous createPost: {answer}")
+    })?;
+    let invalid = json!({"input": {"title": "", "body": "x"}});
+    let answer = api.graphql(Some(&token), CREATE_POST, invalid).await?;
+    check(
+        error_code(&answer) == "validation_failed"
+            && answer["errors"][0]["extensions"]["details"][0]["field"] == "title",
+        || format!("invalid createPost: {answer}"),
+    )?;
+    let wrong = json!({"input": {"email": USER.0, "password": "not-the-password"}});
+    let answer = api.graphql(None, LOGIN, wrong).await?;
+    check(error_code(&answer) == "authentication_failed", || {
+        format!("wrong password: {answer}")
+    })
+}
+
 /// Every journey.
 pub fn journeys() -> Vec<Journey> {
     vec![
@@ -211,6 +348,11 @@ pub fn journeys() -> Vec<Journey> {
             name: "posts",
             needs: &["identity", "content"],
             run: |a| Box::pin(posts(a)),
+        },
+        Journey {
+            name: "graphql",
+            needs: &["identity", "catalog", "content"],
+            run: |a| Box::pin(graphql(a)),
         },
     ]
 }

@@ -71,6 +71,16 @@ async fn micro_with_redis_routes_through_the_gateway_and_survives_a_catalog_cras
     matrix::run_split(&dev.public, &services).await;
 
     let client = reqwest::Client::new();
+    // `/graphql` has no upstream here: the gateway hosts it, and says so (ADR 0035).
+    let ready: serde_json::Value = client
+        .get(format!("{}/ready", dev.public))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["checks"]["graphql"]["status"], "up", "{ready}");
     let products = format!("{}/api/products?limit=1", dev.public);
     let others: Vec<u32> = dev
         .rows

@@ -1,6 +1,5 @@
 //! Catalog's part of the schema: products and categories, over the catalog use cases.
 
-use agora_app::catalog::ProductListInput;
 use agora_domain::catalog::{
     Category as DomainCategory, Money as DomainMoney, Product as DomainProduct,
 };
@@ -8,13 +7,15 @@ use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::{
-    gql_error, list_complexity,
+    failure, list_complexity,
     loaders::{load_error, Categories},
-    page_request, parse_id, service, services, GqlResult, Loader, PageMeta,
+    page_request, parse_id,
+    ports::ProductsQuery,
+    scope, service, services, GqlResult, Loader, PageMeta,
 };
 
 /// An amount in minor units and its currency.
-#[derive(SimpleObject, Clone, Debug)]
+#[derive(SimpleObject, Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Money {
     amount: i64,
     currency: String,
@@ -125,9 +126,9 @@ impl CatalogQuery {
     async fn product(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Product> {
         let catalog = service(&services(ctx).catalog, "catalog")?;
         let product = catalog
-            .product(super::caller(ctx), parse_id(&id)?)
+            .product(scope(ctx), parse_id(&id)?)
             .await
-            .map_err(gql_error)?;
+            .map_err(failure)?;
         Ok(Product(product))
     }
 
@@ -145,27 +146,24 @@ impl CatalogQuery {
     ) -> GqlResult<ProductPage> {
         let catalog = service(&services(ctx).catalog, "catalog")?;
         let request = page_request(page, limit)?;
-        let input = ProductListInput {
-            page: request,
+        let query = ProductsQuery {
+            page: request.page,
+            limit: request.limit,
             sort,
             q,
             category: category.map(|c| c.0),
-            ..ProductListInput::default()
         };
-        let page = catalog
-            .list(super::caller(ctx), input)
-            .await
-            .map_err(gql_error)?;
+        let page = catalog.products(scope(ctx), query).await.map_err(failure)?;
         Ok(ProductPage {
             meta: PageMeta::new(page.total, request),
-            items: page.items.clone(),
+            items: page.items,
         })
     }
 
     /// Every category, by name.
     async fn categories(&self, ctx: &Context<'_>) -> GqlResult<Vec<Category>> {
         let catalog = service(&services(ctx).catalog, "catalog")?;
-        let categories = catalog.categories().await.map_err(gql_error)?;
+        let categories = catalog.categories(scope(ctx)).await.map_err(failure)?;
         Ok(categories.into_iter().map(Category::from).collect())
     }
 }

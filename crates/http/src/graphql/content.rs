@@ -1,14 +1,15 @@
 //! Content's part of the schema: posts and comments, over the content use cases.
 
-use agora_app::content::{render_markdown, Author, NewPostInput, PostChange, PostListInput};
-use agora_domain::content::{Comment as DomainComment, PostListing};
+use agora_app::content::render_markdown;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 
 use super::{
-    gql_error, list_complexity,
+    failure, list_complexity,
     loaders::{load_error, Authors, Comments},
-    page_request, parse_id, require_caller, service, services, GqlResult, Loader, PageMeta,
+    page_request, parse_id,
+    ports::{AuthorView, CommentView, PostFields, PostView, PostsQuery},
+    require_caller, scope, service, services, GqlResult, Loader, PageMeta,
 };
 
 /// Who wrote a post or comment.
@@ -19,8 +20,8 @@ pub struct AuthorObject {
     name: String,
 }
 
-impl From<Author> for AuthorObject {
-    fn from(a: Author) -> Self {
+impl From<AuthorView> for AuthorObject {
+    fn from(a: AuthorView) -> Self {
         Self {
             id: ID(a.id.to_string()),
             name: a.name,
@@ -29,48 +30,48 @@ impl From<Author> for AuthorObject {
 }
 
 /// A blog post.
-pub struct Post(pub PostListing);
+pub struct Post(pub PostView);
 
 #[Object]
 impl Post {
     async fn id(&self) -> ID {
-        ID(self.0.post.id.to_string())
+        ID(self.0.id.to_string())
     }
     async fn title(&self) -> &str {
-        self.0.post.title.as_str()
+        &self.0.title
     }
     /// Markdown source.
     async fn body(&self) -> &str {
-        self.0.post.body.as_str()
+        &self.0.body
     }
     /// The body rendered to sanitised HTML.
     async fn body_html(&self) -> String {
-        render_markdown(self.0.post.body.as_str())
+        render_markdown(&self.0.body)
     }
     async fn tags(&self) -> Vec<String> {
-        self.0.post.tags.to_strings()
+        self.0.tags.clone()
     }
     async fn published(&self) -> bool {
-        self.0.post.published
+        self.0.published
     }
     async fn comment_count(&self) -> u64 {
         self.0.comment_count
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.post.created_at
+        self.0.created_at
     }
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.post.updated_at
+        self.0.updated_at
     }
     /// Resolved per query level in one batch (DataLoader).
     async fn author(&self, ctx: &Context<'_>) -> GqlResult<AuthorObject> {
-        author(ctx, self.0.post.author_id).await
+        author(ctx, self.0.author_id).await
     }
     /// Every comment, oldest first; resolved per query level in one batch (DataLoader).
     async fn comments(&self, ctx: &Context<'_>) -> GqlResult<Vec<Comment>> {
         let comments = ctx
             .data_unchecked::<Loader<Comments>>()
-            .load_one(self.0.post.id)
+            .load_one(self.0.id)
             .await
             .map_err(load_error)?
             .unwrap_or_default();
@@ -84,14 +85,14 @@ async fn author(ctx: &Context<'_>, id: uuid::Uuid) -> GqlResult<AuthorObject> {
         .load_one(id)
         .await
         .map_err(load_error)?;
-    Ok(AuthorObject::from(found.unwrap_or(Author {
+    Ok(AuthorObject::from(found.unwrap_or(AuthorView {
         id,
         name: "Unknown author".into(),
     })))
 }
 
 /// A comment on a post.
-pub struct Comment(pub DomainComment);
+pub struct Comment(pub CommentView);
 
 #[Object]
 impl Comment {
@@ -102,7 +103,7 @@ impl Comment {
         ID(self.0.post_id.to_string())
     }
     async fn body(&self) -> &str {
-        self.0.body.as_str()
+        &self.0.body
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -115,7 +116,7 @@ impl Comment {
 
 /// A page of posts.
 pub struct PostPage {
-    pub items: Vec<PostListing>,
+    pub items: Vec<PostView>,
     pub meta: PageMeta,
 }
 
@@ -138,11 +139,11 @@ impl ContentQuery {
     /// One post (someone else's draft: `not_found`).
     async fn post(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Post> {
         let content = service(&services(ctx).content, "content")?;
-        let listing = content
-            .visible(super::caller(ctx), parse_id(&id)?)
+        let post = content
+            .post(scope(ctx), parse_id(&id)?)
             .await
-            .map_err(gql_error)?;
-        Ok(Post(listing))
+            .map_err(failure)?;
+        Ok(Post(post))
     }
 
     /// Posts the caller may read, newest first.
@@ -158,16 +159,14 @@ impl ContentQuery {
     ) -> GqlResult<PostPage> {
         let content = service(&services(ctx).content, "content")?;
         let request = page_request(page, limit)?;
-        let input = PostListInput {
-            page: request,
+        let query = PostsQuery {
+            page: request.page,
+            limit: request.limit,
             author: author.map(|a| a.0),
             tag,
             q,
         };
-        let page = content
-            .listings(super::caller(ctx), &input)
-            .await
-            .map_err(gql_error)?;
+        let page = content.posts(scope(ctx), query).await.map_err(failure)?;
         Ok(PostPage {
             meta: PageMeta::new(page.total, request),
             items: page.items,
@@ -212,53 +211,45 @@ impl ContentMutation {
     /// Writes a post; publishing needs a verified email.
     async fn create_post(&self, ctx: &Context<'_>, input: CreatePostInput) -> GqlResult<Post> {
         let content = service(&services(ctx).content, "content")?;
-        let caller = require_caller(ctx)?;
-        let view = content
-            .create(
-                caller,
-                NewPostInput {
-                    title: input.title,
-                    body: input.body,
-                    tags: input.tags,
-                    published: input.published,
-                },
-            )
+        require_caller(ctx)?;
+        let fields = PostFields {
+            title: Some(input.title),
+            body: Some(input.body),
+            tags: Some(input.tags),
+            published: Some(input.published),
+        };
+        let post = content
+            .create_post(scope(ctx), fields)
             .await
-            .map_err(gql_error)?;
-        Ok(Post(PostListing {
-            post: view.post,
-            comment_count: view.comment_count,
-        }))
+            .map_err(failure)?;
+        Ok(Post(post))
     }
 
     /// Edits a post (its author or an admin).
     async fn update_post(&self, ctx: &Context<'_>, input: UpdatePostInput) -> GqlResult<Post> {
         let content = service(&services(ctx).content, "content")?;
-        let caller = require_caller(ctx)?;
-        let change = PostChange {
+        require_caller(ctx)?;
+        let fields = PostFields {
             title: input.title,
             body: input.body,
             tags: input.tags,
             published: input.published,
         };
-        let view = content
-            .update(caller, parse_id(&input.id)?, change)
+        let post = content
+            .update_post(scope(ctx), parse_id(&input.id)?, fields)
             .await
-            .map_err(gql_error)?;
-        Ok(Post(PostListing {
-            post: view.post,
-            comment_count: view.comment_count,
-        }))
+            .map_err(failure)?;
+        Ok(Post(post))
     }
 
     /// Comments on a post; needs a verified email.
     async fn add_comment(&self, ctx: &Context<'_>, input: AddCommentInput) -> GqlResult<Comment> {
         let content = service(&services(ctx).content, "content")?;
-        let caller = require_caller(ctx)?;
-        let view = content
-            .add_comment(caller, parse_id(&input.post_id)?, &input.body)
+        require_caller(ctx)?;
+        let comment = content
+            .add_comment(scope(ctx), parse_id(&input.post_id)?, input.body)
             .await
-            .map_err(gql_error)?;
-        Ok(Comment(view.comment))
+            .map_err(failure)?;
+        Ok(Comment(comment))
     }
 }

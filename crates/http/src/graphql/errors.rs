@@ -1,8 +1,10 @@
-//! `AppError` → GraphQL errors with the REST codes in `extensions.code` (and `details` for
-//! validation), so clients handle both APIs alike.
+//! Failures → GraphQL errors with the REST codes in `extensions.code` (and `details` for
+//! validation), so clients handle both APIs alike — and the same whichever process failed.
 
-use agora_app::{AppError, ErrorKind};
+use agora_app::AppError;
 use async_graphql::{ErrorExtensions, Value};
+
+use super::ports::Failure;
 
 /// A resolver's result.
 pub type GqlResult<T> = Result<T, async_graphql::Error>;
@@ -10,11 +12,13 @@ pub type GqlResult<T> = Result<T, async_graphql::Error>;
 /// The GraphQL error of an application error: the REST message, code and details; internal
 /// detail only in the log.
 pub fn gql_error(error: AppError) -> async_graphql::Error {
-    if error.kind() == ErrorKind::Internal || error.kind() == ErrorKind::Unavailable {
-        tracing::error!(%error, "graphql resolver failed");
-    }
-    let details: Vec<Value> = error
-        .details()
+    failure(Failure::from(error))
+}
+
+/// The GraphQL error of a port's failure (in-process or answered by another service).
+pub fn failure(failure: Failure) -> async_graphql::Error {
+    let details: Vec<Value> = failure
+        .details
         .iter()
         .map(|d| {
             let mut map = async_graphql::indexmap::IndexMap::new();
@@ -29,9 +33,9 @@ pub fn gql_error(error: AppError) -> async_graphql::Error {
             Value::Object(map)
         })
         .collect();
-    let code = error.code();
-    async_graphql::Error::new(error.message()).extend_with(|_, extensions| {
-        extensions.set("code", code);
+    let Failure { code, message, .. } = failure;
+    async_graphql::Error::new(message).extend_with(|_, extensions| {
+        extensions.set("code", code.as_str());
         if !details.is_empty() || code == "validation_failed" {
             extensions.set("details", Value::List(details.clone()));
         }

@@ -1,88 +1,55 @@
 //! Identity's part of the schema: the caller, users (email only for themselves and admins),
 //! registration and login, over the identity use cases.
 
-use agora_app::identity::{LoginInput as AppLogin, RegisterInput as AppRegister, UserListQuery};
-use agora_domain::{
-    identity::{Role, User as DomainUser},
-    paging::SortOrder,
-    ports::identity::{UserDirectory, UserFilter},
-};
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
-
-use crate::client_ip::ClientIp;
 
 use super::{
     content::PostPage,
-    gql_error, list_complexity,
+    failure, list_complexity,
     loaders::{load_error, PostCounts, UserPosts, UserPostsKey},
-    page_request, parse_id, require_caller, service, services, GqlResult, Loader, PageMeta,
+    page_request, parse_id,
+    ports::{Registration, UserView},
+    scope, service, services, GqlResult, Loader, PageMeta,
 };
 
 /// A user as the caller may see them: `email` (and account details) only for themselves and
 /// admins, `null` for anyone else.
-pub struct User {
-    id: Uuid,
-    name: String,
-    role: Role,
-    private: Option<PrivateFields>,
-}
-
-struct PrivateFields {
-    email: String,
-    is_verified: bool,
-    created_at: DateTime<Utc>,
-}
-
-impl User {
-    fn full(user: &DomainUser) -> Self {
-        Self {
-            id: user.id,
-            name: user.name.as_str().to_owned(),
-            role: user.role,
-            private: Some(PrivateFields {
-                email: user.email.as_str().to_owned(),
-                is_verified: user.is_verified,
-                created_at: user.created_at,
-            }),
-        }
-    }
-}
+pub struct User(UserView);
 
 #[Object]
 impl User {
     async fn id(&self) -> ID {
-        ID(self.id.to_string())
+        ID(self.0.id.to_string())
     }
     async fn name(&self) -> &str {
-        &self.name
+        &self.0.name
     }
     /// `user` or `admin`.
     async fn role(&self) -> &str {
-        self.role.as_str()
+        &self.0.role
     }
     /// Only for the user themselves and admins.
     async fn email(&self) -> Option<&str> {
-        self.private.as_ref().map(|p| p.email.as_str())
+        self.0.private.as_ref().map(|p| p.email.as_str())
     }
     /// Only for the user themselves and admins.
     async fn is_verified(&self) -> Option<bool> {
-        self.private.as_ref().map(|p| p.is_verified)
+        self.0.private.as_ref().map(|p| p.is_verified)
     }
     /// Only for the user themselves and admins.
     async fn created_at(&self) -> Option<DateTime<Utc>> {
-        self.private.as_ref().map(|p| p.created_at)
+        self.0.private.as_ref().map(|p| p.created_at)
     }
     /// How many posts they wrote, drafts included (admins, and the user themselves); resolved
     /// per query level in one batch, so an admin user list with post counts is two statements.
     async fn post_count(&self, ctx: &Context<'_>) -> GqlResult<Option<u64>> {
-        if self.private.is_none() {
+        if self.0.private.is_none() {
             return Ok(None);
         }
         let count = ctx
             .data_unchecked::<Loader<PostCounts>>()
-            .load_one(self.id)
+            .load_one(self.0.id)
             .await
             .map_err(load_error)?;
         Ok(Some(count.unwrap_or(0)))
@@ -97,7 +64,7 @@ impl User {
     ) -> GqlResult<PostPage> {
         let request = page_request(page, limit)?;
         let key = UserPostsKey {
-            user: self.id,
+            user: self.0.id,
             page: request.page,
             limit: request.limit,
         };
@@ -119,14 +86,14 @@ impl User {
 
 /// A page of users.
 pub struct UserPage {
-    items: Vec<DomainUser>,
+    items: Vec<UserView>,
     meta: PageMeta,
 }
 
 #[Object]
 impl UserPage {
     async fn items(&self) -> Vec<User> {
-        self.items.iter().map(User::full).collect()
+        self.items.iter().cloned().map(User).collect()
     }
     async fn meta(&self) -> &PageMeta {
         &self.meta
@@ -142,37 +109,15 @@ impl IdentityQuery {
     /// The caller.
     async fn me(&self, ctx: &Context<'_>) -> GqlResult<User> {
         let identity = service(&services(ctx).identity, "identity")?;
-        let user = identity.me(require_caller(ctx)?).await.map_err(gql_error)?;
-        Ok(User::full(&user))
+        super::require_caller(ctx)?;
+        Ok(User(identity.me(scope(ctx)).await.map_err(failure)?))
     }
 
     /// A user: everything for themselves and admins, the public profile for others.
     async fn user(&self, ctx: &Context<'_>, id: ID) -> GqlResult<User> {
         let identity = service(&services(ctx).identity, "identity")?;
         let id = parse_id(&id)?;
-        match super::caller(ctx) {
-            Some(caller) if caller.user_id == id => {
-                Ok(User::full(&identity.me(caller).await.map_err(gql_error)?))
-            }
-            Some(caller) if caller.is_admin() => Ok(User::full(
-                &identity.get_user(caller, id).await.map_err(gql_error)?,
-            )),
-            _ => {
-                let profile = identity
-                    .profiles(&[id])
-                    .await
-                    .map_err(|e| gql_error(e.into()))?
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| gql_error(agora_app::AppError::NotFound))?;
-                Ok(User {
-                    id: profile.id,
-                    name: profile.name.as_str().to_owned(),
-                    role: profile.role,
-                    private: None,
-                })
-            }
-        }
+        Ok(User(identity.user(scope(ctx), id).await.map_err(failure)?))
     }
 
     /// Every user, newest first (admins).
@@ -185,18 +130,11 @@ impl IdentityQuery {
     ) -> GqlResult<UserPage> {
         let identity = service(&services(ctx).identity, "identity")?;
         let request = page_request(page, limit)?;
-        let query = UserListQuery {
-            filter: UserFilter::default(),
-            sort: SortOrder {
-                column: "created_at",
-                descending: true,
-            },
-            page: request,
-        };
+        super::require_caller(ctx)?;
         let page = identity
-            .list_users(require_caller(ctx)?, query)
+            .users(scope(ctx), request.page, request.limit)
             .await
-            .map_err(gql_error)?;
+            .map_err(failure)?;
         Ok(UserPage {
             meta: PageMeta::new(page.total, request),
             items: page.items,
@@ -239,36 +177,32 @@ impl IdentityMutation {
     /// Registers an account (unverified; a verification mail is sent).
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> GqlResult<User> {
         let identity = service(&services(ctx).identity, "identity")?;
+        let input = Registration {
+            email: input.email,
+            password: input.password,
+            name: input.name,
+            age: input.age,
+        };
         let user = identity
-            .register(AppRegister {
-                email: Some(input.email),
-                password: Some(input.password),
-                name: Some(input.name),
-                age: input.age,
-                role: Role::User,
-            })
+            .register(scope(ctx), input)
             .await
-            .map_err(gql_error)?;
-        Ok(User::full(&user))
+            .map_err(failure)?;
+        Ok(User(user))
     }
 
     /// Logs in (Bearer tokens, as REST's login).
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> GqlResult<Session> {
         let identity = service(&services(ctx).identity, "identity")?;
         let session = identity
-            .login(AppLogin {
-                email: Some(input.email),
-                password: Some(input.password),
-                ip: ctx.data_opt::<ClientIp>().and_then(|ip| ip.0.clone()),
-            })
+            .login(scope(ctx), input.email, input.password)
             .await
-            .map_err(gql_error)?;
+            .map_err(failure)?;
         Ok(Session {
             access_token: session.access_token,
             refresh_token: session.refresh_token,
             token_type: "Bearer".into(),
             expires_in: session.expires_in,
-            user: User::full(&session.user),
+            user: User(session.user),
         })
     }
 }

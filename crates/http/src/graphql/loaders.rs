@@ -1,66 +1,79 @@
 //! Per-request DataLoaders: each gathers the keys one level of a query asks for and calls ONE
-//! batch read of a use case (a port for other contexts' data), so a level costs one statement
-//! whatever the page size.
+//! batch operation of a context's port, so a level costs one statement in-process and one
+//! request over HTTP (ADR 0035), whatever the page size.
 
 use std::{collections::HashMap, sync::Arc};
 
-use agora_app::{
-    catalog::Catalog,
-    content::{Author, Content},
-    AppError,
-};
-use agora_domain::{
-    catalog::Category,
-    content::{Comment, PostListing},
-    identity::Principal,
-    paging::{Page, PageRequest},
-    ports::catalog::{ProductCatalog, ProductSnapshot},
-};
+use agora_app::AppError;
+use agora_domain::{catalog::Category, paging::Page, service_api::SnapshotDto};
 use async_graphql::dataloader::{DataLoader, Loader};
 use uuid::Uuid;
 
-use super::{GraphqlServices, Loader as PerRequest};
+use super::{
+    ports::{AuthorView, CatalogPort, CommentView, ContentPort, Failure, PostView, Scope},
+    GraphqlServices, Loader as PerRequest,
+};
 
 /// A loader's failure, shared by every field waiting on the batch.
-pub type LoadError = Arc<AppError>;
+pub type LoadError = Arc<Failure>;
 
-fn unavailable(name: &str) -> LoadError {
-    Arc::new(AppError::Unavailable(format!(
-        "{name} is not served by this process"
-    )))
+/// A context's port and the request's scope.
+pub struct Batch<P: ?Sized> {
+    port: Option<Arc<P>>,
+    scope: Scope,
+    name: &'static str,
+}
+
+impl<P: ?Sized> Batch<P> {
+    fn new(port: Option<Arc<P>>, scope: &Scope, name: &'static str) -> Self {
+        Self {
+            port,
+            scope: scope.clone(),
+            name,
+        }
+    }
+
+    fn port(&self) -> Result<&P, LoadError> {
+        self.port.as_deref().ok_or_else(|| {
+            Arc::new(Failure::from(AppError::Unavailable(format!(
+                "{} is not served by this process",
+                self.name
+            ))))
+        })
+    }
 }
 
 /// `Post.author`, `Comment.author`: author names from identity, through content.
-pub struct Authors(Option<Content>);
+pub struct Authors(Batch<dyn ContentPort>);
 
 impl Loader<Uuid> for Authors {
-    type Value = Author;
+    type Value = AuthorView;
     type Error = LoadError;
 
-    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Author>, LoadError> {
-        let content = self.0.as_ref().ok_or_else(|| unavailable("content"))?;
-        content.authors(ids).await.map_err(Arc::new)
+    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, AuthorView>, LoadError> {
+        let found = self.0.port()?.authors(&self.0.scope, ids.to_vec()).await?;
+        Ok(found.into_iter().map(|a| (a.id, a)).collect())
     }
 }
 
 /// `Post.comments`: every comment of the posts of one level, oldest first.
-pub struct Comments(Option<Content>);
+pub struct Comments(Batch<dyn ContentPort>);
 
 impl Loader<Uuid> for Comments {
-    type Value = Vec<Comment>;
+    type Value = Vec<CommentView>;
     type Error = LoadError;
 
-    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Comment>>, LoadError> {
-        let content = self.0.as_ref().ok_or_else(|| unavailable("content"))?;
-        content.comments_of(ids).await.map_err(Arc::new)
+    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<CommentView>>, LoadError> {
+        Ok(self
+            .0
+            .port()?
+            .comments_of(&self.0.scope, ids.to_vec())
+            .await?)
     }
 }
 
 /// `User.posts(page, limit)`: the same page of each user's posts the caller may read.
-pub struct UserPosts {
-    content: Option<Content>,
-    caller: Option<Principal>,
-}
+pub struct UserPosts(Batch<dyn ContentPort>);
 
 /// A user and the page of their posts asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,17 +87,14 @@ pub struct UserPostsKey {
 }
 
 impl Loader<UserPostsKey> for UserPosts {
-    type Value = Page<PostListing>;
+    type Value = Page<PostView>;
     type Error = LoadError;
 
     async fn load(
         &self,
         keys: &[UserPostsKey],
-    ) -> Result<HashMap<UserPostsKey, Page<PostListing>>, LoadError> {
-        let content = self
-            .content
-            .as_ref()
-            .ok_or_else(|| unavailable("content"))?;
+    ) -> Result<HashMap<UserPostsKey, Page<PostView>>, LoadError> {
+        let content = self.0.port()?;
         // One batch per distinct page asked for (in practice one: the same field on every user).
         let mut by_page: HashMap<(u32, u32), Vec<Uuid>> = HashMap::new();
         for key in keys {
@@ -95,11 +105,9 @@ impl Loader<UserPostsKey> for UserPosts {
         }
         let mut found = HashMap::new();
         for ((page, limit), users) in by_page {
-            let request = PageRequest { page, limit };
             let mut pages = content
-                .posts_of_authors(self.caller.as_ref(), &users, request)
-                .await
-                .map_err(Arc::new)?;
+                .posts_of_authors(&self.0.scope, users.clone(), page, limit)
+                .await?;
             for user in users {
                 let posts = pages.remove(&user).unwrap_or(Page {
                     items: Vec::new(),
@@ -114,28 +122,30 @@ impl Loader<UserPostsKey> for UserPosts {
 
 /// `User.postCount`: how many posts each user wrote (the `withPosts` scope of the admin user
 /// list), in one grouped statement per level.
-pub struct PostCounts(Option<Content>);
+pub struct PostCounts(Batch<dyn ContentPort>);
 
 impl Loader<Uuid> for PostCounts {
     type Value = u64;
     type Error = LoadError;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, u64>, LoadError> {
-        let content = self.0.as_ref().ok_or_else(|| unavailable("content"))?;
-        content.post_counts(ids).await.map_err(Arc::new)
+        Ok(self
+            .0
+            .port()?
+            .post_counts(&self.0.scope, ids.to_vec())
+            .await?)
     }
 }
 
 /// `Product.category`: categories are few; one read answers every product of a request.
-pub struct Categories(Option<Catalog>);
+pub struct Categories(Batch<dyn CatalogPort>);
 
 impl Loader<Uuid> for Categories {
     type Value = Category;
     type Error = LoadError;
 
     async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Category>, LoadError> {
-        let catalog = self.0.as_ref().ok_or_else(|| unavailable("catalog"))?;
-        let all = catalog.categories().await.map_err(Arc::new)?;
+        let all = self.0.port()?.categories(&self.0.scope).await?;
         Ok(all
             .into_iter()
             .filter(|c| ids.contains(&c.id))
@@ -146,18 +156,18 @@ impl Loader<Uuid> for Categories {
 
 /// `OrderItem.product`: products of one level through catalog's published port (one read).
 /// Orders show what was bought, so inactive products resolve too.
-pub struct Products(Option<Catalog>);
+pub struct Products(Batch<dyn CatalogPort>);
 
 impl Loader<Uuid> for Products {
-    type Value = ProductSnapshot;
+    type Value = SnapshotDto;
     type Error = LoadError;
 
-    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, ProductSnapshot>, LoadError> {
-        let catalog = self.0.as_ref().ok_or_else(|| unavailable("catalog"))?;
-        let snapshots = catalog
-            .snapshots(ids)
-            .await
-            .map_err(|e| Arc::new(AppError::from(e)))?;
+    async fn load(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, SnapshotDto>, LoadError> {
+        let snapshots = self
+            .0
+            .port()?
+            .snapshots(&self.0.scope, ids.to_vec())
+            .await?;
         Ok(snapshots.into_iter().map(|p| (p.id, p)).collect())
     }
 }
@@ -173,16 +183,16 @@ pub(super) struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(services: &GraphqlServices, caller: Option<Principal>) -> Self {
-        let content = services.content.clone();
-        let catalog = services.catalog.clone();
+    pub fn new(services: &GraphqlServices, scope: &Scope) -> Self {
+        let content = || Batch::new(services.content.clone(), scope, "content");
+        let catalog = || Batch::new(services.catalog.clone(), scope, "catalog");
         Self {
-            authors: DataLoader::new(Authors(content.clone()), tokio::spawn),
-            comments: DataLoader::new(Comments(content.clone()), tokio::spawn),
-            post_counts: DataLoader::new(PostCounts(content.clone()), tokio::spawn),
-            user_posts: DataLoader::new(UserPosts { content, caller }, tokio::spawn),
-            categories: DataLoader::new(Categories(catalog.clone()), tokio::spawn),
-            products: DataLoader::new(Products(catalog), tokio::spawn),
+            authors: DataLoader::new(Authors(content()), tokio::spawn),
+            comments: DataLoader::new(Comments(content()), tokio::spawn),
+            post_counts: DataLoader::new(PostCounts(content()), tokio::spawn),
+            user_posts: DataLoader::new(UserPosts(content()), tokio::spawn),
+            categories: DataLoader::new(Categories(catalog()), tokio::spawn),
+            products: DataLoader::new(Products(catalog()), tokio::spawn),
         }
     }
 
@@ -199,18 +209,5 @@ impl Loaders {
 
 /// A loader's error as a GraphQL error with its code.
 pub(super) fn load_error(error: LoadError) -> async_graphql::Error {
-    let error = Arc::try_unwrap(error).unwrap_or_else(|shared| clone_error(&shared));
-    super::gql_error(error)
-}
-
-/// An owned copy of a shared error, enough to report it (code, message, details).
-fn clone_error(error: &AppError) -> AppError {
-    match error {
-        AppError::Validation(errors) => AppError::Validation(errors.clone()),
-        AppError::NotFound => AppError::NotFound,
-        AppError::Unavailable(m) => AppError::Unavailable(m.clone()),
-        AppError::NotAuthenticated => AppError::NotAuthenticated,
-        AppError::InsufficientPermissions => AppError::InsufficientPermissions,
-        other => AppError::Unexpected(anyhow::anyhow!("{other}")),
-    }
+    super::failure(Arc::unwrap_or_clone(error))
 }

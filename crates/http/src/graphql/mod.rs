@@ -4,13 +4,24 @@
 //! DataLoaders calling the use cases' batch reads (`loaders`). Errors carry the REST codes in
 //! `extensions.code`. Depth, complexity, page size and query size are limited before anything
 //! runs (ADR 0020).
+//!
+//! The resolvers call one port per context (`ports`), answered in-process in the monolith and
+//! over HTTP by the owning services behind a gateway (`wire`, `internal`; ADR 0035).
 
 mod catalog;
 mod content;
 mod errors;
 mod identity;
+mod internal;
 mod loaders;
+mod local;
 mod orders;
+pub mod ports;
+pub mod wire;
+#[cfg(test)]
+mod wire_tests;
+
+use std::sync::Arc;
 
 use agora_app::{catalog::Catalog, content::Content, identity::Identity, orders::Orders};
 use agora_domain::{identity::Principal, paging::PageRequest, FieldError};
@@ -20,12 +31,15 @@ use async_graphql::{
 use axum::{
     body::Bytes,
     extract::State,
+    http::{header::AUTHORIZATION, HeaderMap},
     response::{IntoResponse, Response},
     routing::post,
     Json, Router,
 };
 
-pub use errors::{gql_error, GqlResult};
+pub use errors::{failure, gql_error, GqlResult};
+pub use internal::internal_api;
+use ports::{CatalogPort, ContentPort, IdentityPort, OrdersPort, Scope};
 
 use crate::{auth::MaybeAuthUser, client_ip::ClientIp};
 
@@ -73,18 +87,49 @@ impl Default for GraphqlLimits {
     }
 }
 
-/// The use cases the schema calls; a context a target does not run is absent, and its fields
-/// answer `unavailable`.
+/// The ports the schema calls; a context no one answers is absent, and its fields answer
+/// `unavailable`.
 #[derive(Clone, Default)]
 pub struct GraphqlServices {
-    /// Identity.
-    pub identity: Option<Identity>,
-    /// Catalog.
-    pub catalog: Option<Catalog>,
-    /// Orders.
-    pub orders: Option<Orders>,
-    /// Content.
-    pub content: Option<Content>,
+    identity: Option<Arc<dyn IdentityPort>>,
+    catalog: Option<Arc<dyn CatalogPort>>,
+    orders: Option<Arc<dyn OrdersPort>>,
+    content: Option<Arc<dyn ContentPort>>,
+}
+
+impl GraphqlServices {
+    /// The use cases of this process (the monolith, or a service answering its own context).
+    pub fn in_process(
+        identity: Option<Identity>,
+        catalog: Option<Catalog>,
+        orders: Option<Orders>,
+        content: Option<Content>,
+    ) -> Self {
+        Self {
+            identity: identity.map(|p| Arc::new(p) as Arc<dyn IdentityPort>),
+            catalog: catalog.map(|p| Arc::new(p) as Arc<dyn CatalogPort>),
+            orders: orders.map(|p| Arc::new(p) as Arc<dyn OrdersPort>),
+            content: content.map(|p| Arc::new(p) as Arc<dyn ContentPort>),
+        }
+    }
+
+    /// Each context answered by the service at the other end of its transport (ADR 0035).
+    pub fn remote(
+        identity: Option<Arc<dyn wire::Transport>>,
+        catalog: Option<Arc<dyn wire::Transport>>,
+        orders: Option<Arc<dyn wire::Transport>>,
+        content: Option<Arc<dyn wire::Transport>>,
+    ) -> Self {
+        let remote = |context: &str, transport: Option<Arc<dyn wire::Transport>>| {
+            transport.map(|t| Arc::new(wire::Remote::new(context, t)))
+        };
+        Self {
+            identity: remote("identity", identity).map(|r| r as Arc<dyn IdentityPort>),
+            catalog: remote("catalog", catalog).map(|r| r as Arc<dyn CatalogPort>),
+            orders: remote("orders", orders).map(|r| r as Arc<dyn OrdersPort>),
+            content: remote("content", content).map(|r| r as Arc<dyn ContentPort>),
+        }
+    }
 }
 
 fn builder(limits: &GraphqlLimits) -> SchemaBuilder<Query, Mutation, EmptySubscription> {
@@ -126,6 +171,8 @@ async fn execute(
     State(state): State<GraphqlState>,
     MaybeAuthUser(caller): MaybeAuthUser,
     client_ip: ClientIp,
+    headers: HeaderMap,
+    request_id: Option<axum::Extension<crate::RequestId>>,
     body: Bytes,
 ) -> Result<Response, crate::ApiError> {
     let request: async_graphql::Request = crate::extract::json_body(&body)?;
@@ -141,9 +188,19 @@ async fn execute(
         errors::label(&mut response, "payload_too_large");
         return Ok(Json(response).into_response());
     }
-    let loaders = loaders::Loaders::new(&state.services, caller.clone());
-    // The client address keys failed-login limits and the audit log as REST's login does.
-    let mut request = request.data(state.services.clone()).data(client_ip);
+    // The client address keys failed-login limits and the audit log as REST's login does; the
+    // token and request id travel to the services answering remote ports.
+    let scope = Scope {
+        caller: caller.clone(),
+        client_ip: client_ip.0,
+        authorization: headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        request_id: request_id.map(|id| id.as_str().to_owned()),
+    };
+    let loaders = loaders::Loaders::new(&state.services, &scope);
+    let mut request = request.data(state.services.clone()).data(scope);
     if let Some(caller) = caller {
         request = request.data(caller);
     }
@@ -168,7 +225,12 @@ fn services<'a>(ctx: &async_graphql::Context<'a>) -> &'a GraphqlServices {
     ctx.data_unchecked::<GraphqlServices>()
 }
 
-/// A service, or `unavailable` when this process does not run its context.
+/// Who asks, for the ports.
+fn scope<'a>(ctx: &async_graphql::Context<'a>) -> &'a Scope {
+    ctx.data_unchecked::<Scope>()
+}
+
+/// A context's port, or `unavailable` when no one answers it here.
 fn service<T: Clone>(found: &Option<T>, name: &str) -> GqlResult<T> {
     found.clone().ok_or_else(|| {
         gql_error(agora_app::AppError::Unavailable(format!(

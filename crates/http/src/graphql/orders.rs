@@ -1,18 +1,19 @@
 //! Orders' part of the schema: the cart and the caller's orders, over the orders use cases.
 
-use agora_app::orders::{CartView, CheckoutRequest};
+use agora_app::orders::CartView;
 use agora_domain::{
-    orders::{IdempotencyKey, Order as DomainOrder, OrderItem as DomainItem},
-    ports::catalog::ProductSnapshot,
+    orders::{Order as DomainOrder, OrderItem as DomainItem},
+    service_api::SnapshotDto,
 };
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::{
     catalog::Money,
-    gql_error, list_complexity,
+    failure, list_complexity,
     loaders::{load_error, Products},
-    page_request, parse_id, require_caller, service, services, GqlResult, Loader, PageMeta,
+    page_request, parse_id, require_caller, scope, service, services, GqlResult, Loader, PageMeta,
 };
 
 /// What catalog says about a product now (also for products no longer for sale).
@@ -26,12 +27,12 @@ pub struct ProductSummary {
     active: bool,
 }
 
-impl From<ProductSnapshot> for ProductSummary {
-    fn from(p: ProductSnapshot) -> Self {
+impl From<SnapshotDto> for ProductSummary {
+    fn from(p: SnapshotDto) -> Self {
         Self {
             id: ID(p.id.to_string()),
-            sku: p.sku.as_str().to_owned(),
-            name: p.name.as_str().to_owned(),
+            sku: p.sku,
+            name: p.name,
             price: p.price.into(),
             stock: p.stock,
             active: p.active,
@@ -122,7 +123,7 @@ impl OrderPage {
 }
 
 /// One line of the cart, priced now.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Debug, Clone, Serialize, Deserialize)]
 pub struct CartItem {
     product_id: ID,
     name: Option<String>,
@@ -133,7 +134,7 @@ pub struct CartItem {
 }
 
 /// The caller's cart.
-#[derive(SimpleObject)]
+#[derive(SimpleObject, Debug, Clone, Serialize, Deserialize)]
 pub struct Cart {
     items: Vec<CartItem>,
     total: Option<Money>,
@@ -168,17 +169,18 @@ impl OrdersQuery {
     /// The caller's cart.
     async fn cart(&self, ctx: &Context<'_>) -> GqlResult<Cart> {
         let orders = service(&services(ctx).orders, "orders")?;
-        let cart = orders.cart(require_caller(ctx)?).await.map_err(gql_error)?;
-        Ok(cart.into())
+        require_caller(ctx)?;
+        orders.cart(scope(ctx)).await.map_err(failure)
     }
 
     /// One order: the caller's own, or any for an admin.
     async fn order(&self, ctx: &Context<'_>, id: ID) -> GqlResult<Order> {
         let orders = service(&services(ctx).orders, "orders")?;
+        require_caller(ctx)?;
         let order = orders
-            .order(require_caller(ctx)?, parse_id(&id)?)
+            .order(scope(ctx), parse_id(&id)?)
             .await
-            .map_err(gql_error)?;
+            .map_err(failure)?;
         Ok(Order(order))
     }
 
@@ -192,10 +194,11 @@ impl OrdersQuery {
     ) -> GqlResult<OrderPage> {
         let orders = service(&services(ctx).orders, "orders")?;
         let request = page_request(page, limit)?;
+        require_caller(ctx)?;
         let page = orders
-            .history(require_caller(ctx)?, request)
+            .orders(scope(ctx), request.page, request.limit)
             .await
-            .map_err(gql_error)?;
+            .map_err(failure)?;
         Ok(OrderPage {
             meta: PageMeta::new(page.total, request),
             items: page.items,
@@ -228,42 +231,21 @@ impl OrdersMutation {
     /// Puts `quantity` units of a product in the caller's cart.
     async fn set_cart_item(&self, ctx: &Context<'_>, input: SetCartItemInput) -> GqlResult<Cart> {
         let orders = service(&services(ctx).orders, "orders")?;
-        let cart = orders
-            .put_item(
-                require_caller(ctx)?,
-                parse_id(&input.product_id)?,
-                input.quantity,
-            )
+        require_caller(ctx)?;
+        orders
+            .set_cart_item(scope(ctx), parse_id(&input.product_id)?, input.quantity)
             .await
-            .map_err(gql_error)?;
-        Ok(cart.into())
+            .map_err(failure)
     }
 
     /// Checks the cart out (needs a verified email); the same key replays the same order.
     async fn place_order(&self, ctx: &Context<'_>, input: PlaceOrderInput) -> GqlResult<Order> {
         let orders = service(&services(ctx).orders, "orders")?;
-        let caller = require_caller(ctx)?;
-        let key =
-            IdempotencyKey::parse(Some(&input.idempotency_key)).map_err(|e| gql_error(e.into()))?;
-        // The fingerprint of the request is its note: the same key with another note is refused.
-        let body =
-            serde_json::to_vec(&serde_json::json!({ "note": input.note })).unwrap_or_default();
-        let request = CheckoutRequest {
-            key,
-            body,
-            note: input.note,
-        };
-        // The stored answer is the order's id; a replay reads the order again.
-        let render = |order: &DomainOrder| order.id.to_string().into_bytes();
-        let answer = orders
-            .checkout(caller, request, &render)
-            .await
-            .map_err(gql_error)?;
-        let id = String::from_utf8_lossy(&answer.body).into_owned();
+        require_caller(ctx)?;
         let order = orders
-            .order(caller, parse_id(&ID(id))?)
+            .place_order(scope(ctx), input.idempotency_key, input.note)
             .await
-            .map_err(gql_error)?;
+            .map_err(failure)?;
         Ok(Order(order))
     }
 }
