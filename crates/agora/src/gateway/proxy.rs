@@ -75,6 +75,13 @@ pub async fn forward(State(gateway): State<Arc<Gateway>>, request: Request) -> R
             return ErrorPayload::for_status(status).into_response_with(status);
         }
     };
+    // A schema the gateway hosts takes POST; what else reaches `/graphql` is GraphiQL's page, a
+    // page of the web app like any other.
+    let service = if service == "graphql" && gateway.hosts_graphql {
+        routes::WEB_SERVICE
+    } else {
+        service
+    };
     let (parts, body) = request.into_parts();
     if let Err(rejection) = gateway.check_token(&parts).await {
         return rejection;

@@ -61,7 +61,7 @@ async fn the_posts_query_runs_at_most_four_statements_whatever_the_page_size(app
     assert!(large <= 4 && small > 0, "{large} statements for 30 posts");
     assert_eq!(large, small, "statements grow with the page: N+1");
 }
-both_backends!(the_posts_query_runs_at_most_four_statements_whatever_the_page_size; mono_only = "graphql in split: wt-gql");
+both_backends!(the_posts_query_runs_at_most_four_statements_whatever_the_page_size);
 
 async fn graphql_and_rest_answer_the_same_post(app: TestApp) {
     let (token, _) = author(&app).await;
@@ -98,7 +98,7 @@ async fn graphql_and_rest_answer_the_same_post(app: TestApp) {
         assert_eq!(parse(&post[field]), parse(&rest[field]), "{field}");
     }
 }
-both_backends!(graphql_and_rest_answer_the_same_post; mono_only = "graphql in split: wt-gql");
+both_backends!(graphql_and_rest_answer_the_same_post);
 
 async fn a_user_s_email_is_shown_only_to_themselves_and_admins(app: TestApp) {
     let (token, id) = author(&app).await;
@@ -137,7 +137,7 @@ async fn a_user_s_email_is_shown_only_to_themselves_and_admins(app: TestApp) {
     .await;
     assert_eq!(code(&users), "insufficient_permissions");
 }
-both_backends!(a_user_s_email_is_shown_only_to_themselves_and_admins; mono_only = "graphql in split: wt-gql");
+both_backends!(a_user_s_email_is_shown_only_to_themselves_and_admins);
 
 async fn mutations_call_the_same_use_cases_with_the_same_rules(app: TestApp) {
     let (token, _) = author(&app).await;
@@ -220,7 +220,7 @@ async fn mutations_call_the_same_use_cases_with_the_same_rules(app: TestApp) {
     assert_eq!(app.bus.published_of("post.published").len(), 1);
     assert_eq!(app.bus.published_of("comment.created").len(), 1);
 }
-both_backends!(mutations_call_the_same_use_cases_with_the_same_rules; mono_only = "graphql in split: wt-gql");
+both_backends!(mutations_call_the_same_use_cases_with_the_same_rules);
 
 async fn over_limit_queries_are_rejected_before_anything_runs(app: TestApp) {
     let unknown = gql(&app, None, "{ posts { items { nope } } }", json!({})).await;
@@ -269,7 +269,7 @@ async fn over_limit_queries_are_rejected_before_anything_runs(app: TestApp) {
         .unwrap();
     assert_eq!(malformed.status(), 400);
 }
-both_backends!(over_limit_queries_are_rejected_before_anything_runs; mono_only = "graphql in split: wt-gql");
+both_backends!(over_limit_queries_are_rejected_before_anything_runs);
 
 /// The committed `docs/schema.graphql` is what `agora graphql-schema` prints.
 #[test]
@@ -322,4 +322,4 @@ async fn the_admin_user_list_counts_posts_in_one_more_statement(app: TestApp) {
     .await;
     assert_eq!(code(&answer), "insufficient_permissions");
 }
-both_backends!(the_admin_user_list_counts_posts_in_one_more_statement; mono_only = "graphql in split: wt-gql");
+both_backends!(the_admin_user_list_counts_posts_in_one_more_statement);

@@ -5,7 +5,10 @@
 
 use serde_json::Value;
 
-use crate::support::{spawn_app, spawn_app_with, Backend, Spawn, TestApp};
+use crate::{
+    both_backends,
+    support::{spawn_app_with, Backend, Spawn, TestApp},
+};
 
 /// An app serving a small build laid out as Vite lays one out.
 async fn with_build() -> (tempfile::TempDir, TestApp) {
@@ -104,9 +107,9 @@ async fn get_graphql_is_graphiql_from_the_build() {
     assert!(page.text().await.unwrap().contains("graphiql"));
 }
 
-#[tokio::test]
-async fn without_a_build_pages_and_graphiql_say_how_to_build_the_ui() {
-    let app = spawn_app(Backend::Sqlite).await;
+// On the split too: the gateway sends pages and GraphiQL's GET to the service serving the web app.
+both_backends!(without_a_build_pages_and_graphiql_say_how_to_build_the_ui);
+async fn without_a_build_pages_and_graphiql_say_how_to_build_the_ui(app: TestApp) {
     for path in ["/", "/cart", "/graphql"] {
         let page = app.get(path).await;
         assert_eq!(page.status(), 200, "{path}");
