@@ -157,6 +157,16 @@ impl Split {
         checkout_at(self.orders(), token, key).await
     }
 
+    /// Checks the cart out, which must succeed, and returns the new order's id.
+    pub(crate) async fn placed_order_id(&self, token: &str, key: &str) -> String {
+        let placed = self.checkout(token, key).await;
+        assert_eq!(placed.status(), 201);
+        placed.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// Rows of `sql` (a `count(*)`) in the orders or catalog database.
     pub(crate) async fn count(service: &Service, sql: &str) -> i64 {
         match &service.db {
@@ -392,12 +402,7 @@ async fn a_reservation_expired_before_its_confirm_cancels_the_order(backend: Bac
     // Confirms keep failing longer than the TTL (orders cut off from catalog's confirm): the
     // sweeper puts the units back on sale, so the order cannot be served from them.
     split.remote().inject(Some(Fault::FailConfirm));
-    let placed = split.checkout(&buyer, "expired-1").await;
-    assert_eq!(placed.status(), 201);
-    let id = placed.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = split.placed_order_id(&buyer, "expired-1").await;
     assert_eq!(split.stock(&product).await, 3);
     until(Duration::from_secs(10), "the sweeper", || async {
         split.stock(&product).await == 5
@@ -427,12 +432,7 @@ async fn a_cancel_whose_release_fails_stands_and_the_recovery_returns_the_stock_
     let buyer = split.identity.account(Role::User).await;
     let product = split.product(&admin, 5).await;
     split.cart(&buyer, &product, 2).await;
-    let placed = split.checkout(&buyer, "unreleased-1").await;
-    assert_eq!(placed.status(), 201);
-    let id = placed.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = split.placed_order_id(&buyer, "unreleased-1").await;
     assert_eq!(split.stock(&product).await, 3);
 
     // The cancel commits first; the release after it fails: the order is cancelled, the units

@@ -13,21 +13,23 @@ use crate::{
     support::{redis_url, Backend, TestStore},
 };
 
-/// Stops the launcher and checks that every child it had is gone too.
+/// Sends `request` and decodes its JSON answer.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// Logs a seeded account in at `base` and returns its access token.
 async fn access_token(client: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
-    let login: Value = client
-        .post(format!("{base}/api/auth/login"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login = json_of(
+        client
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"email": email, "password": password})),
+    )
+    .await;
     login["accessToken"].as_str().unwrap().to_owned()
 }
 
+/// Stops the launcher and checks that every child it had is gone too.
 async fn stop_without_orphans(dev: &mut Dev) {
     let children = dev.children();
     assert!(!children.is_empty(), "the launcher has children");
@@ -72,14 +74,7 @@ async fn micro_with_redis_routes_through_the_gateway_and_survives_a_catalog_cras
 
     let client = reqwest::Client::new();
     // `/graphql` has no upstream here: the gateway hosts it, and says so (ADR 0035).
-    let ready: serde_json::Value = client
-        .get(format!("{}/ready", dev.public))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready = json_of(client.get(format!("{}/ready", dev.public))).await;
     assert_eq!(ready["checks"]["graphql"]["status"], "up", "{ready}");
     let products = format!("{}/api/products?limit=1", dev.public);
     let others: Vec<u32> = dev
@@ -199,24 +194,10 @@ async fn two_replicas_on_postgres_and_redis_share_limits_revocations_and_cache()
 
     // Cache: replica-2 holds the product in its cache; an update through replica-1 reaches it.
     let admin = access_token(&client, &one, "admin@agora.local", "AgoraAdmin1").await;
-    let list: Value = client
-        .get(format!("{two}/api/products?limit=1"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = json_of(client.get(format!("{two}/api/products?limit=1"))).await;
     let id = list["data"][0]["id"].as_str().unwrap().to_owned();
     let product = format!("/api/products/{id}");
-    let cached: Value = client
-        .get(format!("{two}{product}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let cached = json_of(client.get(format!("{two}{product}"))).await;
     let renamed = format!("Renamed {}", uuid::Uuid::new_v4().simple());
     let update = client
         .patch(format!("{one}{product}"))
