@@ -371,7 +371,9 @@ def main():
           "answered; bare axum is a lone `/health` handler. Login: Agora's argon2id at its "
           "default cost, the peer's bcrypt at cost 10. Uncached list: each request a page "
           "number no earlier request used, past the last product (an empty page), so both "
-          "stacks miss their in-process cache and Redis and run their count and page queries. "
+          "stacks miss their in-process cache and Redis for the page: the peer then counts and "
+          "reads the page, Agora reads the page only, its count of the filter being cached "
+          "(ADR 0038). "
           "Checkout: the peer has no orders, so no counterpart.\n")
     print("| endpoint | Agora req/s | ceiling | ceiling req/s | Agora / ceiling | peer req/s | Agora / peer |")
     print("|---|---|---|---|---|---|---|")

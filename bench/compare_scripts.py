@@ -86,8 +86,9 @@ def uncached_script(directory):
     from BENCH_PAGE_FIRST up, one per request, within a slot (BENCH_PAGE_FIRST..BENCH_PAGE_LAST)
     that compare.py hands each run, so no run of a server repeats another's pages. The pages lie
     past the 200 products (page 11 onward at 20 a page), so the answer is an empty page: both stacks miss
-    their L1 and Redis, count the active products and run the page query, then store the
-    page — the database path without the cost of rendering rows."""
+    their L1 and Redis, run the page query (the peer also counts the active products every
+    time; Agora counts a filter once and caches the count with its pages, ADR 0038), then store
+    the page — the database path without the cost of rendering rows."""
     path = os.path.join(directory, "uncached.lua")
     with open(path, "w") as f:
         f.write(SCRIPT_HEAD + """

@@ -3,7 +3,8 @@
 
 Each binary serves a fresh SQLite data dir (`serve --seed`, default argon2id cost: 19 MiB per
 hash, rate limits off). RSS (VmRSS of the process) is read idle, after bursts of N concurrent
-logins of the seeded admin (6, then 24), and 3 s after the last burst. Rounds alternate the
+logins of the seeded admin (6, then 24), and 3 s and 12 s after the last burst (the pooled
+working memory is dropped after 10 s without a hash, ADR 0038). Rounds alternate the
 binaries. Prints a Markdown table (bench/password_memory.sh writes bench/results/).
 
 Usage: bench/password_memory.py BINARY [BINARY …] [--rounds 2]
@@ -74,6 +75,10 @@ def measure(binary):
         row["after 24 more"] = rss_mb(proc.pid)
         time.sleep(3)  # sleep: what stays resident once the burst is over
         row["3 s later"] = rss_mb(proc.pid)
+        # sleep: past the 10 s after which an idle server drops argon2's pooled working memory
+        # (ADR 0038); whether it leaves RSS is the allocator's business
+        time.sleep(9)
+        row["12 s later"] = rss_mb(proc.pid)
         return row
     finally:
         proc.terminate()

@@ -6,7 +6,8 @@
 //! burst of logins on different threads left one freed 19 MiB block per thread in the process
 //! (RSS 134 MB after 6 concurrent logins, idle 16 MB). The working buffers are therefore kept in
 //! a pool bounded by the hashes allowed at once and reused: memory is at most
-//! `max_concurrent × memory_kib`, allocated once (bench/results/password-memory.md).
+//! `max_concurrent × memory_kib`, allocated once per burst (bench/results/password-memory.md),
+//! and dropped when no hash has run for a while, so an idle server gives it back (ADR 0038).
 
 use agora_domain::ports::{PasswordHashError, PasswordHasher};
 use argon2::{
@@ -14,8 +15,11 @@ use argon2::{
     Algorithm, Argon2, Block, Params, Version,
 };
 use async_trait::async_trait;
-use std::sync::{Arc, Mutex};
-use tokio::sync::Semaphore;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+use tokio::{sync::Semaphore, time::Instant};
 
 /// Cost parameters: memory in KiB, iterations, lanes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,21 +54,40 @@ pub struct Argon2Hasher {
     buffers: Arc<BufferPool>,
 }
 
+/// How long pooled working memory may sit unused before it is dropped. A login burst reuses the
+/// buffers; a quiet server does not hold `max_concurrent × memory_kib` it no longer needs
+/// (ADR 0038). Long against a hash (tens of milliseconds), short against an idle server.
+const RELEASE_IDLE_BUFFERS_AFTER: Duration = Duration::from_secs(10);
+
 /// Argon2 working memory kept for reuse.
 #[derive(Debug)]
 struct BufferPool {
-    /// Buffers of exactly `block_count` blocks (the configured cost).
-    free: Mutex<Vec<Vec<Block>>>,
+    pooled: Mutex<Pooled>,
+    /// Blocks of a buffer at the configured cost.
     block_count: usize,
     capacity: usize,
 }
 
+#[derive(Debug, Default)]
+struct Pooled {
+    /// Buffers of exactly `block_count` blocks, free for the next hash.
+    free: Vec<Vec<Block>>,
+    /// When a buffer was last given back.
+    last_use: Option<Instant>,
+    /// Whether a task waits to drop the buffers once idle (one at a time).
+    releasing: bool,
+}
+
 impl BufferPool {
+    fn pooled(&self) -> std::sync::MutexGuard<'_, Pooled> {
+        self.pooled.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// A buffer of `block_count` blocks: a pooled one when the count is the configured one (a
     /// stored hash made with other parameters gets a buffer of its own, dropped after use).
     fn take(&self, block_count: usize) -> Vec<Block> {
         if block_count == self.block_count {
-            if let Some(buffer) = self.free.lock().unwrap_or_else(|p| p.into_inner()).pop() {
+            if let Some(buffer) = self.pooled().free.pop() {
                 return buffer;
             }
         }
@@ -75,9 +98,41 @@ impl BufferPool {
         if buffer.len() != self.block_count {
             return;
         }
-        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
-        if free.len() < self.capacity {
-            free.push(buffer);
+        let mut pooled = self.pooled();
+        pooled.last_use = Some(Instant::now());
+        if pooled.free.len() < self.capacity {
+            pooled.free.push(buffer);
+        }
+    }
+
+    /// Whether the caller should start [`BufferPool::release_when_idle`]: buffers are pooled and
+    /// no task is waiting to release them yet.
+    fn claim_release(&self) -> bool {
+        let mut pooled = self.pooled();
+        let start = !pooled.free.is_empty() && !pooled.releasing;
+        pooled.releasing |= start;
+        start
+    }
+
+    /// Drops the pooled buffers once none has been given back for
+    /// [`RELEASE_IDLE_BUFFERS_AFTER`]; every use in the meantime pushes that moment back.
+    async fn release_when_idle(self: Arc<Self>) {
+        loop {
+            let Some(last_use) = self.pooled().last_use else {
+                break;
+            };
+            tokio::time::sleep_until(last_use + RELEASE_IDLE_BUFFERS_AFTER).await;
+            let released = {
+                let mut pooled = self.pooled();
+                if pooled.last_use != Some(last_use) {
+                    continue;
+                }
+                pooled.releasing = false;
+                std::mem::take(&mut pooled.free)
+            };
+            // Dropped outside the lock: unmapping megabytes is not free.
+            drop(released);
+            break;
         }
     }
 }
@@ -110,7 +165,7 @@ impl Argon2Hasher {
             max_concurrent
         };
         let buffers = Arc::new(BufferPool {
-            free: Mutex::default(),
+            pooled: Mutex::default(),
             block_count: params.block_count(),
             capacity: permits,
         });
@@ -131,9 +186,13 @@ impl Argon2Hasher {
             .await
             .map_err(|e| PasswordHashError(e.to_string()))?;
         let buffers = self.buffers.clone();
-        tokio::task::spawn_blocking(move || work(&buffers))
+        let result = tokio::task::spawn_blocking(move || work(&buffers))
             .await
-            .map_err(|e| PasswordHashError(e.to_string()))?
+            .map_err(|e| PasswordHashError(e.to_string()))?;
+        if self.buffers.claim_release() {
+            tokio::spawn(self.buffers.clone().release_when_idle());
+        }
+        result
     }
 }
 
@@ -277,8 +336,42 @@ mod tests {
         for hash in futures::future::join_all(hashes).await {
             hash.unwrap();
         }
-        let pooled = hasher.buffers.free.lock().unwrap().len();
+        let pooled = hasher.buffers.pooled().free.len();
         assert!((1..=2).contains(&pooled), "{pooled} buffers kept");
+    }
+
+    // Paused time: the clock jumps to the release deadline as soon as the runtime is idle.
+    #[tokio::test(start_paused = true)]
+    async fn pooled_memory_is_dropped_once_idle_and_kept_while_in_use() {
+        let hasher = cheap();
+        let hash = hasher.hash("Secret123".into()).await.unwrap();
+        assert_eq!(
+            hasher.buffers.pooled().free.len(),
+            1,
+            "kept for the next hash"
+        );
+
+        // Used again just before the deadline: the deadline moves with it.
+        // sleep: the paused clock's jump is the idle time under test
+        tokio::time::sleep(RELEASE_IDLE_BUFFERS_AFTER - Duration::from_secs(1)).await;
+        assert!(hasher
+            .verify("Secret123".into(), hash.clone())
+            .await
+            .unwrap());
+        // sleep: past the first deadline (paused clock)
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        assert_eq!(hasher.buffers.pooled().free.len(), 1, "in use 2 s ago");
+
+        // sleep: past the moved deadline (paused clock)
+        tokio::time::sleep(RELEASE_IDLE_BUFFERS_AFTER).await;
+        assert!(hasher.buffers.pooled().free.is_empty(), "idle: given back");
+
+        // The next burst allocates again and pools again, with a release of its own.
+        assert!(hasher.verify("Secret123".into(), hash).await.unwrap());
+        assert_eq!(hasher.buffers.pooled().free.len(), 1);
+        // sleep: past the second idle period's deadline (paused clock)
+        tokio::time::sleep(RELEASE_IDLE_BUFFERS_AFTER + Duration::from_secs(1)).await;
+        assert!(hasher.buffers.pooled().free.is_empty());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The catalog's cache: the generic [`TwoLevelCache`] (L1 in process, 60 s; L2 in Redis, 1 h)
-//! with the catalog's tags. A product is tagged `product:<id>`, every list page `lists`; a
-//! product write invalidates both, because any page may contain the product. The races each
+//! with the catalog's tags. A product is tagged `product:<id>`, every list page and every
+//! filter's count `lists`; a product write invalidates both, because any page may contain the
+//! product and any count may include it. The races each
 //! rule closes are described in [`crate::cache`].
 
 use std::{sync::Arc, time::Duration};
@@ -35,6 +36,7 @@ const LISTS: &str = "lists";
 enum Value {
     Product(Option<Product>),
     Page(Arc<Page<Product>>),
+    Total(u64),
 }
 
 /// Cache-aside over L1 and (optionally) L2 for catalog reads.
@@ -68,8 +70,8 @@ impl LayeredCatalogCache {
     }
 }
 
-fn unexpected(kind: &str) -> StoreError {
-    StoreError::Other(format!("catalog cache held a {kind} under the other kind's key").into())
+fn unexpected(wanted: &str) -> StoreError {
+    StoreError::Other(format!("catalog cache held something else under a {wanted}'s key").into())
 }
 
 #[async_trait]
@@ -83,7 +85,7 @@ impl CatalogCache for LayeredCatalogCache {
         let key = format!("product:{id}");
         match self.0.get_or_load(&key, &[&key], load).await? {
             Value::Product(product) => Ok(product),
-            Value::Page(_) => Err(unexpected("page")),
+            _ => Err(unexpected("product")),
         }
     }
 
@@ -100,7 +102,20 @@ impl CatalogCache for LayeredCatalogCache {
             .await?
         {
             Value::Page(page) => Ok(page),
-            Value::Product(_) => Err(unexpected("product")),
+            _ => Err(unexpected("page")),
+        }
+    }
+
+    async fn total<'a>(&'a self, key: &'a str, load: Load<'a, u64>) -> Result<u64, StoreError> {
+        let load: Load<'a, Value> = Box::pin(async move { load.await.map(Value::Total) });
+        // Tagged like the pages: every product write may change any filter's count.
+        match self
+            .0
+            .get_or_load(&format!("total:{key}"), &[LISTS], load)
+            .await?
+        {
+            Value::Total(total) => Ok(total),
+            _ => Err(unexpected("total")),
         }
     }
 
@@ -202,6 +217,32 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(loads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_filters_total_is_counted_once_and_forgotten_with_the_pages() {
+        let cache = LayeredCatalogCache::in_process();
+        let counts = AtomicUsize::new(0);
+        let total = |answer: u64| {
+            let counts = &counts;
+            Box::pin(async move {
+                counts.fetch_add(1, Ordering::SeqCst);
+                Ok(answer)
+            })
+        };
+        assert_eq!(cache.total("[Active]", total(7)).await.unwrap(), 7);
+        assert_eq!(cache.total("[Active]", total(99)).await.unwrap(), 7);
+        assert_eq!(
+            counts.load(Ordering::SeqCst),
+            1,
+            "the second page reuses the count"
+        );
+        assert_eq!(cache.total("[InStock(true)]", total(3)).await.unwrap(), 3);
+
+        // Any product write may change any filter's count.
+        cache.invalidate_product(Uuid::now_v7()).await;
+        assert_eq!(cache.total("[Active]", total(8)).await.unwrap(), 8);
+        assert_eq!(counts.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]

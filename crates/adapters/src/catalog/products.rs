@@ -1,6 +1,5 @@
 use agora_domain::{
     catalog::{Currency, Description, Money, Product, ProductName, ProductQuery, Sku},
-    paging::Page,
     ports::{ProductRepository, StoreError, Tx},
 };
 use async_trait::async_trait;
@@ -227,41 +226,44 @@ impl ProductRepository for SqlProductRepository {
     }
 
     #[tracing::instrument(level = "debug", skip_all)]
-    async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, StoreError> {
+    async fn page_items(&self, query: &ProductQuery) -> Result<Vec<Product>, StoreError> {
         let rendered = render(query, self.db.backend());
         // Page and size are bound, not spliced in: one prepared statement per filter shape
         // serves every page, instead of one per page filling the connection's statement cache.
-        let mut page_args = rendered.args.clone();
-        page_args.push(Arg::Int(i64::from(query.page.limit)));
-        page_args.push(Arg::Int(
+        let mut args = rendered.args;
+        args.push(Arg::Int(i64::from(query.page.limit)));
+        args.push(Arg::Int(
             i64::try_from(query.page.offset()).unwrap_or(i64::MAX),
         ));
         let select = format!(
             "SELECT {COLUMNS} {} {} LIMIT ${} OFFSET ${}",
             rendered.from_where,
             order_by(query, rendered.rank.as_deref()),
-            page_args.len() - 1,
-            page_args.len()
+            args.len() - 1,
+            args.len()
         );
-        let count = format!("SELECT count(*) {}", rendered.from_where);
         on_pool!(&self.db, |pool| {
-            let rows = bind_args!(sqlx::query(&select), &page_args)
+            let rows = bind_args!(sqlx::query(&select), &args)
                 .fetch_all(pool)
                 .await
                 .map_err(map_sqlx_error)?;
-            let total: i64 = bind_args!(sqlx::query_scalar(&count), &rendered.args)
+            rows.into_iter()
+                .map(|row| product_of(&row))
+                .collect::<Result<Vec<_>, _>>()
+        })
+    }
+
+    #[tracing::instrument(level = "debug", skip_all)]
+    async fn count_matching(&self, query: &ProductQuery) -> Result<u64, StoreError> {
+        let rendered = render(query, self.db.backend());
+        let count = format!("SELECT count(*) {}", rendered.from_where);
+        let total: i64 = on_pool!(&self.db, |pool| {
+            bind_args!(sqlx::query_scalar(&count), &rendered.args)
                 .fetch_one(pool)
                 .await
-                .map_err(map_sqlx_error)?;
-            let items = rows
-                .into_iter()
-                .map(|row| product_of(&row))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(Page {
-                items,
-                total: u64::try_from(total).unwrap_or_default(),
-            })
-        })
+                .map_err(map_sqlx_error)?
+        });
+        Ok(u64::try_from(total).unwrap_or_default())
     }
 
     #[tracing::instrument(level = "debug", skip_all)]

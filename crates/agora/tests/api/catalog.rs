@@ -284,6 +284,17 @@ async fn listing_filters_sorts_selects_and_paginates(app: TestApp) {
     let (_, second) = json_of(app.get("/api/products?sort=name&limit=2&page=2").await).await;
     assert_eq!(second["data"][0]["name"], "Item 2");
     assert_eq!(second["meta"]["hasPrev"], true);
+
+    // A filter's count is cached apart from its pages (ADR 0038): a write reaches the count of
+    // a page nobody has read yet, not only the pages already cached.
+    let (_, first) = json_of(app.get("/api/products?inStock=true&limit=1").await).await;
+    assert_eq!(first["meta"]["total"], 3);
+    create(&app, &admin, &product("LST-5", "Item 5", "", 100, 4)).await;
+    let (_, unseen) = json_of(app.get("/api/products?inStock=true&limit=1&page=2").await).await;
+    assert_eq!(
+        unseen["meta"]["total"], 4,
+        "the count was read before the write"
+    );
 }
 
 async fn search_ranks_name_matches_first_and_follows_edits(app: TestApp) {

@@ -110,13 +110,17 @@ impl Catalog {
             query.scopes.insert(0, ProductScope::Active);
         }
         let key = query.cache_key();
-        let products = self.deps.products.clone();
-        let page = self
-            .deps
-            .cache
-            .page(&key, Box::pin(async move { products.list(&query).await }))
-            .await?;
-        Ok(page)
+        let (products, cache) = (self.deps.products.clone(), self.deps.cache.clone());
+        // A page miss reads only its rows when the filter's count is cached: paging through one
+        // filter counts it once (ADR 0038).
+        let load = async move {
+            let count_key = query.count_key();
+            let count = Box::pin(async { products.count_matching(&query).await });
+            let total = cache.total(&count_key, count).await?;
+            let items = products.page_items(&query).await?;
+            Ok(Page { items, total })
+        };
+        Ok(self.deps.cache.page(&key, Box::pin(load)).await?)
     }
 
     /// Every category.

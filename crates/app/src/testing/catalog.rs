@@ -29,6 +29,16 @@ fn matches(product: &Product, scope: &ProductScope) -> bool {
     }
 }
 
+impl MemoryDb {
+    fn matching(&self, query: &ProductQuery) -> Vec<Product> {
+        let products = self.committed().products.clone();
+        products
+            .into_iter()
+            .filter(|p| query.scopes.iter().all(|scope| matches(p, scope)))
+            .collect()
+    }
+}
+
 #[async_trait]
 impl ProductRepository for MemoryDb {
     async fn insert(&self, tx: &mut Tx, product: &Product) -> Result<(), StoreError> {
@@ -91,13 +101,11 @@ impl ProductRepository for MemoryDb {
             .collect())
     }
     // Order is the adapters' business (and their contract suite's); the fake keeps insertion order.
-    async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, StoreError> {
-        let products = self.committed().products.clone();
-        let matching = products
-            .into_iter()
-            .filter(|p| query.scopes.iter().all(|scope| matches(p, scope)))
-            .collect();
-        Ok(page_of(matching, query.page))
+    async fn page_items(&self, query: &ProductQuery) -> Result<Vec<Product>, StoreError> {
+        Ok(page_of(self.matching(query), query.page).items)
+    }
+    async fn count_matching(&self, query: &ProductQuery) -> Result<u64, StoreError> {
+        Ok(self.matching(query).len() as u64)
     }
     async fn count(&self) -> Result<u64, StoreError> {
         Ok(self.committed().products.len() as u64)

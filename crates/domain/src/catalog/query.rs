@@ -81,6 +81,12 @@ impl ProductQuery {
         self
     }
 
+    /// A stable cache key for the number of matches: queries with the same scopes share it,
+    /// whatever their page, size or sort.
+    pub fn count_key(&self) -> String {
+        format!("{:?}", self.scopes)
+    }
+
     /// A stable cache key: identical queries share one cached page.
     pub fn cache_key(&self) -> String {
         format!(

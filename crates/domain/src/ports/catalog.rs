@@ -31,8 +31,18 @@ pub trait ProductRepository: Send + Sync {
     /// batches of more than 1000 ids), active or not: unknown ids are absent,
     /// repeated ids appear once, order is unspecified.
     async fn get_many(&self, ids: &[Uuid]) -> Result<Vec<Product>, StoreError>;
-    /// One page of products matching every scope of `query`.
-    async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, StoreError>;
+    /// The products of `query`'s page, in its order, without counting the matches.
+    async fn page_items(&self, query: &ProductQuery) -> Result<Vec<Product>, StoreError>;
+    /// How many products match every scope of `query`, across all pages (page, size and sort
+    /// play no part).
+    async fn count_matching(&self, query: &ProductQuery) -> Result<u64, StoreError>;
+    /// One page of products matching every scope of `query`, with the total: the two reads
+    /// above. The use cases call them apart, so that a known total is not counted again.
+    async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, StoreError> {
+        let items = self.page_items(query).await?;
+        let total = self.count_matching(query).await?;
+        Ok(Page { items, total })
+    }
     /// How many products exist (for the seed).
     async fn count(&self) -> Result<u64, StoreError>;
 }
@@ -65,6 +75,13 @@ pub trait CatalogCache: Send + Sync {
         key: &'a str,
         load: Load<'a, Page<Product>>,
     ) -> Result<std::sync::Arc<Page<Product>>, StoreError>;
+    /// The number of products matching a filter (`ProductQuery::count_key`), from cache or
+    /// `load`; forgotten with the list pages. Paging through one filter then counts it once,
+    /// and a page miss costs one query instead of two. The default caches nothing.
+    async fn total<'a>(&'a self, key: &'a str, load: Load<'a, u64>) -> Result<u64, StoreError> {
+        let _ = key;
+        load.await
+    }
     /// Forgets product `id` and every list page, here and on every replica. Call after commit.
     async fn invalidate_product(&self, id: Uuid);
     /// What this cache can answer for `ids` without loading anything and without I/O (L1 only):
