@@ -1,8 +1,8 @@
 //! The catalog's cache: the generic [`TwoLevelCache`] (L1 in process, 60 s; L2 in Redis, 1 h)
 //! with the catalog's tags. A product is tagged `product:<id>`, every list page and every
 //! filter's count `lists`; a product write invalidates both, because any page may contain the
-//! product and any count may include it. The races each
-//! rule closes are described in [`crate::cache`].
+//! product and any count may include it. The races each rule closes are described in
+//! [`crate::cache`].
 
 use std::{sync::Arc, time::Duration};
 
