@@ -119,6 +119,7 @@ impl BufferPool {
     async fn release_when_idle(self: Arc<Self>) {
         loop {
             let Some(last_use) = self.pooled().last_use else {
+                self.pooled().releasing = false;
                 break;
             };
             tokio::time::sleep_until(last_use + RELEASE_IDLE_BUFFERS_AFTER).await;
@@ -186,13 +187,18 @@ impl Argon2Hasher {
             .await
             .map_err(|e| PasswordHashError(e.to_string()))?;
         let buffers = self.buffers.clone();
-        let result = tokio::task::spawn_blocking(move || work(&buffers))
-            .await
-            .map_err(|e| PasswordHashError(e.to_string()))?;
-        if self.buffers.claim_release() {
-            tokio::spawn(self.buffers.clone().release_when_idle());
-        }
-        result
+        let runtime = tokio::runtime::Handle::current();
+        // The release is claimed on the blocking thread, right after the buffer went back: the
+        // caller may be gone by then (a timeout, a client that hung up), and the buffer pooled.
+        tokio::task::spawn_blocking(move || {
+            let result = work(&buffers);
+            if buffers.claim_release() {
+                runtime.spawn(Arc::clone(&buffers).release_when_idle());
+            }
+            result
+        })
+        .await
+        .map_err(|e| PasswordHashError(e.to_string()))?
     }
 }
 

@@ -108,10 +108,11 @@ impl CatalogCache for LayeredCatalogCache {
 
     async fn total<'a>(&'a self, key: &'a str, load: Load<'a, u64>) -> Result<u64, StoreError> {
         let load: Load<'a, Value> = Box::pin(async move { load.await.map(Value::Total) });
-        // Tagged like the pages: every product write may change any filter's count.
+        // Tagged like the pages: every product write may change any filter's count. Never from
+        // L1 when L2 is on: the count goes into a page that is written to L2.
         match self
             .0
-            .get_or_load(&format!("total:{key}"), &[LISTS], load)
+            .get_or_load_for_l2(&format!("total:{key}"), &[LISTS], load)
             .await?
         {
             Value::Total(total) => Ok(total),
