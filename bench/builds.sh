@@ -6,10 +6,8 @@
 #   bench/builds.sh A_BINARY B_BINARY  # two binaries
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian package)…" >&2
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
+. bench/lib.sh
+need_packages wrk=wrk
 if [ $# -eq 1 ]; then
   base=$(mktemp -d)
   git worktree add -q --detach "$base" "$1"

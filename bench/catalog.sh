@@ -4,10 +4,8 @@
 # from Debian's packages when missing); uses PostgreSQL and Redis on localhost when reachable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian package)…" >&2
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
+. bench/lib.sh
+need_packages wrk=wrk
 cargo build --release --locked -p agora --bin agora --example cache_bench
 {
   python3 bench/catalog.py "$@"

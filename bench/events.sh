@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${BUILD:-release}
-if [ "$profile" = release ]; then cargo build --release --locked -p agora; else cargo build --locked -p agora; fi
+. bench/lib.sh
+build_agora "$profile"
 {
   echo "# Event backbone ($profile build, $(nproc) cores, $(date -u +%F))"
   echo

@@ -3,9 +3,7 @@
 # bench/results/foundation.md. Needs wrk (installed from Debian's packages when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian package)…" >&2
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
+. bench/lib.sh
+need_packages wrk=wrk
 cargo build --release --locked -p agora
 python3 bench/foundation.py "$@" | tee bench/results/foundation.md

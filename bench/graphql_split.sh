@@ -4,10 +4,7 @@
 # (default: the debug build the test suite has already built; say which next to the numbers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 profile=${BENCH_PROFILE:-debug}
-if [ "$profile" = release ]; then
-  cargo build --release --locked -p agora --bin agora
-else
-  cargo build --locked -p agora --bin agora
-fi
+build_agora "$profile"
 python3 bench/graphql_split.py --binary "target/$profile/agora" "$@" | tee bench/results/graphql_split.md

@@ -4,10 +4,8 @@
 # and redis-server (Debian packages; wrk is installed when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian package)…" >&2
-  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-fi
+. bench/lib.sh
+need_packages wrk=wrk
 cargo build --release --locked -p agora
 db="bench_outage_$$"
 psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $db" >/dev/null
