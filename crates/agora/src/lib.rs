@@ -284,26 +284,38 @@ impl Headless {
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM (orchestrators).
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Installs the SIGINT (Ctrl-C) and SIGTERM (orchestrators) handlers *now* and returns a future
+/// that resolves on either. Installing on the call, not on the first poll, matters: a server that
+/// already answers `/ready` before its shutdown future is first polled would die of a SIGTERM
+/// sent in that window, with the default disposition and no drain (CI caught exactly that). Call
+/// it once, before starting what it stops, and keep the future: a handler created after a signal
+/// was delivered does not see it.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            // Without a handler (no runtime, or the OS refused) only the other signal can stop us.
+            let wait = |installed: std::io::Result<tokio::signal::unix::Signal>| async move {
+                match installed {
+                    Ok(mut signal) => {
+                        signal.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(interrupt) => {},
+                () = wait(terminate) => {},
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }

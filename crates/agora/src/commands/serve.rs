@@ -4,11 +4,14 @@ pub(super) async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<()>
     if args.seed {
         super::seed::run(config, &args.target).await?;
     }
+    // Before the server answers anything: see `shutdown_signal`. A signal during start-up is
+    // honoured as soon as start-up finishes, with a normal drain.
+    let shutdown = shutdown_signal();
     let app = Application::start(config, &args.target, Wiring::default()).await?;
     let exit_with_parent = args.exit_with_parent;
     app.run_until(async move {
         tokio::select! {
-            () = shutdown_signal() => {}
+            () = shutdown => {}
             () = parent_gone(exit_with_parent) => {
                 tracing::warn!("the launching process went away; stopping");
             }

@@ -38,6 +38,8 @@ pub(super) async fn run(config: &Config, args: &DevArgs) -> anyhow::Result<()> {
         )
         .await?;
     }
+    // One handler for the whole run, installed before any child starts (see `shutdown_signal`).
+    let mut shutdown = std::pin::pin!(shutdown_signal());
     let (stop, stopping) = tokio::sync::watch::channel(false);
     // A child gets the drain deadline to stop on SIGTERM, and a little more to exit.
     let grace = config.shutdown_timeout + Duration::from_secs(5);
@@ -48,12 +50,12 @@ pub(super) async fn run(config: &Config, args: &DevArgs) -> anyhow::Result<()> {
         .collect();
     let outcome = tokio::select! {
         ready = wait_ready(&plan.children) => ready,
-        () = shutdown_signal() => Err(anyhow::anyhow!("interrupted before everything was ready")),
+        () = &mut shutdown => Err(anyhow::anyhow!("interrupted before everything was ready")),
     };
     match outcome {
         Ok(()) => {
             print_table(&plan, &running, &infrastructure, args);
-            shutdown_signal().await;
+            shutdown.await;
             eprintln!("[dev] stopping every child");
         }
         Err(ref error) => eprintln!("[dev] {error:#}; stopping every child"),
