@@ -18,7 +18,8 @@ checkout is a cart line put and `POST /api/orders` on one keep-alive connection 
 (wrk -tN -cN, one buyer per thread, so a thread's two requests never race).
 
 Then latency at a constant rate: each of Agora's rows again at half its measured maximum, paced
-by a wrk script (`delay()` per connection: wrk2-style pacing, without wrk2's coordinated-omission
+by a wrk script (`delay()` per connection, each pause drawn at random around the mean so the
+connections do not fire in lock-step: wrk2-style pacing, without wrk2's coordinated-omission
 correction), reporting p50/p99; and Agora's resident memory (VmRSS) sampled through the whole run.
 Results are numbers, never assertions.
 
@@ -143,10 +144,12 @@ BUYERS = 8
 
 
 class RssSampler:
-    """The highest VmRSS of a process, sampled every 100 ms on a thread."""
+    """The highest VmRSS of a process, sampled every 100 ms on a thread, overall and per
+    `label` (the row being driven; None while other servers run)."""
 
     def __init__(self, pid):
         self.pid, self.peak, self.stop = pid, 0, threading.Event()
+        self.label, self.peaks = None, {}
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def current(self):
@@ -156,7 +159,10 @@ class RssSampler:
     def run(self):
         while not self.stop.wait(0.1):  # poll: a sample every 100 ms until stopped
             try:
-                self.peak = max(self.peak, self.current())
+                now = self.current()
+                self.peak = max(self.peak, now)
+                if self.label is not None:
+                    self.peaks[self.label] = max(self.peaks.get(self.label, 0), now)
             except (OSError, StopIteration):
                 return
 
@@ -334,7 +340,9 @@ def main():
         for _ in range(args.rounds):
             for label, targets in rows:
                 for who, url, options in targets:
+                    rss.label = label if who == "agora" else None
                     results[(label, who)].append(wrk(url, args.duration, **options))
+                    rss.label = None
         med = {key: statistics.median(values) for key, values in results.items()}
 
         # The peak so far is that of the rounds at full speed (32 connections, 8 for checkout);
@@ -346,16 +354,19 @@ def main():
             _, url, options = targets[0]
             half = med[(label, "agora")] / 2
             if "connections" in options:  # one buyer per connection: pace each one
-                pause_ms = max(1, round(options["connections"] / half * 1000))
+                pause_ms = options["connections"] / half * 1000
             else:  # about 20 ms between a connection's requests: as many connections as needed
                 connections = max(2, round(half * 0.02))
                 max_connections = max(max_connections, connections)
-                pause_ms = max(1, round(connections / half * 1000))
+                pause_ms = connections / half * 1000
                 options = dict(options, connections=connections)
-            os.environ["BENCH_PAUSE_MS"] = str(pause_ms)
+            # The scripts draw each pause around this mean (ms; fractions count).
+            os.environ["BENCH_PAUSE_MS"] = f"{max(pause_ms, 0.5):.2f}"
             try:
+                rss.label = ("paced", label)
                 paced.append((label, half, wrk(url, args.duration * 2, latency=True, **options)))
             finally:
+                rss.label = None
                 del os.environ["BENCH_PAUSE_MS"]
         rss.stop.set()
         rss.thread.join()
@@ -375,8 +386,9 @@ def main():
           "reads the page, Agora reads the page only, its count of the filter being cached "
           "(ADR 0038). "
           "Checkout: the peer has no orders, so no counterpart.\n")
-    print("| endpoint | Agora req/s | ceiling | ceiling req/s | Agora / ceiling | peer req/s | Agora / peer |")
-    print("|---|---|---|---|---|---|---|")
+    print("| endpoint | Agora req/s | ceiling | ceiling req/s | Agora / ceiling | peer req/s | Agora / peer "
+          "| Agora's peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|")
     for label, targets in rows:
         ceiling = targets[1][0] if len(targets) > 1 and targets[1][0] != "peer" else None
         a = med[(label, "agora")]
@@ -384,15 +396,17 @@ def main():
         p = med.get((label, "peer"))
         ceiling_cells = f"{ceiling} | {c:,.0f} | {a / c:.2f}" if c else "— | — | —"
         peer_cells = f"{p:,.0f} | {a / p:.1f}×" if p else "— | —"
-        print(f"| {label} | {a:,.0f} | {ceiling_cells} | {peer_cells} |")
+        print(f"| {label} | {a:,.0f} | {ceiling_cells} | {peer_cells} | {rss.peaks.get(label, '—')} |")
     print(f"\n### Agora at a constant rate: half its maximum, {args.duration * 2} s each\n")
-    print("Paced by a per-connection pause (wrk `delay()`), so the rate achieved is a little under "
+    print("Paced by a per-connection pause (wrk `delay()`, drawn uniformly from 0 to twice the mean "
+          "so the connections do not fire in lock-step), so the rate achieved is a little under "
           "the target; latencies as wrk measures them (no coordinated-omission correction). "
           "Checkout: the latency of both requests of a pair.\n")
-    print("| endpoint | target req/s | achieved req/s | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|")
+    print("| endpoint | target req/s | achieved req/s | p50 ms | p99 ms | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
     for label, target, (achieved, p50, p99) in paced:
-        print(f"| {label} | {target:,.0f} | {achieved:,.0f} | {p50:.2f} | {p99:.2f} |")
+        peak = rss.peaks.get(("paced", label), "—")
+        print(f"| {label} | {target:,.0f} | {achieved:,.0f} | {p50:.2f} | {p99:.2f} | {peak} |")
     if FAILED:
         print(f"\nCheckout answers other than 2xx (counted, not fatal): {sum(FAILED.values())} "
               "(run with BENCH_DEBUG=1 to print them).")

@@ -6,10 +6,14 @@ import os
 # wrk itself reports non-2xx answers (counted per thread, where a script's own counter would not
 # reach `done`), and compare stops on any.
 SCRIPT_HEAD = """
--- A pause before each request on a connection, for a constant rate (0: as fast as possible).
+-- A pause before each request on a connection, for a constant rate (0: as fast as possible),
+-- drawn uniformly from [0, 2 x pause] (same mean) rather than fixed. With a fixed pause the
+-- connections, all opened at once, stay in lock-step: the "constant" load arrived as one burst of
+-- every connection per pause, and the p99 measured that burst's queue (hundreds of requests at
+-- once), not the server. wrk2 staggers its connections' schedules for the same reason.
 local pause = tonumber(os.getenv("BENCH_PAUSE_MS") or "0")
 if pause > 0 then
-  function delay() return pause end
+  function delay() return math.floor(math.random() * 2 * pause + 0.5) end
 end
 -- BENCH_DEBUG=1 prints every failed answer (slower: wrk then parses each response).
 if os.getenv("BENCH_DEBUG") then
