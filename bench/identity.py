@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Identity benchmark (issue 4): release binary, SQLite default, default argon2id cost
-(m=19456 KiB, t=2, p=1).
+(m=7168 KiB, t=5, p=1).
 
 Measures:
   * login throughput with one client in series: one argon2 verification at a time, i.e.
@@ -67,7 +67,7 @@ def main():
         stop(proc)
         shutil.rmtree(data, ignore_errors=True)
 
-    print("## Identity benchmark (release build, SQLite, argon2id m=19456 KiB t=2 p=1)\n")
+    print("## Identity benchmark (release build, SQLite, argon2id m=7168 KiB t=5 p=1)\n")
     print(f"- machine: {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}; "
           f"password_hash.max_concurrent = {args.max_concurrent or 'default (cores - 1, at least 1)'}")
     print(f"- login, 1 client in series: {rate(serial):.1f} logins/s = argon2id verifications/s on one core "

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Resident memory of agora builds around login bursts, side by side in one run.
 
-Each binary serves a fresh SQLite data dir (`serve --seed`, default argon2id cost: 19 MiB per
+Each binary serves a fresh SQLite data dir (`serve --seed`, default argon2id cost: 7 MiB per
 hash, rate limits off). RSS (VmRSS of the process) is read idle, after bursts of N concurrent
 logins of the seeded admin (6, then 24), and 3 s and 12 s after the last burst (the pooled
 working memory is dropped after 10 s without a hash, ADR 0038). Rounds alternate the

@@ -108,8 +108,8 @@ pub struct PasswordHashSettings {
 impl Default for PasswordHashSettings {
     fn default() -> Self {
         Self {
-            memory_kib: 19_456,
-            iterations: 2,
+            memory_kib: 7_168,
+            iterations: 5,
             parallelism: 1,
             max_concurrent: 0,
         }

@@ -70,6 +70,10 @@ impl Identity {
             Some(user) => user.password_hash.clone(),
             None => self.dummy_hash().await?,
         };
+        let outdated = user
+            .as_ref()
+            .is_some_and(|u| self.deps.hasher.needs_rehash(&u.password_hash));
+        let kept_for_rehash = outdated.then(|| password.clone());
         let password_ok = self.deps.hasher.verify(password, hash).await?;
         let user = match user {
             Some(user) if password_ok && !user.disabled => user,
@@ -97,7 +101,15 @@ impl Identity {
         if reserved {
             self.refund_attempt(&attempts_key).await;
         }
+        // Hashed before the transaction: a hash takes tens of milliseconds, a write lock none.
+        let rehashed = match kept_for_rehash {
+            Some(password) => self.rehash(password).await,
+            None => None,
+        };
         let mut tx = self.deps.uow.begin().await?;
+        if let Some(rehashed) = rehashed {
+            self.replace_outdated_hash(&mut tx, &user, rehashed).await?;
+        }
         let session = self
             .open_session(&mut tx, &user, Uuid::now_v7(), None)
             .await?;
@@ -105,6 +117,38 @@ impl Identity {
         self.deps.audit.record(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(session)
+    }
+
+    /// A hash of `password` at today's parameters, for an account whose stored hash is of
+    /// earlier ones (a changed default, ADR 0039). A failure costs only the upgrade: the login
+    /// it rides on has succeeded, and the next one tries again.
+    async fn rehash(&self, password: String) -> Option<String> {
+        match self.deps.hasher.hash(password).await {
+            Ok(hash) => Some(hash),
+            Err(error) => {
+                tracing::warn!(%error, "cannot rehash an outdated password hash; kept as it is");
+                None
+            }
+        }
+    }
+
+    /// Stores `rehashed` in place of the hash `user` was verified against, unless the password
+    /// changed meanwhile (a concurrent change or reset wins). Nothing else about the account
+    /// changes, `updated_at` included: no field anyone can read moved.
+    async fn replace_outdated_hash(
+        &self,
+        tx: &mut Tx,
+        user: &User,
+        rehashed: String,
+    ) -> Result<(), AppError> {
+        let Some(mut stored) = self.deps.users.find_by_id(tx, user.id).await? else {
+            return Ok(());
+        };
+        if stored.password_hash == user.password_hash {
+            stored.password_hash = rehashed;
+            self.deps.users.update(tx, &stored).await?;
+        }
+        Ok(())
     }
 
     /// Issues an access token and a refresh token of `family_id` for `user`, inside `tx`. A

@@ -310,7 +310,8 @@ impl AuditLog for MemoryDb {
 }
 
 /// "Hashes" by prefixing, so a test can read what was hashed; counts verifications, which is
-/// what makes unknown and known emails cost the same.
+/// what makes unknown and known emails cost the same. `old:{password}` stands for a hash made
+/// with earlier parameters: it verifies, and [`PasswordHasher::needs_rehash`] says so.
 #[derive(Default)]
 pub struct FakeHasher {
     /// Calls of `verify`.
@@ -324,7 +325,10 @@ impl PasswordHasher for FakeHasher {
     }
     async fn verify(&self, password: String, hash: String) -> Result<bool, PasswordHashError> {
         self.verifications.fetch_add(1, Ordering::SeqCst);
-        Ok(hash == format!("hash:{password}"))
+        Ok(hash == format!("hash:{password}") || hash == format!("old:{password}"))
+    }
+    fn needs_rehash(&self, hash: &str) -> bool {
+        hash.starts_with("old:")
     }
 }
 

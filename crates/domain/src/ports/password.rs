@@ -12,4 +12,10 @@ pub trait PasswordHasher: Send + Sync {
     async fn hash(&self, password: String) -> Result<String, PasswordHashError>;
     /// Checks a plaintext password against a stored hash.
     async fn verify(&self, password: String, hash: String) -> Result<bool, PasswordHashError>;
+    /// Whether `hash` was made with other parameters than [`PasswordHasher::hash`] uses now (an
+    /// earlier default): a caller holding the password that just verified against it stores a
+    /// fresh hash, so stored hashes follow the configuration. Never for a hash it cannot read.
+    fn needs_rehash(&self, _hash: &str) -> bool {
+        false
+    }
 }

@@ -102,6 +102,46 @@ async fn a_disabled_account_cannot_log_in() {
 }
 
 #[tokio::test]
+async fn a_login_replaces_a_hash_of_earlier_parameters_once_and_changes_nothing_else() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+    let before = {
+        let mut tables = t.db.committed();
+        tables.users[0].password_hash = format!("old:{PASSWORD}");
+        tables.users[0].clone()
+    };
+
+    login(&t, "grace@example.com").await;
+    let after = t.db.committed().users[0].clone();
+    assert_eq!(after.password_hash, format!("hash:{PASSWORD}"));
+    assert_eq!(after.updated_at, before.updated_at);
+    assert_eq!(t.db.calls("users.update"), 1);
+
+    login(&t, "grace@example.com").await;
+    assert_eq!(
+        t.db.calls("users.update"),
+        1,
+        "a current hash is left alone"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_login_leaves_an_outdated_hash_as_it_is() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+    t.db.committed().users[0].password_hash = format!("old:{PASSWORD}");
+    let failed = t
+        .identity
+        .login(credentials("grace@example.com", "Wrong1password"))
+        .await;
+    assert!(matches!(failed, Err(AppError::AuthenticationFailed)));
+    assert_eq!(
+        t.db.committed().users[0].password_hash,
+        format!("old:{PASSWORD}")
+    );
+}
+
+#[tokio::test]
 async fn refreshing_spends_the_token_and_continues_the_session() {
     let t = testing::identity().await;
     account(&t, "grace@example.com", Role::User).await;
