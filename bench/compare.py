@@ -217,8 +217,9 @@ def start_agora(servers, binary, pg_base, redis_url):
     for product in peer_products():
         last = json.loads(request(f"{base}/api/products", data=json.dumps(product).encode(),
                                   token=token))["id"]
-    # Checkout: buyers with cheap hashes (their logins are preparation, not measured) and one
-    # product with stock for every checkout of the run.
+    # Checkout: buyers created with cheap hashes and one product with stock for every checkout
+    # of the run. Their logins are preparation, not measured (each stores a default-cost hash:
+    # a login replaces a hash of other parameters, ADR 0039).
     cheap = dict(env, AGORA_PASSWORD_HASH__MEMORY_KIB="64", AGORA_PASSWORD_HASH__ITERATIONS="1")
     buyers = []
     for i in range(BUYERS):

@@ -11,8 +11,16 @@ SCRIPT_HEAD = """
 -- connections, all opened at once, stay in lock-step: the "constant" load arrived as one burst of
 -- every connection per pause, and the p99 measured that burst's queue (hundreds of requests at
 -- once), not the server. wrk2 staggers its connections' schedules for the same reason.
+-- Each wrk thread has its own Lua state, and LuaJIT seeds every one alike: with one connection
+-- per thread (checkout) they would all draw the same pauses. Seeded from the kernel instead.
 local pause = tonumber(os.getenv("BENCH_PAUSE_MS") or "0")
 if pause > 0 then
+  local urandom = io.open("/dev/urandom", "rb")
+  if urandom then
+    local a, b, c = urandom:read(3):byte(1, 3)
+    urandom:close()
+    math.randomseed(a * 65536 + b * 256 + c)
+  end
   function delay() return math.floor(math.random() * 2 * pause + 0.5) end
 end
 -- BENCH_DEBUG=1 prints every failed answer (slower: wrk then parses each response).

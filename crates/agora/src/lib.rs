@@ -288,8 +288,9 @@ impl Headless {
 /// that resolves on either. Installing on the call, not on the first poll, matters: a server that
 /// already answers `/ready` before its shutdown future is first polled would die of a SIGTERM
 /// sent in that window, with the default disposition and no drain (CI caught exactly that). Call
-/// it once, before starting what it stops, and keep the future: a handler created after a signal
-/// was delivered does not see it.
+/// it once, inside the Tokio runtime, before starting what it stops, and keep the future: a
+/// handler created after a signal was delivered does not see it. (Off Unix, Ctrl-C is still
+/// watched from the first poll: that is all Windows sends a console process.)
 pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
@@ -297,7 +298,7 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
         let interrupt = signal(SignalKind::interrupt());
         let terminate = signal(SignalKind::terminate());
         async move {
-            // Without a handler (no runtime, or the OS refused) only the other signal can stop us.
+            // Should the OS refuse one handler, the other signal still stops us.
             let wait = |installed: std::io::Result<tokio::signal::unix::Signal>| async move {
                 match installed {
                     Ok(mut signal) => {

@@ -2,8 +2,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-// mimalloc, not glibc's malloc (ADR 0038): glibc keeps what a burst freed (argon2's 19 MiB
-// working memory, the buffers of closed connections) in per-thread arenas for good, while mimalloc
+// mimalloc, not glibc's malloc (ADR 0038): glibc keeps what a burst freed (argon2's working
+// memory, the buffers of closed connections) in per-thread arenas for good, while mimalloc
 // purges freed pages after a short delay, on its next activity — provided transparent huge pages
 // are off for its arenas, which `.cargo/config.toml` sets at build time. Side by side it served as
 // fast as glibc or faster. Only this binary: the libraries and the tests leave the choice to

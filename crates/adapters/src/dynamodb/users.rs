@@ -171,6 +171,25 @@ impl UserRepository for DynamoUserRepository {
         tx.push(Write::put(user_item(user)).only_if("attribute_exists(pk)", "users_pkey"))
     }
 
+    async fn replace_password_hash(
+        &self,
+        tx: &mut Tx,
+        id: Uuid,
+        expected: &str,
+        new: &str,
+    ) -> Result<(), StoreError> {
+        let tx = tx.backend_mut::<DynamoTx>()?;
+        tx.push(
+            Write::update(
+                &user_pk(id),
+                USER_SK,
+                "SET password_hash = :new",
+                json!({ ":new": { "S": new }, ":expected": { "S": expected } }),
+            )
+            .only_if("password_hash = :expected", "users_password_hash_changed"),
+        )
+    }
+
     async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         self.read(id).await
     }

@@ -213,6 +213,27 @@ impl UserRepository for SqlUserRepository {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(user_id = %id))]
+    async fn replace_password_hash(
+        &self,
+        tx: &mut Tx,
+        id: Uuid,
+        expected: &str,
+        new: &str,
+    ) -> Result<(), StoreError> {
+        let sql = "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2";
+        on_tx!(tx, |conn| {
+            sqlx::query(sql)
+                .bind(id)
+                .bind(expected)
+                .bind(new)
+                .execute(conn)
+                .await
+                .map_err(map_sqlx_error)?;
+        });
+        Ok(())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(user_id = %id))]
     async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
         on_pool!(&self.db, |pool| {

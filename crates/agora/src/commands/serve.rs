@@ -4,10 +4,17 @@ pub(super) async fn run(config: &Config, args: &ServeArgs) -> anyhow::Result<()>
     if args.seed {
         super::seed::run(config, &args.target).await?;
     }
-    // Before the server answers anything: see `shutdown_signal`. A signal during start-up is
-    // honoured as soon as start-up finishes, with a normal drain.
-    let shutdown = shutdown_signal();
-    let app = Application::start(config, &args.target, Wiring::default()).await?;
+    // Before the server answers anything: see `shutdown_signal`.
+    let mut shutdown = Box::pin(shutdown_signal());
+    // A start-up that hangs (a database or broker that never answers) still stops on a signal;
+    // nothing has been served yet, so there is nothing to drain.
+    let app = tokio::select! {
+        app = Application::start(config, &args.target, Wiring::default()) => app?,
+        () = &mut shutdown => {
+            tracing::warn!("stopped during start-up");
+            return Ok(());
+        }
+    };
     let exit_with_parent = args.exit_with_parent;
     app.run_until(async move {
         tokio::select! {

@@ -258,3 +258,62 @@ async fn a_missing_table_is_named_by_ready_and_answered_503() {
         "{ready}"
     );
 }
+
+/// A login's rehash (ADR 0039) on DynamoDB: the condition is checked at commit, so a hash
+/// changed since it was read fails that commit and stays; the expected one is replaced, alone.
+#[tokio::test]
+async fn a_password_hash_is_replaced_only_while_it_is_the_expected_one_on_dynamodb() {
+    use agora_adapters::dynamodb::{DynamoUnitOfWork, DynamoUserRepository};
+    use agora_domain::{
+        identity::{Email, NewUser, PersonName, User},
+        ports::{StoreError, UnitOfWork, UserRepository},
+    };
+    let (endpoint, table) = fresh_table().await;
+    let client = crate::dynamodb_support::client(&endpoint, &table);
+    let uow = DynamoUnitOfWork::new(client.clone(), None);
+    let repo = DynamoUserRepository::new(client);
+    let original = NewUser {
+        email: Email::parse("rehash@example.org").unwrap(),
+        password_hash: "$argon2id$old".into(),
+        name: PersonName::parse("Test Person").unwrap(),
+        role: Role::User,
+        tier: Tier::Free,
+        is_verified: false,
+    }
+    .into_user(chrono::Utc::now());
+    let mut tx = uow.begin().await.unwrap();
+    repo.insert(&mut tx, &original).await.unwrap();
+    tx.commit().await.unwrap();
+    let stored = repo.get(original.id).await.unwrap().unwrap();
+
+    let mut tx = uow.begin().await.unwrap();
+    repo.replace_password_hash(
+        &mut tx,
+        original.id,
+        "$argon2id$changed-meanwhile",
+        "$new-1",
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        tx.commit().await,
+        Err(StoreError::Constraint { .. })
+    ));
+    assert_eq!(repo.get(original.id).await.unwrap().unwrap(), stored);
+
+    let mut tx = uow.begin().await.unwrap();
+    repo.replace_password_hash(&mut tx, original.id, "$argon2id$old", "$new-2")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let replaced = repo.get(original.id).await.unwrap().unwrap();
+    assert_eq!(replaced.password_hash, "$new-2");
+    assert_eq!(
+        User {
+            password_hash: stored.password_hash.clone(),
+            ..replaced
+        },
+        stored,
+        "only the hash changed"
+    );
+}

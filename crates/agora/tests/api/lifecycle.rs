@@ -131,3 +131,39 @@ async fn sigterm_stops_the_real_binary_with_exit_code_0() {
         .unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+/// A start-up that hangs (here: a "database" that accepts and never answers) stops on SIGTERM
+/// instead of waiting for its connect timeout or needing a SIGKILL.
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_during_a_hung_start_up_stops_with_exit_code_0() {
+    use crate::cli::{agora, free_port};
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let database = format!(
+        "postgres://postgres@127.0.0.1:{}/agora",
+        silent.local_addr().unwrap().port()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = agora(dir.path())
+        .args(["serve", "--bind", &format!("127.0.0.1:{}", free_port())])
+        .env("AGORA_DATABASE_URL", &database)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Connecting to the database is start-up's work, after the handlers are in place.
+    let (_held, _) = tokio::time::timeout(Duration::from_secs(30), silent.accept())
+        .await
+        .expect("agora connects to its database")
+        .unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}

@@ -148,11 +148,56 @@ async fn the_seed_is_idempotent(db: Database) {
     assert!(admin.password_hash.starts_with("$argon2id$"));
 }
 
+/// A login's rehash (ADR 0039) replaces the hash it verified and nothing else, and never one
+/// that changed since it was read.
+async fn a_password_hash_is_replaced_only_while_it_is_the_expected_one(db: Database) {
+    migrated(&db).await;
+    let repo = SqlUserRepository::new(db.clone());
+    let original = user("rehash@example.org");
+    let mut tx = db.begin().await.unwrap();
+    repo.insert(&mut tx, &original).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = db.begin().await.unwrap();
+    repo.replace_password_hash(
+        &mut tx,
+        original.id,
+        "$argon2id$changed-meanwhile",
+        "$new-1",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let unchanged = find(&db, "rehash@example.org").await.unwrap();
+    assert_eq!(
+        unchanged.password_hash, original.password_hash,
+        "a stale hash is not replaced"
+    );
+
+    let mut tx = db.begin().await.unwrap();
+    repo.replace_password_hash(&mut tx, original.id, &original.password_hash, "$new-2")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let replaced = find(&db, "rehash@example.org").await.unwrap();
+    assert_eq!(replaced.password_hash, "$new-2");
+    // Against the stored row, not `original`: Postgres keeps microseconds.
+    assert_eq!(
+        User {
+            password_hash: unchanged.password_hash.clone(),
+            ..replaced
+        },
+        unchanged,
+        "only the hash changed"
+    );
+}
+
 both_stores!(
     committed_writes_persist_and_uncommitted_ones_vanish,
     a_multi_step_write_is_atomic_or_absent,
     a_taken_email_is_the_same_named_constraint_on_every_backend,
     the_seed_is_idempotent,
+    a_password_hash_is_replaced_only_while_it_is_the_expected_one,
 );
 
 /// SQLite allows one writer; the single writer connection queues concurrent write transactions

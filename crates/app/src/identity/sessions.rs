@@ -101,54 +101,38 @@ impl Identity {
         if reserved {
             self.refund_attempt(&attempts_key).await;
         }
-        // Hashed before the transaction: a hash takes tens of milliseconds, a write lock none.
-        let rehashed = match kept_for_rehash {
-            Some(password) => self.rehash(password).await,
-            None => None,
-        };
         let mut tx = self.deps.uow.begin().await?;
-        if let Some(rehashed) = rehashed {
-            self.replace_outdated_hash(&mut tx, &user, rehashed).await?;
-        }
         let session = self
             .open_session(&mut tx, &user, Uuid::now_v7(), None)
             .await?;
         let entry = AuditEntry::new("auth.login", Some(user.id), None).with_ip(input.ip);
         self.deps.audit.record(&mut tx, &entry).await?;
         tx.commit().await?;
+        if let Some(password) = kept_for_rehash {
+            self.replace_outdated_hash(&user, password).await;
+        }
         Ok(session)
     }
 
-    /// A hash of `password` at today's parameters, for an account whose stored hash is of
-    /// earlier ones (a changed default, ADR 0039). A failure costs only the upgrade: the login
-    /// it rides on has succeeded, and the next one tries again.
-    async fn rehash(&self, password: String) -> Option<String> {
-        match self.deps.hasher.hash(password).await {
-            Ok(hash) => Some(hash),
-            Err(error) => {
-                tracing::warn!(%error, "cannot rehash an outdated password hash; kept as it is");
-                None
-            }
-        }
-    }
-
-    /// Stores `rehashed` in place of the hash `user` was verified against, unless the password
-    /// changed meanwhile (a concurrent change or reset wins). Nothing else about the account
-    /// changes, `updated_at` included: no field anyone can read moved.
-    async fn replace_outdated_hash(
-        &self,
-        tx: &mut Tx,
-        user: &User,
-        rehashed: String,
-    ) -> Result<(), AppError> {
-        let Some(mut stored) = self.deps.users.find_by_id(tx, user.id).await? else {
-            return Ok(());
+    /// Stores a hash of `password` at today's parameters for `user`, whose stored hash (the
+    /// one it just verified against) has earlier ones: a changed default (ADR 0039). After the
+    /// login has committed and in a transaction of its own, so the upgrade can only ever cost
+    /// itself: a failure is logged and the next login tries again. Replaced only if the stored
+    /// hash is still the verified one (a password change or reset since then wins).
+    async fn replace_outdated_hash(&self, user: &User, password: String) {
+        let upgraded = async {
+            let rehashed = self.deps.hasher.hash(password).await?;
+            let mut tx = self.deps.uow.begin().await?;
+            self.deps
+                .users
+                .replace_password_hash(&mut tx, user.id, &user.password_hash, &rehashed)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(())
         };
-        if stored.password_hash == user.password_hash {
-            stored.password_hash = rehashed;
-            self.deps.users.update(tx, &stored).await?;
+        if let Err(error) = upgraded.await {
+            tracing::warn!(%error, user_id = %user.id, "outdated password hash kept; retried at the next login");
         }
-        Ok(())
     }
 
     /// Issues an access token and a refresh token of `family_id` for `user`, inside `tx`. A

@@ -56,6 +56,23 @@ impl UserRepository for MemoryDb {
         }
         Ok(())
     }
+    async fn replace_password_hash(
+        &self,
+        tx: &mut Tx,
+        id: Uuid,
+        expected: &str,
+        new: &str,
+    ) -> Result<(), StoreError> {
+        let tables = self.write(tx, "users.replace_password_hash")?;
+        if let Some(stored) = tables
+            .users
+            .iter_mut()
+            .find(|u| u.id == id && u.password_hash == expected)
+        {
+            new.clone_into(&mut stored.password_hash);
+        }
+        Ok(())
+    }
     async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         Ok(self.committed().users.iter().find(|u| u.id == id).cloned())
     }

@@ -36,6 +36,18 @@ pub trait UserRepository: Send + Sync {
     async fn find_by_id(&self, tx: &mut Tx, id: Uuid) -> Result<Option<User>, StoreError>;
     /// Writes every mutable field of an existing user.
     async fn update(&self, tx: &mut Tx, user: &User) -> Result<(), StoreError>;
+    /// Sets the password hash of `id` to `new` only if it is still `expected`, and nothing else:
+    /// a rehash at login must not undo a password change or reset, or any other edit, made
+    /// since `expected` was read. Where the store checks conditions at commit (DynamoDB), a
+    /// stale `expected` fails the commit with `StoreError::Constraint`; elsewhere nothing is
+    /// written.
+    async fn replace_password_hash(
+        &self,
+        tx: &mut Tx,
+        id: Uuid,
+        expected: &str,
+        new: &str,
+    ) -> Result<(), StoreError>;
     /// Reads one account outside any write transaction.
     async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError>;
     /// Reads the accounts of `ids` outside any write transaction, in ONE query (adapters may

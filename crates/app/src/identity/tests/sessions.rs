@@ -2,7 +2,10 @@
 
 use std::{sync::atomic::Ordering, time::Duration};
 
-use agora_domain::{identity::Role, ratelimit::Quota};
+use agora_domain::{
+    identity::{Role, User},
+    ratelimit::Quota,
+};
 
 use super::{account, age_spent_refresh_tokens, credentials, login, PASSWORD};
 use crate::{identity::IdentitySettings, testing, AppError};
@@ -114,15 +117,62 @@ async fn a_login_replaces_a_hash_of_earlier_parameters_once_and_changes_nothing_
     login(&t, "grace@example.com").await;
     let after = t.db.committed().users[0].clone();
     assert_eq!(after.password_hash, format!("hash:{PASSWORD}"));
-    assert_eq!(after.updated_at, before.updated_at);
-    assert_eq!(t.db.calls("users.update"), 1);
+    assert_eq!(
+        User {
+            password_hash: before.password_hash.clone(),
+            ..after
+        },
+        before,
+        "only the hash changed"
+    );
+    assert_eq!(t.db.calls("users.replace_password_hash"), 1);
 
     login(&t, "grace@example.com").await;
     assert_eq!(
-        t.db.calls("users.update"),
+        t.db.calls("users.replace_password_hash"),
         1,
         "a current hash is left alone"
     );
+}
+
+#[tokio::test]
+async fn a_failed_rehash_costs_only_the_upgrade() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+    t.db.committed().users[0].password_hash = format!("old:{PASSWORD}");
+    t.db.fail_on("users.replace_password_hash");
+
+    login(&t, "grace@example.com").await;
+    assert_eq!(
+        t.db.committed().users[0].password_hash,
+        format!("old:{PASSWORD}")
+    );
+    assert_eq!(t.db.committed().audit_actions(), ["auth.login"]);
+
+    t.db.heal("users.replace_password_hash");
+    login(&t, "grace@example.com").await;
+    assert_eq!(
+        t.db.committed().users[0].password_hash,
+        format!("hash:{PASSWORD}"),
+        "the next login upgrades it"
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_account_s_outdated_hash_is_not_upgraded() {
+    let t = testing::identity().await;
+    account(&t, "grace@example.com", Role::User).await;
+    {
+        let mut tables = t.db.committed();
+        tables.users[0].password_hash = format!("old:{PASSWORD}");
+        tables.users[0].disabled = true;
+    }
+    let refused = t
+        .identity
+        .login(credentials("grace@example.com", PASSWORD))
+        .await;
+    assert!(matches!(refused, Err(AppError::AuthenticationFailed)));
+    assert_eq!(t.db.calls("users.replace_password_hash"), 0);
 }
 
 #[tokio::test]
