@@ -61,6 +61,20 @@ pub async fn wait_ready(port: u16, child: &mut Child) {
     }
 }
 
+/// Sends SIGTERM, as an orchestrator or Ctrl-C would, and waits for the exit.
+#[cfg(unix)]
+pub async fn terminate(mut child: Child) -> std::process::ExitStatus {
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 #[test]
 fn every_command_explains_itself() {
     let dir = tempfile::tempdir().unwrap();

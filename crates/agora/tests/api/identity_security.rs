@@ -490,15 +490,7 @@ async fn secrets_never_reach_the_logs_even_at_debug_level() {
         .bearer_auth(access);
     assert_eq!(me.send().await.unwrap().status(), 200);
 
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = crate::cli::terminate(child).await;
     assert!(status.success(), "{status}");
     let output = stdout.join().unwrap() + &stderr.join().unwrap();
 

@@ -120,15 +120,7 @@ async fn sigterm_stops_the_real_binary_with_exit_code_0() {
         .spawn()
         .unwrap();
     wait_ready(port, &mut child).await;
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = crate::cli::terminate(child).await;
     assert_eq!(status.code(), Some(0));
 }
 
@@ -144,7 +136,7 @@ async fn sigterm_during_a_hung_start_up_stops_with_exit_code_0() {
         silent.local_addr().unwrap().port()
     );
     let dir = tempfile::tempdir().unwrap();
-    let mut child = agora(dir.path())
+    let child = agora(dir.path())
         .args(["serve", "--bind", &format!("127.0.0.1:{}", free_port())])
         .env("AGORA_DATABASE_URL", &database)
         .stdout(std::process::Stdio::null())
@@ -156,14 +148,6 @@ async fn sigterm_during_a_hung_start_up_stops_with_exit_code_0() {
         .await
         .expect("agora connects to its database")
         .unwrap();
-    let killed = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let status = crate::cli::terminate(child).await;
     assert_eq!(status.code(), Some(0));
 }
