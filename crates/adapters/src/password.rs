@@ -7,10 +7,11 @@
 //! Each hash needs `memory_kib` of working memory (7 MiB by default). Allocated per hash, that
 //! memory never went back to the system: every blocking thread has its own malloc arena, so a
 //! burst of logins on different threads left one freed block per thread in the process (RSS
-//! 134 MB after 6 concurrent logins at the earlier 19 MiB default, idle 16 MB). The working buffers are therefore kept in
-//! a pool bounded by the hashes allowed at once and reused: memory is at most
-//! `max_concurrent × memory_kib`, allocated once per burst (bench/results/password-memory.md),
-//! and dropped when no hash has run for a while, so an idle server gives it back (ADR 0038).
+//! 134 MB after 6 concurrent logins at the earlier 19 MiB default, idle 16 MB). The working
+//! buffers are therefore kept in a pool bounded by the hashes allowed at once and reused: memory
+//! is at most `max_concurrent × memory_kib`, allocated once per burst
+//! (bench/results/password-memory.md), and dropped when no hash has run for a while, so an idle
+//! server gives it back (ADR 0038).
 
 use agora_domain::ports::{PasswordHashError, PasswordHasher};
 use argon2::{
