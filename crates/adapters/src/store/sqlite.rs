@@ -45,14 +45,18 @@ impl SqliteDb {
             url: shown.to_owned(),
             reason: describe(&e),
         };
+        // No ping on acquire: an in-process connection cannot be dropped by a server or a
+        // network, and each ping is a round trip to the connection's worker thread.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(options.connect_timeout)
             .connect_with(base.clone())
             .await
             .map_err(unreachable)?;
         let reader = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
+            .test_before_acquire(false)
             .acquire_timeout(options.connect_timeout)
             .connect_with(base.read_only(true))
             .await
