@@ -11,32 +11,41 @@ use redis::Script;
 
 use crate::redis::RedisManager;
 
-/// KEYS: gen, one epoch key per tag. ARGV: value-key prefix, key. Returns {gen, epochs, value|false}.
+/// KEYS: gen, one epoch key per tag. ARGV: value-key prefix, then the keys to read.
+/// Returns {gen, epochs, value|false per key}: several values in one round trip, all under the
+/// same gen and epochs (a list page and its filter's count).
 const READ_LUA: &str = r"
 local gen = redis.call('GET', KEYS[1]) or '0'
 local parts = {}
 for i = 2, #KEYS do parts[#parts + 1] = redis.call('GET', KEYS[i]) or '0' end
 local epochs = table.concat(parts, '.')
-local value = redis.call('GET', ARGV[1] .. gen .. ':' .. epochs .. ':' .. ARGV[2])
-return {gen, epochs, value}
+local answer = {gen, epochs}
+for i = 2, #ARGV do
+  answer[#answer + 1] = redis.call('GET', ARGV[1] .. gen .. ':' .. epochs .. ':' .. ARGV[i])
+end
+return answer
 ";
 
-/// Stores ARGV[3] (for ARGV[6] ms) only if gen and epochs are still ARGV[4], ARGV[5].
+/// ARGV: value-key prefix, gen, epochs, TTL in ms, then key and value pairs. Stores every
+/// pair only if gen and epochs are still the ones read.
 const WRITE_LUA: &str = r"
 local gen = redis.call('GET', KEYS[1]) or '0'
 local parts = {}
 for i = 2, #KEYS do parts[#parts + 1] = redis.call('GET', KEYS[i]) or '0' end
 local epochs = table.concat(parts, '.')
-if gen ~= ARGV[4] or epochs ~= ARGV[5] then return 0 end
-redis.call('SET', ARGV[1] .. gen .. ':' .. epochs .. ':' .. ARGV[2], ARGV[3], 'PX', ARGV[6])
+if gen ~= ARGV[2] or epochs ~= ARGV[3] then return 0 end
+for i = 5, #ARGV, 2 do
+  redis.call('SET', ARGV[1] .. gen .. ':' .. epochs .. ':' .. ARGV[i], ARGV[i + 1], 'PX', ARGV[4])
+end
 return 1
 ";
 
-/// Where a read found the value (or not), and the guards a write must still see.
+/// Where a read found the values (or not), and the guards a write must still see.
 pub(super) struct Read {
     pub gen: String,
     pub epochs: String,
-    pub value: Option<Vec<u8>>,
+    /// One per key read, in the order asked.
+    pub values: Vec<Option<Vec<u8>>>,
 }
 
 pub(super) struct L2 {
@@ -92,39 +101,67 @@ impl L2 {
         self.dirty.store(true, Ordering::SeqCst);
     }
 
-    pub(super) async fn get(&self, key: &str, tags: &[&str]) -> redis::RedisResult<Read> {
+    /// The values of `keys` (tagged `tags`), in one round trip.
+    pub(super) async fn get(&self, keys: &[&str], tags: &[&str]) -> redis::RedisResult<Read> {
         let mut invocation = self.read.key(self.gen_key());
         for tag in tags {
             invocation.key(self.epoch_key(tag));
         }
-        let (gen, epochs, value): (String, String, Option<Vec<u8>>) = invocation
-            .arg(format!("{}v:", self.namespace))
-            .arg(key)
-            .invoke_async(&mut self.redis.commands())
-            .await?;
-        Ok(Read { gen, epochs, value })
+        invocation.arg(format!("{}v:", self.namespace));
+        for key in keys {
+            invocation.arg(*key);
+        }
+        let reply: Vec<Option<Vec<u8>>> =
+            invocation.invoke_async(&mut self.redis.commands()).await?;
+        let mut reply = reply.into_iter();
+        let mut guard = || {
+            reply
+                .next()
+                .flatten()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| {
+                    redis::RedisError::from((
+                        redis::ErrorKind::TypeError,
+                        "L2 read script answered without its guards",
+                    ))
+                })
+        };
+        let (gen, epochs) = (guard()?, guard()?);
+        let values: Vec<_> = reply.collect();
+        if values.len() != keys.len() {
+            return Err(redis::RedisError::from((
+                redis::ErrorKind::TypeError,
+                "L2 read script answered a different number of values",
+            )));
+        }
+        Ok(Read {
+            gen,
+            epochs,
+            values,
+        })
     }
 
+    /// Stores every `(key, bytes)` of `writes`, in one round trip, unless a write moved the
+    /// generation or the epochs of `tags` since `read`.
     pub(super) async fn put(
         &self,
-        key: &str,
+        writes: &[(&str, Vec<u8>)],
         tags: &[&str],
-        bytes: Vec<u8>,
         read: &Read,
     ) -> redis::RedisResult<()> {
         let mut invocation = self.write.key(self.gen_key());
         for tag in tags {
             invocation.key(self.epoch_key(tag));
         }
-        let _: i64 = invocation
+        invocation
             .arg(format!("{}v:", self.namespace))
-            .arg(key)
-            .arg(bytes)
             .arg(&read.gen)
             .arg(&read.epochs)
-            .arg(self.ttl.as_millis() as u64)
-            .invoke_async(&mut self.redis.commands())
-            .await?;
+            .arg(self.ttl.as_millis() as u64);
+        for (key, bytes) in writes {
+            invocation.arg(*key).arg(bytes.as_slice());
+        }
+        let _: i64 = invocation.invoke_async(&mut self.redis.commands()).await?;
         Ok(())
     }
 

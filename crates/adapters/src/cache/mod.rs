@@ -37,12 +37,14 @@
 //! ([`RedisManager::hold_back`](crate::redis::RedisManager), test builds only) and check both
 //! ends: stale while held, fresh on delivery, and fresh after the L1 TTL without delivery.
 
+mod build;
 mod epochs;
 mod l2;
 #[cfg(test)]
 mod tests;
 
 use std::{
+    future::Future,
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc, OnceLock,
@@ -55,6 +57,7 @@ use async_trait::async_trait;
 use moka::future::Cache;
 use serde::{de::DeserializeOwned, Serialize};
 
+pub use self::build::Build;
 pub(crate) use self::epochs::Epochs;
 use self::l2::L2;
 use crate::redis::{PubSubEvent, RedisManager};
@@ -206,9 +209,9 @@ impl<V: Clone + Send + Sync + 'static> TwoLevelCache<V> {
             metrics::counter!("cache_l2_errors_total", "cache" => name).increment(1);
             return load.await;
         }
-        match l2.get(key, tags).await {
+        match l2.get(&[key], tags).await {
             Ok(read) => {
-                if let Some(value) = read.value.as_deref().and_then(codec.decode) {
+                if let Some(value) = read.values[0].as_deref().and_then(codec.decode) {
                     metrics::counter!("cache_hits_total", "cache" => name, "level" => "l2")
                         .increment(1);
                     return Ok(value);
@@ -216,10 +219,7 @@ impl<V: Clone + Send + Sync + 'static> TwoLevelCache<V> {
                 metrics::counter!("cache_misses_total", "cache" => name).increment(1);
                 let value = load.await?;
                 if let Some(bytes) = (codec.encode)(&value) {
-                    if let Err(error) = l2.put(key, tags, bytes, &read).await {
-                        metrics::counter!("cache_l2_errors_total", "cache" => name).increment(1);
-                        tracing::warn!(%error, cache = name, "L2 write failed");
-                    }
+                    self.put_l2(l2, &[(key, bytes)], tags, &read).await;
                 }
                 Ok(value)
             }
@@ -229,6 +229,41 @@ impl<V: Clone + Send + Sync + 'static> TwoLevelCache<V> {
                 load.await
             }
         }
+    }
+}
+
+impl<V: Clone + Send + Sync + 'static> TwoLevelCache<V> {
+    async fn put_l2(&self, l2: &L2, writes: &[(&str, Vec<u8>)], tags: &[&str], read: &l2::Read) {
+        if let Err(error) = l2.put(writes, tags, read).await {
+            metrics::counter!("cache_l2_errors_total", "cache" => self.name).increment(1);
+            tracing::warn!(%error, cache = self.name, "L2 write failed");
+        }
+    }
+
+    /// L1 in front of `miss` (the L2 path): a hit under the tags' current epochs, or one shared
+    /// `miss` for concurrent callers; `miss` alone while L1 is not trusted.
+    async fn through_l1<'a>(
+        &'a self,
+        key: &'a str,
+        tags: &'a [&'a str],
+        miss: impl Future<Output = Result<V, StoreError>> + Send + 'a,
+    ) -> Result<V, StoreError> {
+        if !self.trusted.load(Ordering::SeqCst) {
+            return miss.await;
+        }
+        let l1_key = format!("{key}@{}", self.epochs.current(tags));
+        if let Some(value) = self.l1.get(&l1_key).await {
+            self.count_l1_hit();
+            return Ok(value);
+        }
+        // Concurrent misses of the same key (and epoch) wait for this one load.
+        self.l1
+            .try_get_with(l1_key, miss)
+            .await
+            .map_err(|error| match &*error {
+                StoreError::Unavailable(message) => StoreError::Unavailable(message.clone()),
+                other => StoreError::Other(other.to_string().into()),
+            })
     }
 }
 
@@ -275,22 +310,8 @@ impl<V: Clone + Send + Sync + 'static> TaggedCache<V> for TwoLevelCache<V> {
         tags: &'a [&'a str],
         load: Load<'a, V>,
     ) -> Result<V, StoreError> {
-        if !self.trusted.load(Ordering::SeqCst) {
-            return self.load_through_l2(key, tags, load).await;
-        }
-        let l1_key = format!("{key}@{}", self.epochs.current(tags));
-        if let Some(value) = self.l1.get(&l1_key).await {
-            self.count_l1_hit();
-            return Ok(value);
-        }
-        // Concurrent misses of the same key (and epoch) wait for this one load.
-        self.l1
-            .try_get_with(l1_key, self.load_through_l2(key, tags, load))
-            .await
-            .map_err(|error| match &*error {
-                StoreError::Unavailable(message) => StoreError::Unavailable(message.clone()),
-                other => StoreError::Other(other.to_string().into()),
-            })
+        let miss = self.load_through_l2(key, tags, load);
+        self.through_l1(key, tags, miss).await
     }
 
     async fn invalidate_tags(&self, tags: &[&str]) {

@@ -414,6 +414,84 @@ async fn a_part_of_an_l2_value_is_read_under_redis_epochs_not_from_l1() {
     delete_prefix(&a_redis).await;
 }
 
+/// A builder that counts its runs and makes `part * 100 + page`.
+fn built<'a>(builds: &Arc<AtomicUsize>, page: u32) -> Build<'a, u32> {
+    let builds = builds.clone();
+    Box::new(move |part| {
+        Box::pin(async move {
+            builds.fetch_add(1, Ordering::SeqCst);
+            Ok(part * 100 + page)
+        })
+    })
+}
+
+/// Page `page` of `cache` through `get_or_build`, counted in `tallies` (counts, builds).
+async fn build_page(
+    cache: &TwoLevelCache<u32>,
+    page: u32,
+    count: u32,
+    (counts, builds): (&Arc<AtomicUsize>, &Arc<AtomicUsize>),
+) -> u32 {
+    let key = format!("page:{page}");
+    let (count, build) = (counted(counts, count), built(builds, page));
+    cache
+        .get_or_build(&key, &["lists"], "total", count, build)
+        .await
+        .unwrap()
+}
+
+/// `get_or_build` with L2 (a list page and its filter's count): a value another replica stored
+/// is served whole; a new value of the same part reuses the part from L2; after a write, the
+/// part is counted again even by a replica whose invalidation message is still in flight (it is
+/// read from L2 under Redis's epochs, never from L1), and stored for the others.
+#[tokio::test]
+async fn a_built_value_and_its_part_travel_through_l2_in_one_read() {
+    let ((a_redis, _a_running, a), (b_redis, _b_running, b)) =
+        two_replicas_with_l2(Duration::from_secs(3600)).await;
+    let (counts, builds) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let page = |cache, page, count| build_page(cache, page, count, (&counts, &builds));
+    let tally = || (counts.load(Ordering::SeqCst), builds.load(Ordering::SeqCst));
+
+    let (a, b) = (&a, &b);
+    assert_eq!(page(b, 1, 7).await, 701);
+    assert_eq!(tally(), (1, 1), "a cold miss counts and builds");
+    assert_eq!(
+        page(a, 1, 99).await,
+        701,
+        "the other replica reads B's value from L2"
+    );
+    assert_eq!(tally(), (1, 1));
+    assert_eq!(
+        page(a, 2, 99).await,
+        702,
+        "a new page reuses the count from L2"
+    );
+    assert_eq!(tally(), (1, 2));
+
+    let held = b_redis.hold_back(&b_redis.key("test:invalidate"));
+    a.invalidate_tags(&["lists"]).await;
+    until_held(&held).await;
+    assert_eq!(
+        page(b, 1, 99).await,
+        701,
+        "B's L1 is stale while the message is held back"
+    );
+    assert_eq!(
+        page(b, 3, 8).await,
+        803,
+        "but a new page on B counts again: the old count is gone under Redis's epochs"
+    );
+    assert_eq!(tally(), (2, 3));
+    assert_eq!(
+        page(a, 4, 99).await,
+        804,
+        "and B stored the new count for A"
+    );
+    assert_eq!(tally(), (2, 4));
+    held.release();
+    delete_prefix(&a_redis).await;
+}
+
 /// The bound when an invalidation is lost on a connection that stays up (held back and never
 /// delivered): replica B serves its L1 value until that entry's L1 TTL has passed — not longer,
 /// because L2 and the loader know the write — then the new value.

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    cache::{CacheSettings, TwoLevelCache},
+    cache::{Build, CacheSettings, TwoLevelCache},
     redis::RedisManager,
 };
 
@@ -92,31 +92,29 @@ impl CatalogCache for LayeredCatalogCache {
     async fn page<'a>(
         &'a self,
         key: &'a str,
-        load: Load<'a, Page<Product>>,
+        count_key: &'a str,
+        count: Load<'a, u64>,
+        items: Load<'a, Vec<Product>>,
     ) -> Result<Arc<Page<Product>>, StoreError> {
-        let load: Load<'a, Value> =
-            Box::pin(async move { load.await.map(|page| Value::Page(Arc::new(page))) });
+        let (key, count_key) = (format!("page:{key}"), format!("total:{count_key}"));
+        let count: Load<'_, Value> = Box::pin(async move { count.await.map(Value::Total) });
+        let build: Build<'_, Value> = Box::new(move |total| {
+            Box::pin(async move {
+                let Value::Total(total) = total else {
+                    return Err(unexpected("total"));
+                };
+                let items = items.await?;
+                Ok(Value::Page(Arc::new(Page { items, total })))
+            })
+        });
+        // Tagged like the pages: every product write may change any filter's count.
         match self
             .0
-            .get_or_load(&format!("page:{key}"), &[LISTS], load)
+            .get_or_build(&key, &[LISTS], &count_key, count, build)
             .await?
         {
             Value::Page(page) => Ok(page),
             _ => Err(unexpected("page")),
-        }
-    }
-
-    async fn total<'a>(&'a self, key: &'a str, load: Load<'a, u64>) -> Result<u64, StoreError> {
-        let load: Load<'a, Value> = Box::pin(async move { load.await.map(Value::Total) });
-        // Tagged like the pages: every product write may change any filter's count. Never from
-        // L1 when L2 is on: the count goes into a page that is written to L2.
-        match self
-            .0
-            .get_or_load_for_l2(&format!("total:{key}"), &[LISTS], load)
-            .await?
-        {
-            Value::Total(total) => Ok(total),
-            _ => Err(unexpected("total")),
         }
     }
 
@@ -160,9 +158,15 @@ impl CatalogCache for NoCatalogCache {
     async fn page<'a>(
         &'a self,
         _: &'a str,
-        load: Load<'a, Page<Product>>,
+        _: &'a str,
+        count: Load<'a, u64>,
+        items: Load<'a, Vec<Product>>,
     ) -> Result<Arc<Page<Product>>, StoreError> {
-        load.await.map(Arc::new)
+        let total = count.await?;
+        Ok(Arc::new(Page {
+            items: items.await?,
+            total,
+        }))
     }
 
     async fn invalidate_product(&self, _: Uuid) {}
@@ -220,29 +224,44 @@ mod tests {
         assert_eq!(loads.load(Ordering::SeqCst), 2);
     }
 
+    /// The total of `cache`'s page `key` of the filter `count_key`, counting each count in
+    /// `counts`.
+    async fn total_of(
+        cache: &LayeredCatalogCache,
+        (key, count_key): (&str, &str),
+        counts: &AtomicUsize,
+        answer: u64,
+    ) -> u64 {
+        let count = Box::pin(async move {
+            counts.fetch_add(1, Ordering::SeqCst);
+            Ok(answer)
+        });
+        let page = cache
+            .page(key, count_key, count, Box::pin(async { Ok(vec![]) }))
+            .await
+            .unwrap();
+        page.total
+    }
+
     #[tokio::test]
     async fn a_filters_total_is_counted_once_and_forgotten_with_the_pages() {
         let cache = LayeredCatalogCache::in_process();
         let counts = AtomicUsize::new(0);
-        let total = |answer: u64| {
-            let counts = &counts;
-            Box::pin(async move {
-                counts.fetch_add(1, Ordering::SeqCst);
-                Ok(answer)
-            })
-        };
-        assert_eq!(cache.total("[Active]", total(7)).await.unwrap(), 7);
-        assert_eq!(cache.total("[Active]", total(99)).await.unwrap(), 7);
+        assert_eq!(total_of(&cache, ("p1", "[Active]"), &counts, 7).await, 7);
+        assert_eq!(total_of(&cache, ("p2", "[Active]"), &counts, 99).await, 7);
         assert_eq!(
             counts.load(Ordering::SeqCst),
             1,
             "the second page reuses the count"
         );
-        assert_eq!(cache.total("[InStock(true)]", total(3)).await.unwrap(), 3);
+        assert_eq!(
+            total_of(&cache, ("p1s", "[InStock(true)]"), &counts, 3).await,
+            3
+        );
 
         // Any product write may change any filter's count.
         cache.invalidate_product(Uuid::now_v7()).await;
-        assert_eq!(cache.total("[Active]", total(8)).await.unwrap(), 8);
+        assert_eq!(total_of(&cache, ("p3", "[Active]"), &counts, 8).await, 8);
         assert_eq!(counts.load(Ordering::SeqCst), 3);
     }
 
@@ -282,6 +301,10 @@ mod tests {
         );
     }
 
+    fn no_rows() -> Load<'static, Vec<Product>> {
+        Box::pin(async { Ok(vec![]) })
+    }
+
     #[tokio::test]
     async fn a_load_that_started_before_an_invalidation_is_not_served_after_it() {
         let cache = Arc::new(LayeredCatalogCache::in_process());
@@ -291,18 +314,13 @@ mod tests {
         let slow = {
             let cache = cache.clone();
             tokio::spawn(async move {
+                let slow_rows = Box::pin(async move {
+                    let _ = started_tx.send(());
+                    let _ = release_rx.await;
+                    Ok(vec![])
+                });
                 cache
-                    .page(
-                        "k",
-                        Box::pin(async move {
-                            let _ = started_tx.send(());
-                            let _ = release_rx.await;
-                            Ok(Page {
-                                items: vec![],
-                                total: 1,
-                            })
-                        }),
-                    )
+                    .page("k", "c", Box::pin(async { Ok(1) }), slow_rows)
                     .await
             })
         };
@@ -313,15 +331,7 @@ mod tests {
             let cache = cache.clone();
             tokio::spawn(async move {
                 cache
-                    .page(
-                        "k",
-                        Box::pin(async {
-                            Ok(Page {
-                                items: vec![],
-                                total: 2,
-                            })
-                        }),
-                    )
+                    .page("k", "c", Box::pin(async { Ok(2) }), no_rows())
                     .await
             })
         };
@@ -337,15 +347,7 @@ mod tests {
             "a value loaded before the write is never served after it"
         );
         let later = cache
-            .page(
-                "k",
-                Box::pin(async {
-                    Ok(Page {
-                        items: vec![],
-                        total: 3,
-                    })
-                }),
-            )
+            .page("k", "c", Box::pin(async { Ok(3) }), no_rows())
             .await
             .unwrap();
         assert_eq!(

@@ -109,18 +109,13 @@ impl Catalog {
         if !is_admin(caller) && !query.scopes.contains(&ProductScope::Active) {
             query.scopes.insert(0, ProductScope::Active);
         }
-        let key = query.cache_key();
-        let (products, cache) = (self.deps.products.clone(), self.deps.cache.clone());
+        let (key, count_key) = (query.cache_key(), query.count_key());
+        let products = &self.deps.products;
         // A page miss reads only its rows when the filter's count is cached: paging through one
         // filter counts it once (ADR 0038).
-        let load = async move {
-            let count_key = query.count_key();
-            let count = Box::pin(async { products.count_matching(&query).await });
-            let total = cache.total(&count_key, count).await?;
-            let items = products.page_items(&query).await?;
-            Ok(Page { items, total })
-        };
-        Ok(self.deps.cache.page(&key, Box::pin(load)).await?)
+        let count = Box::pin(products.count_matching(&query));
+        let items = Box::pin(products.page_items(&query));
+        Ok(self.deps.cache.page(&key, &count_key, count, items).await?)
     }
 
     /// Every category.

@@ -171,10 +171,16 @@ impl CatalogCache for RecordingCache {
     async fn page<'a>(
         &'a self,
         key: &'a str,
-        load: Load<'a, Page<Product>>,
+        _count_key: &'a str,
+        count: Load<'a, u64>,
+        items: Load<'a, Vec<Product>>,
     ) -> Result<Arc<Page<Product>>, StoreError> {
         *self.last_query_key.lock().unwrap() = Some(key.to_owned());
-        Ok(Arc::new(load.await?))
+        let total = count.await?;
+        Ok(Arc::new(Page {
+            items: items.await?,
+            total,
+        }))
     }
     async fn invalidate_product(&self, id: Uuid) {
         let version = self

@@ -68,20 +68,18 @@ pub trait CatalogCache: Send + Sync {
         id: Uuid,
         load: Load<'a, Option<Product>>,
     ) -> Result<Option<Product>, StoreError>;
-    /// The list page for `key`, from cache or `load`; shared, since a cached page is read by
-    /// many requests and cloning it per request would cost more than the lookup.
+    /// The list page for `key`, from cache or made of `count` (the number of products matching
+    /// the filter, `ProductQuery::count_key`) and `items` (the page's rows). The count is cached
+    /// on its own under `count_key` and forgotten with the pages, so paging through one filter
+    /// counts it once and a page miss costs one query instead of two. Shared, since a cached
+    /// page is read by many requests and cloning it per request would cost more than the lookup.
     async fn page<'a>(
         &'a self,
         key: &'a str,
-        load: Load<'a, Page<Product>>,
+        count_key: &'a str,
+        count: Load<'a, u64>,
+        items: Load<'a, Vec<Product>>,
     ) -> Result<std::sync::Arc<Page<Product>>, StoreError>;
-    /// The number of products matching a filter (`ProductQuery::count_key`), from cache or
-    /// `load`; forgotten with the list pages. Paging through one filter then counts it once,
-    /// and a page miss costs one query instead of two. The default caches nothing.
-    async fn total<'a>(&'a self, key: &'a str, load: Load<'a, u64>) -> Result<u64, StoreError> {
-        let _ = key;
-        load.await
-    }
     /// Forgets product `id` and every list page, here and on every replica. Call after commit.
     async fn invalidate_product(&self, id: Uuid);
     /// What this cache can answer for `ids` without loading anything and without I/O (L1 only):
