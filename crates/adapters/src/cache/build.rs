@@ -1,7 +1,7 @@
 //! Values made of a part cached on its own (a list page and its filter's count), read and
 //! written together in L2.
 
-use agora_domain::ports::{Load, StoreError};
+use agora_domain::ports::{Load, StoreError, TaggedCache as _};
 
 use super::TwoLevelCache;
 
@@ -9,7 +9,7 @@ use super::TwoLevelCache;
 pub type Build<'a, V> = Box<dyn FnOnce(V) -> Load<'a, V> + Send + 'a>;
 
 impl<V: Clone + Send + Sync + 'static> TwoLevelCache<V> {
-    /// [`TaggedCache::get_or_load`] for a value `build` makes from a part that is cached on its
+    /// [`TaggedCache::get_or_load`](agora_domain::ports::TaggedCache::get_or_load) for a value `build` makes from a part that is cached on its
     /// own under `part_key`, with the same tags: a list page and its filter's count. A miss of
     /// the value reuses a cached part, so paging through one filter loads the part once.
     ///
@@ -39,21 +39,19 @@ impl<V: Clone + Send + Sync + 'static> TwoLevelCache<V> {
         build: Build<'a, V>,
     ) -> Result<V, StoreError> {
         let name = self.name;
-        let l2 = match &self.l2 {
-            Some((l2, codec)) if l2.usable().await => Some((l2, codec)),
+        let (l2, codec) = match &self.l2 {
+            Some((l2, codec)) if l2.usable().await => (l2, codec),
             Some(_) => {
+                // L2 is configured but unusable: loaded directly, the part too (never from L1).
                 metrics::counter!("cache_l2_errors_total", "cache" => name).increment(1);
-                None
+                return build(part.await?).await;
             }
             None => {
+                // Without L2 the part keeps its own cache-aside in L1.
                 metrics::counter!("cache_misses_total", "cache" => name).increment(1);
-                None
+                let part = self.get_or_load(part_key, tags, part).await?;
+                return build(part).await;
             }
-        };
-        let Some((l2, codec)) = l2 else {
-            // The part keeps its own cache-aside: L1 without L2, the loader while L2 is unusable.
-            let part = self.get_or_load_for_l2(part_key, tags, part).await?;
-            return build(part).await;
         };
         let read = match l2.get(&[key, part_key], tags).await {
             Ok(read) => read,

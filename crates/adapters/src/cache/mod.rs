@@ -331,6 +331,10 @@ impl<V: Clone + Send + Sync + 'static> TaggedCache<V> for TwoLevelCache<V> {
                     .await
             }
         };
+        // Again once Redis has the write: a load that began between the first bump and the
+        // Redis-side bump read the old L2 and stored it under the first bump's key, which this
+        // makes unreachable (this replica must be fresh as soon as the write returns).
+        self.epochs.bump(tags);
         if let Err(error) = outcome {
             metrics::counter!("cache_l2_errors_total", "cache" => self.name).increment(1);
             if let Some((l2, _)) = &self.l2 {

@@ -492,6 +492,33 @@ async fn a_built_value_and_its_part_travel_through_l2_in_one_read() {
     delete_prefix(&a_redis).await;
 }
 
+/// A value whose build fails stores nothing in L2, not even the part it counted: another
+/// replica counts again, and the failure reaches the caller.
+#[tokio::test]
+async fn a_failed_build_stores_nothing_in_l2() {
+    let ((a_redis, _a_running, a), (_b_redis, _b_running, b)) =
+        two_replicas_with_l2(Duration::from_secs(3600)).await;
+    let counts = Arc::new(AtomicUsize::new(0));
+    let failing: Build<'_, u32> =
+        Box::new(|_| Box::pin(async { Err(StoreError::Unavailable("rows query failed".into())) }));
+    let failed = a
+        .get_or_build("page:1", &["lists"], "total", counted(&counts, 7), failing)
+        .await;
+    assert!(
+        matches!(failed, Err(StoreError::Unavailable(_))),
+        "{failed:?}"
+    );
+
+    let builds = Arc::new(AtomicUsize::new(0));
+    assert_eq!(build_page(&b, 1, 8, (&counts, &builds)).await, 801);
+    assert_eq!(
+        (counts.load(Ordering::SeqCst), builds.load(Ordering::SeqCst)),
+        (2, 1),
+        "B found neither the page nor the count in L2"
+    );
+    delete_prefix(&a_redis).await;
+}
+
 /// The bound when an invalidation is lost on a connection that stays up (held back and never
 /// delivered): replica B serves its L1 value until that entry's L1 TTL has passed — not longer,
 /// because L2 and the loader know the write — then the new value.

@@ -50,8 +50,8 @@ pub const STATEMENT_CACHE_CAPACITY: usize = 256;
 /// one statement. The ping on release has just shown the connection alive, so the one on
 /// acquire only matters after the connection has idled long enough for the server, a proxy or
 /// a restart to have dropped it — HikariCP's "alive bypass window" (500 ms) is the same rule.
-/// A busy pool then pays one round trip per statement fewer: on an uncached product page
-/// that round trip was about a fifth of the process's CPU (ADR 0040).
+/// A busy pool then pays one round trip per statement fewer: on an uncached list page the two
+/// pings were about a fifth of the process's CPU (ADR 0040).
 pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// The default pool size on a machine with `cores` cores: PostgreSQL's rule of thumb
@@ -147,8 +147,8 @@ impl Database {
             .test_before_acquire(false)
             .before_acquire(|connection, meta| {
                 Box::pin(async move {
-                    // A failed ping discards the connection; the pool hands out (or opens)
-                    // another one.
+                    // A failed ping discards the connection and the pool opens a new one
+                    // (sqlx logs it as a warning).
                     if meta.idle_for >= PING_IF_IDLE_FOR {
                         sqlx::Connection::ping(connection).await?;
                     }
