@@ -17,7 +17,8 @@ impl<V: Clone + Send + Sync + 'static> TwoLevelCache<V> {
     /// whose count is cached costs a read, the page's query and a write, where a read per key
     /// cost one round trip more. The part is then never taken from L1: the value goes to L2
     /// under the Redis epochs of this read, and a part from this replica's L1 could predate a
-    /// write whose invalidation has not arrived here yet (see [`Self::get_or_load_for_l2`]).
+    /// write whose invalidation has not arrived here yet, and would reach every replica
+    /// through L2.
     pub async fn get_or_build<'a>(
         &'a self,
         key: &'a str,

@@ -282,26 +282,6 @@ impl<V: Clone + Send + Sync + Serialize + DeserializeOwned + 'static> TwoLevelCa
     }
 }
 
-impl<V: Clone + Send + Sync + 'static> TwoLevelCache<V> {
-    /// Like [`TaggedCache::get_or_load`], but with L2 configured never from L1: for a value that
-    /// goes into another cached value (a list's count inside its page). The page's L2 write is
-    /// guarded by the Redis epochs it read; a part taken from this replica's L1 could predate
-    /// a write whose invalidation has not arrived here yet, and would reach every replica
-    /// through L2. Read from L2 (under the same Redis epochs) or loaded, it cannot. Without L2,
-    /// L1 is the only level and its epochs the only ones.
-    pub async fn get_or_load_for_l2<'a>(
-        &'a self,
-        key: &'a str,
-        tags: &'a [&'a str],
-        load: Load<'a, V>,
-    ) -> Result<V, StoreError> {
-        if self.l2.is_some() {
-            return self.load_through_l2(key, tags, load).await;
-        }
-        self.get_or_load(key, tags, load).await
-    }
-}
-
 #[async_trait]
 impl<V: Clone + Send + Sync + 'static> TaggedCache<V> for TwoLevelCache<V> {
     async fn get_or_load<'a>(
