@@ -9,9 +9,10 @@ use super::TwoLevelCache;
 pub type Build<'a, V> = Box<dyn FnOnce(V) -> Load<'a, V> + Send + 'a>;
 
 impl<V: Clone + Send + Sync + 'static> TwoLevelCache<V> {
-    /// [`TaggedCache::get_or_load`](agora_domain::ports::TaggedCache::get_or_load) for a value `build` makes from a part that is cached on its
-    /// own under `part_key`, with the same tags: a list page and its filter's count. A miss of
-    /// the value reuses a cached part, so paging through one filter loads the part once.
+    /// [`TaggedCache::get_or_load`](agora_domain::ports::TaggedCache::get_or_load) for a value
+    /// `build` makes from a part that is cached on its own under `part_key`, with the same tags:
+    /// a list page and its filter's count. A miss of the value reuses a cached part, so paging
+    /// through one filter loads the part once.
     ///
     /// With L2, one Redis round trip reads both and one writes what was loaded: a page miss
     /// whose count is cached costs a read, the page's query and a write, where a read per key
