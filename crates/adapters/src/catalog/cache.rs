@@ -9,7 +9,7 @@ use std::{sync::Arc, time::Duration};
 use agora_domain::{
     catalog::Product,
     paging::Page,
-    ports::{CatalogCache, Load, StoreError, TaggedCache},
+    ports::{load_page, CatalogCache, Load, StoreError, TaggedCache},
 };
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -162,11 +162,7 @@ impl CatalogCache for NoCatalogCache {
         count: Load<'a, u64>,
         items: Load<'a, Vec<Product>>,
     ) -> Result<Arc<Page<Product>>, StoreError> {
-        let total = count.await?;
-        Ok(Arc::new(Page {
-            items: items.await?,
-            total,
-        }))
+        load_page(count, items).await
     }
 
     async fn invalidate_product(&self, _: Uuid) {}
@@ -236,10 +232,7 @@ mod tests {
             counts.fetch_add(1, Ordering::SeqCst);
             Ok(answer)
         });
-        let page = cache
-            .page(key, count_key, count, Box::pin(async { Ok(vec![]) }))
-            .await
-            .unwrap();
+        let page = cache.page(key, count_key, count, no_rows()).await.unwrap();
         page.total
     }
 

@@ -113,8 +113,8 @@ impl Catalog {
         let products = &self.deps.products;
         // A page miss reads only its rows when the filter's count is cached: paging through one
         // filter counts it once (ADR 0038).
-        let count = Box::pin(products.count_matching(&query));
-        let items = Box::pin(products.page_items(&query));
+        let count = products.count_matching(&query);
+        let items = products.page_items(&query);
         Ok(self.deps.cache.page(&key, &count_key, count, items).await?)
     }
 

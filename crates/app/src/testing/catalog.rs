@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use agora_domain::{
     catalog::{Category, Product, ProductQuery, ProductScope},
     paging::Page,
-    ports::{CatalogCache, CategoryRepository, Load, ProductRepository, StoreError, Tx},
+    ports::{load_page, CatalogCache, CategoryRepository, Load, ProductRepository, StoreError, Tx},
 };
 use async_trait::async_trait;
 use uuid::Uuid;
@@ -176,11 +176,7 @@ impl CatalogCache for RecordingCache {
         items: Load<'a, Vec<Product>>,
     ) -> Result<Arc<Page<Product>>, StoreError> {
         *self.last_query_key.lock().unwrap() = Some(key.to_owned());
-        let total = count.await?;
-        Ok(Arc::new(Page {
-            items: items.await?,
-            total,
-        }))
+        load_page(count, items).await
     }
     async fn invalidate_product(&self, id: Uuid) {
         let version = self

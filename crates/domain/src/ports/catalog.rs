@@ -91,6 +91,19 @@ pub trait CatalogCache: Send + Sync {
     }
 }
 
+/// A list page loaded without a cache: the filter's count, then the page's rows (what
+/// [`CatalogCache::page`] does on a miss with nothing cached).
+pub async fn load_page(
+    count: Load<'_, u64>,
+    items: Load<'_, Vec<Product>>,
+) -> Result<std::sync::Arc<Page<Product>>, StoreError> {
+    let total = count.await?;
+    Ok(std::sync::Arc::new(Page {
+        items: items.await?,
+        total,
+    }))
+}
+
 /// What another context may know about a product at the time of the call: enough to show a
 /// cart or an order line and to decide whether it can be bought. Not a reservation: stock may
 /// change right after (orders reserve stock through their own port, in their transaction).

@@ -31,7 +31,7 @@ pub use bus::{
 };
 pub use cache::{Load, TaggedCache};
 pub use catalog::{
-    CatalogCache, CategoryRepository, Hold, Inventory, InventoryError, ProductCatalog,
+    load_page, CatalogCache, CategoryRepository, Hold, Inventory, InventoryError, ProductCatalog,
     ProductRepository, ProductSnapshot, ReservationLine, ReserveOutcome, Shortage, StockChange,
     StockRepository,
 };
